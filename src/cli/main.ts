@@ -1,0 +1,17 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { appCommand } from './commands/app.js';
+import { startCommand } from './commands/start.js';
+import { userCommand } from './commands/user.js';
+
+const program = new Command('gatehouse')
+  .description('Gatehouse: OAuth 2.0 token service and API gateway')
+  .option('--config <file>', 'YAML configuration file (or GATEHOUSE_CONFIG)')
+  .option('--data-dir <dir>', 'data directory for SQLite, TLS material (or GATEHOUSE_DATA_DIR; default ./data)')
+  .showHelpAfterError();
+
+program.addCommand(startCommand());
+program.addCommand(userCommand());
+program.addCommand(appCommand());
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,113 @@
+import Type, { type Static } from 'typebox';
+
+const Seconds = (def: number, description: string) =>
+  Type.Integer({ minimum: 1, maximum: 10 * 365 * 86400, default: def, description });
+const Port = (def: number) => Type.Integer({ minimum: 0, maximum: 65535, default: def });
+
+const TierLimit = Type.Object(
+  { requests: Type.Integer({ minimum: 1 }), perSeconds: Type.Integer({ minimum: 1 }) },
+  { additionalProperties: false },
+);
+
+/** Every key an operator may set, with its default. Unknown keys are refused at start. */
+export const ConfigSchema = Type.Object(
+  {
+    portOffset: Type.Integer({ minimum: 0, maximum: 50000, default: 0 }),
+    dataDir: Type.String({ minLength: 1, default: './data' }),
+    listeners: Type.Object(
+      {
+        host: Type.String({ minLength: 1, default: '0.0.0.0' }),
+        /** Base ports; the port offset is added to each. 0 picks a free port (tests). */
+        portal: Port(9443),
+        https: Port(8243),
+        http: Port(8280),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    tls: Type.Object(
+      { cert: Type.Optional(Type.String({ minLength: 1 })), key: Type.Optional(Type.String({ minLength: 1 })) },
+      { additionalProperties: false, default: {} },
+    ),
+    database: Type.Object(
+      {
+        /** postgres://… selects PostgreSQL; absent means SQLite at <dataDir>/gatehouse.db. */
+        url: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
+        /** PostgreSQL schema (search_path) to use; created if missing. */
+        schema: Type.Optional(Type.String({ pattern: '^[a-z_][a-z0-9_]{0,62}$' })),
+        poolSize: Type.Integer({ minimum: 1, maximum: 200, default: 10 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    redis: Type.Object({ url: Type.Optional(Type.String({ pattern: '^rediss?://' })) }, { additionalProperties: false, default: {} }),
+    oauth: Type.Object(
+      {
+        issuer: Type.Optional(Type.String({ pattern: '^https?://[^\\s?#]+$' })),
+        accessTokenValidity: Seconds(3600, 'application (client_credentials) access tokens'),
+        userAccessTokenValidity: Seconds(3600, 'user access tokens'),
+        refreshTokenValidity: Seconds(86400, 'refresh tokens'),
+        authorizationCodeValidity: Type.Integer({ minimum: 1, maximum: 600, default: 300 }),
+        timestampSkew: Type.Integer({ minimum: 0, maximum: 3600, default: 300 }),
+        refreshTokenReuseGrace: Type.Integer({ minimum: 0, maximum: 3600, default: 10 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    security: Type.Object(
+      {
+        lockout: Type.Object(
+          {
+            maxFailures: Type.Integer({ minimum: 1, maximum: 1000, default: 5 }),
+            windowSeconds: Type.Integer({ minimum: 1, default: 900 }),
+            lockSeconds: Type.Integer({ minimum: 1, default: 900 }),
+          },
+          { additionalProperties: false, default: {} },
+        ),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    cleanup: Type.Object(
+      {
+        intervalSeconds: Type.Integer({ minimum: 1, default: 300 }),
+        batchSize: Type.Integer({ minimum: 1, maximum: 100000, default: 1000 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    throttling: Type.Object(
+      {
+        tiers: Type.Record(Type.String({ pattern: '^[A-Za-z][A-Za-z0-9_-]*$' }), Type.Union([TierLimit, Type.Literal('unlimited')]), {
+          default: {
+            Gold: { requests: 5000, perSeconds: 60 },
+            Silver: { requests: 2000, perSeconds: 60 },
+            Bronze: { requests: 1000, perSeconds: 60 },
+            Unlimited: 'unlimited',
+          },
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    gateway: Type.Object(
+      {
+        tokenCacheTtl: Type.Integer({ minimum: 0, maximum: 86400, default: 300 }),
+        negativeCacheTtl: Type.Integer({ minimum: 0, maximum: 3600, default: 10 }),
+        apiCacheTtl: Type.Integer({ minimum: 0, maximum: 3600, default: 30 }),
+        backendTimeoutMs: Type.Integer({ minimum: 1, maximum: 600000, default: 30000 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    log: Type.Object(
+      { level: Type.Union([Type.Literal('trace'), Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn'), Type.Literal('error'), Type.Literal('fatal'), Type.Literal('silent')], { default: 'info' }) },
+      { additionalProperties: false, default: {} },
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export type ConfigInput = Static<typeof ConfigSchema>;
+
+/** The validated configuration with everything derived from it resolved. */
+export interface Config extends Omit<ConfigInput, 'oauth'> {
+  oauth: ConfigInput['oauth'] & { issuer: string };
+  /** Effective listening ports (base + offset, or 0 for a free port). */
+  ports: { portal: number; https: number; http: number };
+  /** Where the configuration came from, for the start-up log line. */
+  source: string | undefined;
+}

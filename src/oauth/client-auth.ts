@@ -1,0 +1,84 @@
+import { secretMatchesHash, sha256 } from '../crypto/hash.js';
+import type { Client } from '../store/applications.js';
+import { invalidClient, invalidRequest } from './errors.js';
+import type { Params } from './params.js';
+
+export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none';
+
+export interface AuthenticatedClient {
+  client: Client;
+  method: ClientAuthMethod;
+}
+
+/** The narrow storage the client authenticator needs. */
+export interface ClientLookup {
+  findClient(consumerKey: string): Promise<Client | undefined>;
+}
+
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+const DUMMY_HASH = sha256('gatehouse-no-such-client');
+
+/** RFC 6749 §2.3.1: client id and secret are form-urlencoded before they are joined and base64-encoded. */
+function formDecode(s: string): string {
+  return decodeURIComponent(s.replace(/\+/g, ' '));
+}
+
+/**
+ * Reads `Authorization: Basic <credentials>`. Only the credentials token counts: anything
+ * after a comma or a space is ignored, so the original WSO2 page's header
+ * `Basic <b64>, Content-Type: application/x-www-form-urlencoded` still authenticates.
+ */
+export function parseBasic(header: string | undefined): { id: string; secret: string } | undefined {
+  if (!header) return undefined;
+  const m = /^\s*basic\s+([^\s,]*)/i.exec(header);
+  if (!m) return undefined;
+  const token = m[1]!;
+  if (!BASE64.test(token)) throw invalidClient('The Basic credentials are not valid base64.');
+  const decoded = Buffer.from(token, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0) throw invalidClient('The Basic credentials must be consumer-key:consumer-secret.');
+  try {
+    return { id: formDecode(decoded.slice(0, colon)), secret: formDecode(decoded.slice(colon + 1)) };
+  } catch {
+    throw invalidClient('The Basic credentials are not validly form-urlencoded.');
+  }
+}
+
+/**
+ * Authenticates the calling client by HTTP Basic or by client_id/client_secret in the body
+ * (never both), or identifies a public client by client_id alone.
+ */
+export async function authenticateClient(authorization: string | undefined, params: Params, clients: ClientLookup): Promise<AuthenticatedClient> {
+  const basic = parseBasic(authorization);
+  const bodyId = params.get('client_id');
+  const bodySecret = params.get('client_secret');
+
+  let id: string;
+  let secret: string | undefined;
+  let method: ClientAuthMethod;
+  if (basic) {
+    if (bodySecret !== undefined) throw invalidRequest('Use one client authentication method: HTTP Basic or client_secret in the body, not both.');
+    if (bodyId !== undefined && bodyId !== basic.id) throw invalidRequest('client_id in the body differs from the one in the Authorization header.');
+    ({ id, secret } = basic);
+    method = 'client_secret_basic';
+  } else if (bodyId !== undefined) {
+    id = bodyId;
+    secret = bodySecret;
+    method = secret === undefined ? 'none' : 'client_secret_post';
+  } else {
+    throw invalidClient('Client authentication is required: send Authorization: Basic base64(consumer-key:consumer-secret).');
+  }
+
+  const client = await clients.findClient(id);
+  if (!client) {
+    if (secret !== undefined) secretMatchesHash(secret, DUMMY_HASH);
+    throw invalidClient();
+  }
+  if (client.secretHash === null) {
+    // A public client proves nothing; presenting a secret for it is a mistake we refuse.
+    if (secret !== undefined && secret !== '') throw invalidClient();
+    return { client, method: 'none' };
+  }
+  if (secret === undefined || !secretMatchesHash(secret, client.secretHash)) throw invalidClient();
+  return { client, method };
+}

@@ -1,0 +1,21 @@
+import type { OAuthService } from './service.js';
+
+/** RFC 8414 authorization server metadata: exactly what this server implements. */
+export function serverMetadata(service: OAuthService): Record<string, unknown> {
+  const iss = service.config.issuer;
+  const grantTypes = [...service.grants.keys()];
+  const publicClients = [...service.grants.values()].some((g) => g.allowsPublicClients);
+  const authMethods = ['client_secret_basic', 'client_secret_post'];
+  const meta: Record<string, unknown> = {
+    issuer: iss,
+    token_endpoint: `${iss}/token`,
+    token_endpoint_auth_methods_supported: publicClients ? [...authMethods, 'none'] : authMethods,
+    grant_types_supported: grantTypes,
+    response_types_supported: [],
+    revocation_endpoint: `${iss}/revoke`,
+    revocation_endpoint_auth_methods_supported: publicClients ? [...authMethods, 'none'] : authMethods,
+    introspection_endpoint: `${iss}/introspect`,
+    introspection_endpoint_auth_methods_supported: authMethods,
+  };
+  return meta;
+}

@@ -1,0 +1,39 @@
+import type { Config } from '../config/schema.js';
+import type { Store } from '../store/index.js';
+import type { TokenEvents } from './events.js';
+import { clientCredentialsGrant } from './grants/client-credentials.js';
+import { passwordGrant } from './grants/password.js';
+import { refreshTokenGrant } from './grants/refresh-token.js';
+import type { Grant } from './grants/types.js';
+import { TokenIssuer } from './issuer.js';
+import { PasswordChecker } from './password-check.js';
+import { opaqueTokens, type TokenFormat } from './token-format.js';
+
+/** The authorization server's parts, wired once per process and shared by every listener. */
+export interface OAuthService {
+  config: Config['oauth'];
+  store: Store;
+  events: TokenEvents;
+  format: TokenFormat;
+  issuer: TokenIssuer;
+  passwords: PasswordChecker;
+  grants: Map<string, Grant>;
+}
+
+export function createOAuthService(config: Config, store: Store, events: TokenEvents): OAuthService {
+  const format = opaqueTokens;
+  const issuer = new TokenIssuer(store.tokens, format);
+  const passwords = new PasswordChecker(store.users, store.lockout);
+  const oauth = config.oauth;
+  const grants = new Map<string, Grant>();
+  const add = (g: Grant) => grants.set(g.type, g);
+  add(passwordGrant({ passwords, issuer, config: oauth }));
+  add(clientCredentialsGrant({ issuer, config: oauth }));
+  add(refreshTokenGrant({ tokens: store.tokens, issuer, format, events, config: oauth }));
+  return { config: oauth, store, events, format, issuer, passwords, grants };
+}
+
+/** Lets a later module (authorization code, SAML bearer) add its grant to the service. */
+export function addGrant(service: OAuthService, grant: Grant): void {
+  service.grants.set(grant.type, grant);
+}

@@ -1,0 +1,41 @@
+import type { Config } from '../config/schema.js';
+import { ApplicationStore } from './applications.js';
+import { migrate, openDatabase, type Db } from './db.js';
+import { LockoutStore } from './lockout.js';
+import { TokenStore } from './tokens.js';
+import { UserStore } from './users.js';
+
+/** The data layer: one kysely database (SQLite or PostgreSQL) and a store per area. */
+export interface Store {
+  db: Db;
+  users: UserStore;
+  applications: ApplicationStore;
+  tokens: TokenStore;
+  lockout: LockoutStore;
+  /** Other areas' expiring rows (codes, assertion IDs): name → batch remover returning rows deleted. */
+  expiring?: Record<string, (now: number, batchSize: number) => Promise<number>>;
+  close(): Promise<void>;
+}
+
+export async function openStore(config: Pick<Config, 'dataDir' | 'database' | 'security'>): Promise<Store> {
+  const db = await openDatabase(config);
+  try {
+    await migrate(db);
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+  const k = db.kysely;
+  return {
+    db,
+    users: new UserStore(k),
+    applications: new ApplicationStore(k),
+    tokens: new TokenStore(k),
+    lockout: new LockoutStore(k, config.security.lockout),
+    close: () => db.close(),
+  };
+}
+
+export type { Client, Application, IssuedKeys } from './applications.js';
+export type { TokenRecord, RefreshRecord } from './tokens.js';
+export type { KeyType } from './schema.js';

@@ -1,0 +1,14 @@
+import type { Migration, MigrationProvider } from 'kysely';
+import * as core from './0001_core.js';
+
+/**
+ * Migrations are compiled into the program (no directory scanning at run time), applied
+ * in name order on every start. Add a file and list it here; never edit a released one.
+ */
+const MIGRATIONS: Record<string, Migration> = {
+  '0001_core': core,
+};
+
+export const migrationProvider: MigrationProvider = {
+  getMigrations: async () => MIGRATIONS,
+};

@@ -1,0 +1,79 @@
+import type { Generated } from 'kysely';
+
+/** Times are whole epoch seconds everywhere in the store. */
+export type Epoch = number;
+export type KeyType = 'PRODUCTION' | 'SANDBOX';
+
+export interface UsersTable {
+  id: string;
+  username: string;
+  password_hash: string;
+  role: string;
+  created_at: Epoch;
+}
+
+export interface ApplicationsTable {
+  id: string;
+  owner_id: string;
+  name: string;
+  tier: string;
+  /** JSON array of registered callback URLs. */
+  callback_urls: string;
+  description: string | null;
+  created_at: Epoch;
+}
+
+export interface ConsumerKeysTable {
+  consumer_key: string;
+  application_id: string;
+  key_type: KeyType;
+  /** SHA-256 (base64url) of the consumer secret; null for a public client. */
+  secret_hash: string | null;
+  /** Validity of application tokens issued with this key; null means the configured default. */
+  validity_seconds: number | null;
+  created_at: Epoch;
+}
+
+interface TokenColumns {
+  token_hash: string;
+  /** Every token descending from one authorization shares the grant id (its lineage). */
+  grant_id: string;
+  consumer_key: string;
+  application_id: string;
+  subject: string;
+  /** Local username when the subject is a local user. */
+  username: string | null;
+  scope: string;
+  key_type: KeyType;
+  grant_type: string;
+  /** Identity provider entity ID for federated (SAML) subjects. */
+  idp: string | null;
+  issued_at: Epoch;
+  expires_at: Epoch;
+  revoked_at: Epoch | null;
+}
+
+export type AccessTokensTable = TokenColumns;
+
+export interface RefreshTokensTable extends TokenColumns {
+  /** Set once when rotated; a second presentation is reuse. */
+  consumed_at: Epoch | null;
+}
+
+export interface LoginFailuresTable {
+  username: string;
+  failures: number;
+  window_start: Epoch;
+  locked_until: Epoch | null;
+}
+
+export interface Database {
+  users: UsersTable;
+  applications: ApplicationsTable;
+  consumer_keys: ConsumerKeysTable;
+  access_tokens: AccessTokensTable;
+  refresh_tokens: RefreshTokensTable;
+  login_failures: LoginFailuresTable;
+}
+
+export type { Generated };

@@ -1,0 +1,155 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { AccessTokensTable, Database, KeyType, RefreshTokensTable } from './schema.js';
+
+/** One issued token as stored: the token itself is never stored, only its SHA-256. */
+export interface TokenRecord {
+  tokenHash: string;
+  grantId: string;
+  consumerKey: string;
+  applicationId: string;
+  subject: string;
+  username: string | null;
+  scope: string;
+  keyType: KeyType;
+  grantType: string;
+  idp: string | null;
+  issuedAt: number;
+  expiresAt: number;
+  revokedAt: number | null;
+}
+
+export interface RefreshRecord extends TokenRecord {
+  consumedAt: number | null;
+}
+
+export type RotationOutcome =
+  | { ok: true; previous: RefreshRecord }
+  | { ok: false; reason: 'unknown' | 'expired' | 'revoked' }
+  | { ok: false; reason: 'consumed'; consumedAt: number; grantId: string };
+
+const toRow = (t: TokenRecord): AccessTokensTable => ({
+  token_hash: t.tokenHash,
+  grant_id: t.grantId,
+  consumer_key: t.consumerKey,
+  application_id: t.applicationId,
+  subject: t.subject,
+  username: t.username,
+  scope: t.scope,
+  key_type: t.keyType,
+  grant_type: t.grantType,
+  idp: t.idp,
+  issued_at: t.issuedAt,
+  expires_at: t.expiresAt,
+  revoked_at: t.revokedAt,
+});
+
+const fromRow = (r: AccessTokensTable): TokenRecord => ({
+  tokenHash: r.token_hash,
+  grantId: r.grant_id,
+  consumerKey: r.consumer_key,
+  applicationId: r.application_id,
+  subject: r.subject,
+  username: r.username,
+  scope: r.scope,
+  keyType: r.key_type,
+  grantType: r.grant_type,
+  idp: r.idp,
+  issuedAt: Number(r.issued_at),
+  expiresAt: Number(r.expires_at),
+  revokedAt: r.revoked_at == null ? null : Number(r.revoked_at),
+});
+
+const fromRefreshRow = (r: RefreshTokensTable): RefreshRecord => ({
+  ...fromRow(r),
+  consumedAt: r.consumed_at == null ? null : Number(r.consumed_at),
+});
+
+export class TokenStore {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  private async insert(db: Kysely<Database> | Transaction<Database>, access: TokenRecord, refresh?: TokenRecord): Promise<void> {
+    await db.insertInto('access_tokens').values(toRow(access)).execute();
+    if (refresh) await db.insertInto('refresh_tokens').values({ ...toRow(refresh), consumed_at: null }).execute();
+  }
+
+  /** Stores a new access token (and its refresh token) of one grant. */
+  async issue(access: TokenRecord, refresh?: TokenRecord): Promise<void> {
+    if (!refresh) return this.insert(this.db, access);
+    await this.db.transaction().execute((trx) => this.insert(trx, access, refresh));
+  }
+
+  /**
+   * Consumes a refresh token and stores its successors in one transaction. The conditional
+   * UPDATE … RETURNING is the arbiter: of any number of concurrent presentations, exactly
+   * one sees the row unconsumed.
+   */
+  async rotate(
+    oldHash: string,
+    consumerKey: string,
+    now: number,
+    next: (previous: RefreshRecord) => { access: TokenRecord; refresh: TokenRecord },
+  ): Promise<RotationOutcome> {
+    const won = await this.db.transaction().execute(async (trx) => {
+      const row = await trx
+        .updateTable('refresh_tokens')
+        .set({ consumed_at: now })
+        .where('token_hash', '=', oldHash)
+        .where('consumer_key', '=', consumerKey)
+        .where('consumed_at', 'is', null)
+        .where('revoked_at', 'is', null)
+        .where('expires_at', '>', now)
+        .returningAll()
+        .executeTakeFirst();
+      if (!row) return undefined;
+      const previous = fromRefreshRow(row);
+      const { access, refresh } = next(previous);
+      await this.insert(trx, access, refresh);
+      return previous;
+    });
+    if (won) return { ok: true, previous: won };
+    const current = await this.findRefresh(oldHash);
+    if (!current || current.consumerKey !== consumerKey) return { ok: false, reason: 'unknown' };
+    if (current.revokedAt !== null) return { ok: false, reason: 'revoked' };
+    if (current.consumedAt !== null) return { ok: false, reason: 'consumed', consumedAt: current.consumedAt, grantId: current.grantId };
+    return { ok: false, reason: 'expired' };
+  }
+
+  async findAccess(tokenHash: string): Promise<TokenRecord | undefined> {
+    const row = await this.db.selectFrom('access_tokens').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
+    return row && fromRow(row);
+  }
+
+  async findRefresh(tokenHash: string): Promise<RefreshRecord | undefined> {
+    const row = await this.db.selectFrom('refresh_tokens').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
+    return row && fromRefreshRow(row);
+  }
+
+  /** Revokes one access token; true when it was live. */
+  async revokeAccess(tokenHash: string, now: number): Promise<boolean> {
+    const res = await this.db
+      .updateTable('access_tokens')
+      .set({ revoked_at: now })
+      .where('token_hash', '=', tokenHash)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) > 0;
+  }
+
+  /** Revokes every access and refresh token of a grant (its whole lineage). */
+  async revokeGrant(grantId: string, now: number): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await trx.updateTable('access_tokens').set({ revoked_at: now }).where('grant_id', '=', grantId).where('revoked_at', 'is', null).execute();
+      await trx.updateTable('refresh_tokens').set({ revoked_at: now }).where('grant_id', '=', grantId).where('revoked_at', 'is', null).execute();
+    });
+  }
+
+  /**
+   * Deletes at most `batchSize` expired rows from one table; returns how many went.
+   * Refresh tokens stay until their own expiry even once rotated, so reuse is still detected.
+   */
+  async deleteExpiredBatch(table: 'access_tokens' | 'refresh_tokens', now: number, batchSize: number): Promise<number> {
+    const victims = this.db.selectFrom(table).select('token_hash').where('expires_at', '<=', now).limit(batchSize);
+    const res = await this.db.deleteFrom(table).where('token_hash', 'in', victims).executeTakeFirst();
+    return Number(res.numDeletedRows);
+  }
+}

@@ -1,0 +1,42 @@
+import { Agent, request } from 'undici';
+
+/** Trusts the self-signed certificate a test server generates. */
+export const insecure = new Agent({ connect: { rejectUnauthorized: false } });
+
+export interface Reply {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+  json: any;
+}
+
+export async function call(
+  url: string,
+  init: { method?: string; headers?: Record<string, string>; body?: string } = {},
+): Promise<Reply> {
+  const res = await request(url, {
+    method: (init.method ?? (init.body !== undefined ? 'POST' : 'GET')) as 'GET',
+    headers: init.headers,
+    body: init.body,
+    dispatcher: insecure,
+  });
+  const text = await res.body.text();
+  let json: unknown;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = undefined;
+  }
+  return { status: res.statusCode, headers: res.headers as Reply['headers'], text, json };
+}
+
+export const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
+
+/** POSTs an application/x-www-form-urlencoded body. */
+export function postForm(url: string, params: Record<string, string>, headers: Record<string, string> = {}): Promise<Reply> {
+  return call(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    body: new URLSearchParams(params).toString(),
+  });
+}
