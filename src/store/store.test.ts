@@ -1,0 +1,154 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, availableKinds, type TestDatabase } from '../../test/support/databases.js';
+import { loadConfig } from '../config/load.js';
+import { sha256 } from '../crypto/hash.js';
+import { cleanupExpired } from './cleanup.js';
+import { StoreConflict, StoreNotFound } from './errors.js';
+import { openStore, type Store, type TokenRecord } from './index.js';
+
+const kinds = await availableKinds();
+
+describe.each(kinds)('data layer on %s', (kind) => {
+  let tdb: TestDatabase;
+  let store: Store;
+  beforeAll(async () => {
+    tdb = await createTestDatabase(kind);
+    store = await openStore(loadConfig({}, {}, { dataDir: tdb.dataDir, database: tdb.database, security: { lockout: { maxFailures: 3, windowSeconds: 60, lockSeconds: 120 } } }));
+  });
+  afterAll(async () => {
+    await store?.close();
+    await tdb?.drop();
+  });
+
+  const token = (over: Partial<TokenRecord> = {}): TokenRecord => ({
+    tokenHash: sha256(Math.random().toString()),
+    grantId: crypto.randomUUID(),
+    consumerKey: 'ck',
+    applicationId: 'app',
+    subject: 'alice',
+    username: 'alice',
+    scope: 'default',
+    keyType: 'PRODUCTION',
+    grantType: 'password',
+    idp: null,
+    issuedAt: 1000,
+    expiresAt: 4_000_000_000,
+    revokedAt: null,
+    ...over,
+  });
+
+  it('migrations are idempotent: a second open of the same database works', async () => {
+    const again = await openStore(loadConfig({}, {}, { dataDir: tdb.dataDir, database: tdb.database }));
+    await again.close();
+  });
+
+  it('stores users with an argon2id hash, refusing duplicates', async () => {
+    const u = await store.users.create('alice', 'pw', 'subscriber');
+    expect(u.passwordHash).toMatch(/^\$argon2id\$/);
+    expect((await store.users.findByUsername('alice'))?.id).toBe(u.id);
+    await expect(store.users.create('alice', 'pw', 'admin')).rejects.toBeInstanceOf(StoreConflict);
+    expect(await store.users.findByUsername('nobody')).toBeUndefined();
+  });
+
+  it('applications: name unique per owner, keys one pair per key type, secret stored only as SHA-256', async () => {
+    await store.users.create('bob', 'pw', 'subscriber');
+    const a = await store.applications.create({ ownerUsername: 'alice', name: 'shared-name', tier: 'Gold', callbackUrls: ['https://a/cb', 'https://a/cb2'] });
+    await store.applications.create({ ownerUsername: 'bob', name: 'shared-name', tier: 'Gold', callbackUrls: [] });
+    await expect(store.applications.create({ ownerUsername: 'alice', name: 'shared-name', tier: 'Gold', callbackUrls: [] })).rejects.toBeInstanceOf(StoreConflict);
+    await expect(store.applications.create({ ownerUsername: 'ghost', name: 'x', tier: 'Gold', callbackUrls: [] })).rejects.toBeInstanceOf(StoreNotFound);
+
+    const k = await store.applications.ensureKeys(a.id, 'PRODUCTION', { validitySeconds: 99 });
+    expect(k.created).toBe(true);
+    expect(k.consumerSecret).toBeDefined();
+    const same = await store.applications.ensureKeys(a.id, 'PRODUCTION');
+    expect(same).toMatchObject({ consumerKey: k.consumerKey, created: false, validitySeconds: 99 });
+    expect(same.consumerSecret).toBeUndefined();
+    const rows = await store.db.kysely.selectFrom('consumer_keys').selectAll().execute();
+    expect(JSON.stringify(rows)).not.toContain(k.consumerSecret!);
+    expect(rows.find((r) => r.consumer_key === k.consumerKey)?.secret_hash).toBe(sha256(k.consumerSecret!));
+
+    const client = await store.applications.findClient(k.consumerKey);
+    expect(client).toMatchObject({ applicationName: 'shared-name', ownerUsername: 'alice', keyType: 'PRODUCTION', validitySeconds: 99, callbackUrls: ['https://a/cb', 'https://a/cb2'] });
+    const regen = await store.applications.ensureKeys(a.id, 'PRODUCTION', { regenerate: true });
+    expect(regen.consumerSecret).not.toBe(k.consumerSecret);
+    expect((await store.applications.findClient(k.consumerKey))?.secretHash).toBe(sha256(regen.consumerSecret!));
+    const sb = await store.applications.ensureKeys(a.id, 'SANDBOX', { publicClient: true });
+    expect(sb.consumerSecret).toBeUndefined();
+    expect((await store.applications.findClient(sb.consumerKey))?.secretHash).toBeNull();
+  });
+
+  it('rotation: of concurrent consumers of one refresh token exactly one wins', async () => {
+    const first = token();
+    await store.tokens.issue(token({ grantId: first.grantId }), first);
+    const outcomes = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        store.tokens.rotate(first.tokenHash, 'ck', 2000, (prev) => ({ access: token({ grantId: prev.grantId }), refresh: token({ grantId: prev.grantId }) })),
+      ),
+    );
+    expect(outcomes.filter((o) => o.ok)).toHaveLength(1);
+    for (const o of outcomes.filter((x) => !x.ok)) expect(o).toMatchObject({ ok: false, reason: 'consumed', consumedAt: 2000, grantId: first.grantId });
+    expect(await store.tokens.rotate(first.tokenHash, 'other-client', 2000, () => ({ access: token(), refresh: token() }))).toEqual({ ok: false, reason: 'unknown' });
+  });
+
+  it('rotation reports expired and revoked tokens', async () => {
+    const old = token({ expiresAt: 1500 });
+    await store.tokens.issue(token(), old);
+    expect(await store.tokens.rotate(old.tokenHash, 'ck', 2000, () => ({ access: token(), refresh: token() }))).toEqual({ ok: false, reason: 'expired' });
+    const r = token();
+    await store.tokens.issue(token({ grantId: r.grantId }), r);
+    await store.tokens.revokeGrant(r.grantId, 2000);
+    expect(await store.tokens.rotate(r.tokenHash, 'ck', 2001, () => ({ access: token(), refresh: token() }))).toEqual({ ok: false, reason: 'revoked' });
+  });
+
+  it('revokeGrant ends every token of a lineage, and only those', async () => {
+    const grantId = crypto.randomUUID();
+    const a1 = token({ grantId });
+    const a2 = token({ grantId });
+    const r1 = token({ grantId });
+    const bystander = token();
+    await store.tokens.issue(a1, r1);
+    await store.tokens.issue(a2);
+    await store.tokens.issue(bystander);
+    await store.tokens.revokeGrant(grantId, 3000);
+    expect((await store.tokens.findAccess(a1.tokenHash))?.revokedAt).toBe(3000);
+    expect((await store.tokens.findAccess(a2.tokenHash))?.revokedAt).toBe(3000);
+    expect((await store.tokens.findRefresh(r1.tokenHash))?.revokedAt).toBe(3000);
+    expect((await store.tokens.findAccess(bystander.tokenHash))?.revokedAt).toBeNull();
+  });
+
+  it('cleanup deletes expired tokens in bounded batches and keeps rotated refresh tokens until their expiry', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    await store.db.kysely.deleteFrom('access_tokens').execute();
+    await store.db.kysely.deleteFrom('refresh_tokens').execute();
+    for (let i = 0; i < 25; i++) await store.tokens.issue(token({ expiresAt: now - 10 }));
+    const live = token({ expiresAt: now + 1000 });
+    await store.tokens.issue(live);
+    const rotated = token({ expiresAt: now + 1000 });
+    await store.tokens.issue(token(), rotated);
+    await store.tokens.rotate(rotated.tokenHash, 'ck', now, (p) => ({ access: token({ grantId: p.grantId }), refresh: token({ grantId: p.grantId }) }));
+
+    // One batch of 10 deletes exactly 10.
+    expect(await store.tokens.deleteExpiredBatch('access_tokens', now, 10)).toBe(10);
+    const deleted = await cleanupExpired(store, 10);
+    expect(deleted.access_tokens).toBe(15);
+    expect(await store.tokens.findAccess(live.tokenHash)).toBeDefined();
+    const kept = await store.tokens.findRefresh(rotated.tokenHash);
+    expect(kept?.consumedAt).toBe(now);
+  });
+
+  it('lockout: locks after maxFailures in the window, then clears on success', async () => {
+    const now = 10_000;
+    expect(await store.lockout.status('carol', now)).toEqual({ locked: false, hasFailures: false });
+    expect(await store.lockout.recordFailure('carol', now)).toBe(false);
+    expect(await store.lockout.recordFailure('carol', now + 1)).toBe(false);
+    expect(await store.lockout.recordFailure('carol', now + 2)).toBe(true);
+    expect((await store.lockout.status('carol', now + 3)).locked).toBe(true);
+    expect((await store.lockout.status('carol', now + 2 + 120)).locked).toBe(false);
+    // Failures spread beyond the window do not accumulate.
+    expect(await store.lockout.recordFailure('dan', now)).toBe(false);
+    expect(await store.lockout.recordFailure('dan', now + 61)).toBe(false);
+    expect(await store.lockout.recordFailure('dan', now + 62)).toBe(false);
+    await store.lockout.recordSuccess('dan');
+    expect(await store.lockout.status('dan', now + 63)).toEqual({ locked: false, hasFailures: false });
+  });
+});
