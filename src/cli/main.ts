@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+import { apiCommand, subscriptionCommands } from './commands/api.js';
 import { appCommand } from './commands/app.js';
 import { startCommand } from './commands/start.js';
 import { userCommand } from './commands/user.js';
@@ -13,5 +14,7 @@ const program = new Command('gatehouse')
 program.addCommand(startCommand());
 program.addCommand(userCommand());
 program.addCommand(appCommand());
+program.addCommand(apiCommand());
+for (const c of subscriptionCommands()) program.addCommand(c);
 
 await program.parseAsync(process.argv);

@@ -1,4 +1,5 @@
 import type { Config } from '../config/schema.js';
+import { ApiStore } from './apis.js';
 import { ApplicationStore } from './applications.js';
 import { migrate, openDatabase, type Db } from './db.js';
 import { LockoutStore } from './lockout.js';
@@ -11,6 +12,7 @@ export interface Store {
   users: UserStore;
   applications: ApplicationStore;
   tokens: TokenStore;
+  apis: ApiStore;
   lockout: LockoutStore;
   /** Other areas' expiring rows (codes, assertion IDs): name → batch remover returning rows deleted. */
   expiring?: Record<string, (now: number, batchSize: number) => Promise<number>>;
@@ -31,11 +33,13 @@ export async function openStore(config: Pick<Config, 'dataDir' | 'database' | 's
     users: new UserStore(k),
     applications: new ApplicationStore(k),
     tokens: new TokenStore(k),
+    apis: new ApiStore(k),
     lockout: new LockoutStore(k, config.security.lockout),
     close: () => db.close(),
   };
 }
 
 export type { Client, Application, IssuedKeys } from './applications.js';
+export type { Api, Subscription } from './apis.js';
 export type { TokenRecord, RefreshRecord } from './tokens.js';
 export type { KeyType } from './schema.js';

@@ -124,6 +124,24 @@ export class TokenStore {
     return row && fromRefreshRow(row);
   }
 
+  /**
+   * A live access token with its application and owner, in one query: what the gateway
+   * needs to authorize a call. Unknown, revoked and expired tokens give undefined.
+   */
+  async findLiveAccessWithApplication(tokenHash: string, now: number): Promise<(TokenRecord & { applicationName: string; owner: string }) | undefined> {
+    const row = await this.db
+      .selectFrom('access_tokens as t')
+      .innerJoin('applications as a', 'a.id', 't.application_id')
+      .innerJoin('users as u', 'u.id', 'a.owner_id')
+      .selectAll('t')
+      .select(['a.name as application_name', 'u.username as owner'])
+      .where('t.token_hash', '=', tokenHash)
+      .where('t.revoked_at', 'is', null)
+      .where('t.expires_at', '>', now)
+      .executeTakeFirst();
+    return row && { ...fromRow(row), applicationName: row.application_name, owner: row.owner };
+  }
+
   /** Revokes one access token; true when it was live. */
   async revokeAccess(tokenHash: string, now: number): Promise<boolean> {
     const res = await this.db
