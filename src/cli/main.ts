@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { apiCommand, subscriptionCommands } from './commands/api.js';
 import { appCommand } from './commands/app.js';
+import { idpCommand } from './commands/idp.js';
 import { startCommand } from './commands/start.js';
 import { userCommand } from './commands/user.js';
 
@@ -16,5 +17,6 @@ program.addCommand(userCommand());
 program.addCommand(appCommand());
 program.addCommand(apiCommand());
 for (const c of subscriptionCommands()) program.addCommand(c);
+program.addCommand(idpCommand());
 
 await program.parseAsync(process.argv);

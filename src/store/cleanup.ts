@@ -20,6 +20,7 @@ export async function cleanupExpired(store: Store, batchSize: number, maxBatches
     deleted[table] = total;
   }
   deleted.login_failures = await store.lockout.deleteStale(now, batchSize);
+  deleted.saml_assertions = await store.idps.deleteExpiredAssertions(now, batchSize);
   for (const [name, remover] of Object.entries(store.expiring ?? {})) {
     deleted[name] = await remover(now, batchSize);
   }

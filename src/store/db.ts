@@ -88,7 +88,8 @@ export async function openDatabase(config: Pick<Config, 'dataDir' | 'database'>)
 
 /** Brings the schema up to date; safe to run from several processes at once. */
 export async function migrate(db: Db): Promise<void> {
-  const migrator = new Migrator({ db: db.kysely, provider: migrationProvider });
+  // Areas add their tables independently; a later-numbered one may land first.
+  const migrator = new Migrator({ db: db.kysely, provider: migrationProvider, allowUnorderedMigrations: true });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error');

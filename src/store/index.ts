@@ -2,6 +2,7 @@ import type { Config } from '../config/schema.js';
 import { ApiStore } from './apis.js';
 import { ApplicationStore } from './applications.js';
 import { migrate, openDatabase, type Db } from './db.js';
+import { IdpStore } from './idps.js';
 import { LockoutStore } from './lockout.js';
 import { TokenStore } from './tokens.js';
 import { UserStore } from './users.js';
@@ -13,6 +14,7 @@ export interface Store {
   applications: ApplicationStore;
   tokens: TokenStore;
   apis: ApiStore;
+  idps: IdpStore;
   lockout: LockoutStore;
   /** Other areas' expiring rows (codes, assertion IDs): name → batch remover returning rows deleted. */
   expiring?: Record<string, (now: number, batchSize: number) => Promise<number>>;
@@ -34,6 +36,7 @@ export async function openStore(config: Pick<Config, 'dataDir' | 'database' | 's
     applications: new ApplicationStore(k),
     tokens: new TokenStore(k),
     apis: new ApiStore(k),
+    idps: new IdpStore(k),
     lockout: new LockoutStore(k, config.security.lockout),
     close: () => db.close(),
   };

@@ -151,4 +151,53 @@ describe.each(kinds)('data layer on %s', (kind) => {
     await store.lockout.recordSuccess('dan');
     expect(await store.lockout.status('dan', now + 63)).toEqual({ locked: false, hasFailures: false });
   });
+
+  it('APIs: context+version unique, status changes, subscriptions active/blocked', async () => {
+    const api = await store.apis.create({ name: 'Weather', context: '/weather', version: 'v1', productionUrl: 'http://p', sandboxUrl: 'http://s', tiers: ['Gold'], sendJwt: false });
+    expect(api.status).toBe('CREATED');
+    await expect(store.apis.create({ name: 'Other', context: '/weather', version: 'v1', productionUrl: 'http://p', tiers: ['Gold'], sendJwt: false })).rejects.toBeInstanceOf(StoreConflict);
+    await store.apis.create({ name: 'Weather', context: '/weather', version: 'v2', productionUrl: 'http://p', tiers: ['Gold'], sendJwt: true, timeoutMs: 500 });
+    expect((await store.apis.setStatus('Weather', 'v1', 'PUBLISHED')).status).toBe('PUBLISHED');
+    await expect(store.apis.setStatus('Nope', 'v1', 'PUBLISHED')).rejects.toBeInstanceOf(StoreNotFound);
+    expect(await store.apis.findByContext('/weather', 'v2')).toMatchObject({ sendJwt: true, timeoutMs: 500, tiers: ['Gold'] });
+    expect((await store.apis.list()).map((a) => a.version)).toEqual(['v1', 'v2']);
+
+    const app = await store.applications.create({ ownerUsername: 'alice', name: 'subscriber-app', tier: 'Gold', callbackUrls: [] });
+    await store.apis.subscribe(app.id, api.id, 'Gold');
+    await expect(store.apis.subscribe(app.id, api.id, 'Gold')).rejects.toBeInstanceOf(StoreConflict);
+    expect(await store.apis.setSubscriptionStatus(app.id, api.id, 'BLOCKED')).toBe(true);
+    expect(await store.apis.findSubscription(app.id, api.id)).toMatchObject({ tier: 'Gold', status: 'BLOCKED' });
+    expect(await store.apis.unsubscribe(app.id, api.id)).toBe(true);
+    expect(await store.apis.findSubscription(app.id, api.id)).toBeUndefined();
+  });
+
+  it('the gateway lookup finds only live tokens, with application and owner', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const app = await store.applications.create({ ownerUsername: 'alice', name: 'gw-app', tier: 'Gold', callbackUrls: [] });
+    const live = token({ applicationId: app.id, expiresAt: now + 100 });
+    const expired = token({ applicationId: app.id, expiresAt: now - 1 });
+    const revoked = token({ applicationId: app.id, expiresAt: now + 100 });
+    for (const t of [live, expired, revoked]) await store.tokens.issue(t);
+    await store.tokens.revokeAccess(revoked.tokenHash, now);
+    expect(await store.tokens.findLiveAccessWithApplication(live.tokenHash, now)).toMatchObject({ applicationName: 'gw-app', owner: 'alice', keyType: 'PRODUCTION' });
+    expect(await store.tokens.findLiveAccessWithApplication(expired.tokenHash, now)).toBeUndefined();
+    expect(await store.tokens.findLiveAccessWithApplication(revoked.tokenHash, now)).toBeUndefined();
+  });
+
+  it('identity providers and the assertion replay cache', async () => {
+    await store.idps.add({ issuer: 'https://idp', alias: null, certificates: ['PEM1', 'PEM2'] });
+    await expect(store.idps.add({ issuer: 'https://idp', alias: null, certificates: [] })).rejects.toBeInstanceOf(StoreConflict);
+    expect(await store.idps.find('https://idp')).toEqual({ issuer: 'https://idp', alias: null, certificates: ['PEM1', 'PEM2'] });
+    expect(await store.idps.recordAssertion('https://idp', 'id-1', 5000)).toBe(true);
+    expect(await store.idps.recordAssertion('https://idp', 'id-1', 5000)).toBe(false);
+    expect(await store.idps.recordAssertion('https://other', 'id-1', 5000)).toBe(true);
+    const same = await Promise.all(Array.from({ length: 10 }, () => store.idps.recordAssertion('https://idp', 'id-race', 5000)));
+    expect(same.filter(Boolean)).toHaveLength(1);
+    for (let i = 0; i < 5; i++) await store.idps.recordAssertion('https://idp', `old-${i}`, 100);
+    expect(await store.idps.deleteExpiredAssertions(1000, 3)).toBe(3);
+    expect(await store.idps.deleteExpiredAssertions(1000, 3)).toBe(2);
+    expect(await store.idps.recordAssertion('https://idp', 'id-1', 5000)).toBe(false);
+    expect(await store.idps.remove('https://idp')).toBe(true);
+    expect(await store.idps.list()).toEqual([]);
+  });
 });

@@ -1,5 +1,6 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import * as core from './0001_core.js';
+import * as saml from './0003_saml.js';
 import * as gateway from './0004_gateway.js';
 
 /**
@@ -8,6 +9,7 @@ import * as gateway from './0004_gateway.js';
  */
 const MIGRATIONS: Record<string, Migration> = {
   '0001_core': core,
+  '0003_saml': saml,
   '0004_gateway': gateway,
 };
 

@@ -1,0 +1,70 @@
+import type { Kysely } from 'kysely';
+import { isUniqueViolation, nowSeconds, StoreConflict } from './errors.js';
+import type { Database } from './schema.js';
+
+export interface IdentityProvider {
+  issuer: string;
+  /** null: the node's token endpoint URL, resolved at run time from oauth.issuer. */
+  alias: string | null;
+  certificates: string[];
+}
+
+/** Trusted SAML 2.0 identity providers and the replay cache of exchanged assertion IDs. */
+export class IdpStore {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async add(idp: IdentityProvider): Promise<void> {
+    try {
+      await this.db
+        .insertInto('saml_idps')
+        .values({ issuer: idp.issuer, alias: idp.alias, certificates: JSON.stringify(idp.certificates), created_at: nowSeconds() })
+        .execute();
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new StoreConflict(`identity provider "${idp.issuer}" is already registered`);
+      throw err;
+    }
+  }
+
+  async find(issuer: string): Promise<IdentityProvider | undefined> {
+    const r = await this.db.selectFrom('saml_idps').selectAll().where('issuer', '=', issuer).executeTakeFirst();
+    return r && { issuer: r.issuer, alias: r.alias, certificates: JSON.parse(r.certificates) as string[] };
+  }
+
+  async list(): Promise<IdentityProvider[]> {
+    const rows = await this.db.selectFrom('saml_idps').selectAll().orderBy('issuer').execute();
+    return rows.map((r) => ({ issuer: r.issuer, alias: r.alias, certificates: JSON.parse(r.certificates) as string[] }));
+  }
+
+  async remove(issuer: string): Promise<boolean> {
+    const res = await this.db.deleteFrom('saml_idps').where('issuer', '=', issuer).executeTakeFirst();
+    return Number(res.numDeletedRows) > 0;
+  }
+
+  /**
+   * Records an assertion ID as used until it expires. False when it was already recorded:
+   * the primary key decides, so two nodes sharing the database cannot both accept it.
+   */
+  async recordAssertion(issuer: string, assertionId: string, notOnOrAfter: number): Promise<boolean> {
+    try {
+      await this.db.insertInto('saml_assertions').values({ issuer, assertion_id: assertionId, not_on_or_after: notOnOrAfter }).execute();
+      return true;
+    } catch (err) {
+      if (isUniqueViolation(err)) return false;
+      throw err;
+    }
+  }
+
+  async deleteExpiredAssertions(now: number, batchSize: number): Promise<number> {
+    const res = await this.db
+      .deleteFrom('saml_assertions')
+      .where(({ eb, refTuple, selectFrom }) =>
+        eb(
+          refTuple('issuer', 'assertion_id'),
+          'in',
+          selectFrom('saml_assertions').select(['issuer', 'assertion_id']).where('not_on_or_after', '<', now).limit(batchSize).$asTuple('issuer', 'assertion_id'),
+        ),
+      )
+      .executeTakeFirst();
+    return Number(res.numDeletedRows);
+  }
+}
