@@ -1,4 +1,5 @@
 import type { Generated } from 'kysely';
+import type { AuthorizationTables } from './schema-authorization.js';
 
 /** Times are whole epoch seconds everywhere in the store. */
 export type Epoch = number;
@@ -67,7 +68,7 @@ export interface LoginFailuresTable {
   locked_until: Epoch | null;
 }
 
-export interface Database {
+export interface Database extends AuthorizationTables {
   users: UsersTable;
   applications: ApplicationsTable;
   consumer_keys: ConsumerKeysTable;

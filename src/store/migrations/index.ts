@@ -1,5 +1,6 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import * as core from './0001_core.js';
+import * as authorization from './0002_authorization.js';
 
 /**
  * Migrations are compiled into the program (no directory scanning at run time), applied
@@ -7,6 +8,7 @@ import * as core from './0001_core.js';
  */
 const MIGRATIONS: Record<string, Migration> = {
   '0001_core': core,
+  '0002_authorization': authorization,
 };
 
 export const migrationProvider: MigrationProvider = {
