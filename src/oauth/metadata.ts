@@ -11,11 +11,18 @@ export function serverMetadata(service: OAuthService): Record<string, unknown> {
     token_endpoint: `${iss}/token`,
     token_endpoint_auth_methods_supported: publicClients ? [...authMethods, 'none'] : authMethods,
     grant_types_supported: grantTypes,
-    response_types_supported: [],
+    response_types_supported: service.grants.has('authorization_code') ? ['code'] : [],
     revocation_endpoint: `${iss}/revoke`,
     revocation_endpoint_auth_methods_supported: publicClients ? [...authMethods, 'none'] : authMethods,
     introspection_endpoint: `${iss}/introspect`,
     introspection_endpoint_auth_methods_supported: authMethods,
   };
+  if (service.grants.has('authorization_code')) {
+    meta.authorization_endpoint = `${iss}/authorize`;
+    meta.response_modes_supported = ['query'];
+    meta.code_challenge_methods_supported = ['S256'];
+    // RFC 9207: every authorization response carries iss (mix-up defence).
+    meta.authorization_response_iss_parameter_supported = true;
+  }
   return meta;
 }

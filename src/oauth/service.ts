@@ -1,6 +1,7 @@
 import type { Config } from '../config/schema.js';
 import type { Store } from '../store/index.js';
 import type { TokenEvents } from './events.js';
+import { authorizationCodeGrant } from './grants/authorization-code.js';
 import { clientCredentialsGrant } from './grants/client-credentials.js';
 import { passwordGrant } from './grants/password.js';
 import { refreshTokenGrant } from './grants/refresh-token.js';
@@ -30,6 +31,7 @@ export function createOAuthService(config: Config, store: Store, events: TokenEv
   add(passwordGrant({ passwords, issuer, config: oauth }));
   add(clientCredentialsGrant({ issuer, config: oauth }));
   add(refreshTokenGrant({ tokens: store.tokens, issuer, format, events, config: oauth }));
+  add(authorizationCodeGrant({ codes: store.codes, tokens: store.tokens, issuer, format, events, config: oauth }));
   return { config: oauth, store, events, format, issuer, passwords, grants };
 }
 

@@ -1,6 +1,7 @@
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Config } from '../config/schema.js';
 import { createLogger, type Logger } from '../log.js';
+import { authorizeRoutes } from '../oauth/authorize/routes.js';
 import { TokenEvents } from '../oauth/events.js';
 import { oauthRoutes } from '../oauth/routes.js';
 import { createOAuthService, type OAuthService } from '../oauth/service.js';
@@ -49,6 +50,7 @@ async function gatewayApp(logger: Logger, listener: string, store: Store, oauth:
   requestLogging(app, logger);
   await app.register(healthRoutes, { db: store.db });
   await app.register(oauthRoutes, { service: oauth });
+  await app.register(authorizeRoutes, { service: oauth, secure: tls !== undefined });
   return app;
 }
 

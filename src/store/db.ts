@@ -14,6 +14,8 @@ export interface Db {
   dialect: Dialect;
   /** Human description for logs: the SQLite path or the PostgreSQL host/database (never a password). */
   describe: string;
+  /** The PostgreSQL schema in use, when one is configured. */
+  schema?: string;
   ping(): Promise<void>;
   close(): Promise<void>;
 }
@@ -61,6 +63,7 @@ export async function openDatabase(config: Pick<Config, 'dataDir' | 'database'>)
       kysely,
       dialect: 'postgres',
       describe: describePg(url, schema),
+      ...(schema ? { schema } : {}),
       ping: async () => {
         await sql`select 1`.execute(kysely);
       },
@@ -88,8 +91,16 @@ export async function openDatabase(config: Pick<Config, 'dataDir' | 'database'>)
 
 /** Brings the schema up to date; safe to run from several processes at once. */
 export async function migrate(db: Db): Promise<void> {
-  // Areas add their tables independently; a later-numbered one may land first.
-  const migrator = new Migrator({ db: db.kysely, provider: migrationProvider, allowUnorderedMigrations: true });
+  // Areas add their tables independently, so a later-numbered migration may land first.
+  // Kysely looks for its migration tables in every schema unless told which one: with several
+  // schemas in one database (nodes of several deployments, parallel tests) it would find another
+  // schema's and never create its own.
+  const migrator = new Migrator({
+    db: db.kysely,
+    provider: migrationProvider,
+    allowUnorderedMigrations: true,
+    ...(db.schema ? { migrationTableSchema: db.schema } : {}),
+  });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error');

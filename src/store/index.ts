@@ -1,9 +1,12 @@
 import type { Config } from '../config/schema.js';
 import { ApiStore } from './apis.js';
 import { ApplicationStore } from './applications.js';
+import { authorizationStores } from './authorization.js';
+import type { CodeStore } from './codes.js';
 import { migrate, openDatabase, type Db } from './db.js';
 import { IdpStore } from './idps.js';
 import { LockoutStore } from './lockout.js';
+import type { ConsentStore, SessionStore } from './sessions.js';
 import { TokenStore } from './tokens.js';
 import { UserStore } from './users.js';
 
@@ -16,6 +19,10 @@ export interface Store {
   apis: ApiStore;
   idps: IdpStore;
   lockout: LockoutStore;
+  /** Authorization codes, browser sign-in sessions and remembered consents (authorization code grant). */
+  codes: CodeStore;
+  sessions: SessionStore;
+  consents: ConsentStore;
   /** Other areas' expiring rows (codes, assertion IDs): name → batch remover returning rows deleted. */
   expiring?: Record<string, (now: number, batchSize: number) => Promise<number>>;
   close(): Promise<void>;
@@ -30,14 +37,20 @@ export async function openStore(config: Pick<Config, 'dataDir' | 'database' | 's
     throw err;
   }
   const k = db.kysely;
+  const tokens = new TokenStore(k);
+  const authz = authorizationStores(k, tokens);
   return {
     db,
     users: new UserStore(k),
     applications: new ApplicationStore(k),
-    tokens: new TokenStore(k),
+    tokens,
     apis: new ApiStore(k),
     idps: new IdpStore(k),
     lockout: new LockoutStore(k, config.security.lockout),
+    codes: authz.codes,
+    sessions: authz.sessions,
+    consents: authz.consents,
+    expiring: { ...authz.expiring },
     close: () => db.close(),
   };
 }

@@ -1,4 +1,5 @@
 import type { Generated } from 'kysely';
+import type { AuthorizationTables } from './schema-authorization.js';
 
 /** Times are whole epoch seconds everywhere in the store. */
 export type Epoch = number;
@@ -110,7 +111,7 @@ export interface SamlAssertionsTable {
   not_on_or_after: Epoch;
 }
 
-export interface Database {
+export interface Database extends AuthorizationTables {
   saml_idps: SamlIdpsTable;
   saml_assertions: SamlAssertionsTable;
   apis: ApisTable;

@@ -67,7 +67,8 @@ const fromRefreshRow = (r: RefreshTokensTable): RefreshRecord => ({
 export class TokenStore {
   constructor(private readonly db: Kysely<Database>) {}
 
-  private async insert(db: Kysely<Database> | Transaction<Database>, access: TokenRecord, refresh?: TokenRecord): Promise<void> {
+  /** Inserts a token pair; pass a transaction to store it atomically with other writes (code consumption). */
+  async insert(db: Kysely<Database> | Transaction<Database>, access: TokenRecord, refresh?: TokenRecord): Promise<void> {
     await db.insertInto('access_tokens').values(toRow(access)).execute();
     if (refresh) await db.insertInto('refresh_tokens').values({ ...toRow(refresh), consumed_at: null }).execute();
   }

@@ -2,6 +2,7 @@ import type { Migration, MigrationProvider } from 'kysely';
 import * as core from './0001_core.js';
 import * as saml from './0003_saml.js';
 import * as gateway from './0004_gateway.js';
+import * as authorization from './0002_authorization.js';
 
 /**
  * Migrations are compiled into the program (no directory scanning at run time), applied
@@ -9,6 +10,7 @@ import * as gateway from './0004_gateway.js';
  */
 const MIGRATIONS: Record<string, Migration> = {
   '0001_core': core,
+  '0002_authorization': authorization,
   '0003_saml': saml,
   '0004_gateway': gateway,
 };

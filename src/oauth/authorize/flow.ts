@@ -1,0 +1,75 @@
+import { randomUUID } from 'node:crypto';
+import { newOpaqueToken } from '../../crypto/random.js';
+import type { Client } from '../../store/applications.js';
+import type { CodeStore } from '../../store/codes.js';
+import type { ConsentStore } from '../../store/sessions.js';
+import type { TokenFormat } from '../token-format.js';
+import { formatScope } from '../scope.js';
+import { withParams } from './redirect-uri.js';
+
+/** What a decided authorization needs, whether it came straight from /authorize or from a pending request. */
+export interface Authorization {
+  client: Client;
+  redirectUri: string;
+  redirectUriSent: boolean;
+  scope: string[];
+  state: string | undefined;
+  codeChallenge: string | undefined;
+  codeChallengeMethod: string | undefined;
+}
+
+export interface FlowDeps {
+  codes: Pick<CodeStore, 'create'>;
+  consents: Pick<ConsentStore, 'find' | 'remember'>;
+  format: TokenFormat;
+  issuer: string;
+  codeValidity: number;
+}
+
+/** Whether the user already approved (and asked us to remember) every scope of this request. */
+export async function consentRemembered(deps: FlowDeps, userId: string, a: Authorization): Promise<boolean> {
+  const remembered = await deps.consents.find(userId, a.client.applicationId);
+  if (!remembered) return false;
+  const have = new Set(remembered);
+  return a.scope.every((s) => have.has(s));
+}
+
+/**
+ * Issues a code (256 random bits, stored as SHA-256, single use) bound to the client, the
+ * redirect URI, the PKCE challenge, the user and the scope; returns the redirect to the client.
+ */
+export async function issueCode(deps: FlowDeps, a: Authorization, user: { username: string }, now: number): Promise<string> {
+  const code = newOpaqueToken();
+  await deps.codes.create({
+    codeHash: deps.format.key(code),
+    grantId: randomUUID(),
+    consumerKey: a.client.consumerKey,
+    applicationId: a.client.applicationId,
+    redirectUri: a.redirectUri,
+    redirectUriSent: a.redirectUriSent,
+    codeChallenge: a.codeChallenge ?? null,
+    codeChallengeMethod: a.codeChallengeMethod ?? null,
+    subject: user.username,
+    username: user.username,
+    scope: formatScope(a.scope),
+    issuedAt: now,
+    expiresAt: now + deps.codeValidity,
+  });
+  return withParams(a.redirectUri, { code, state: a.state, iss: deps.issuer });
+}
+
+/** The error redirect to the client (RFC 6749 §4.1.2.1), with iss (RFC 9207). */
+export function errorRedirect(deps: Pick<FlowDeps, 'issuer'>, redirectUri: string, error: string, description: string, state: string | undefined): string {
+  return withParams(redirectUri, { error, error_description: description, state, iss: deps.issuer });
+}
+
+/** How the consent page names where the browser goes next: the origin, or the scheme of a native app's URI. */
+export function destinationOf(redirectUri: string): string {
+  try {
+    const u = new URL(redirectUri);
+    if (u.protocol === 'https:' || u.protocol === 'http:') return u.origin;
+    return `the app (${u.protocol})`;
+  } catch {
+    return 'the application';
+  }
+}

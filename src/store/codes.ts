@@ -1,0 +1,125 @@
+import type { Kysely } from 'kysely';
+import type { AuthorizationCodesTable } from './schema-authorization.js';
+import type { Database } from './schema.js';
+import type { TokenRecord, TokenStore } from './tokens.js';
+
+/** An authorization code as stored (the code itself never is, only its SHA-256). */
+export interface CodeRecord {
+  codeHash: string;
+  grantId: string;
+  consumerKey: string;
+  applicationId: string;
+  redirectUri: string;
+  /** Whether redirect_uri was in the authorization request (then /token must repeat it). */
+  redirectUriSent: boolean;
+  codeChallenge: string | null;
+  codeChallengeMethod: string | null;
+  subject: string;
+  username: string | null;
+  scope: string;
+  issuedAt: number;
+  expiresAt: number;
+  consumedAt: number | null;
+}
+
+export type ConsumeOutcome = { ok: true; code: CodeRecord } | { ok: false; reason: 'unknown' | 'expired' } | { ok: false; reason: 'consumed'; code: CodeRecord };
+
+/** Consumed codes are kept this long past their expiry, so a late replay still revokes its tokens. */
+export const CONSUMED_CODE_RETENTION = 86400;
+
+const fromRow = (r: AuthorizationCodesTable): CodeRecord => ({
+  codeHash: r.code_hash,
+  grantId: r.grant_id,
+  consumerKey: r.consumer_key,
+  applicationId: r.application_id,
+  redirectUri: r.redirect_uri,
+  redirectUriSent: Number(r.redirect_uri_sent) === 1,
+  codeChallenge: r.code_challenge,
+  codeChallengeMethod: r.code_challenge_method,
+  subject: r.subject,
+  username: r.username,
+  scope: r.scope,
+  issuedAt: Number(r.issued_at),
+  expiresAt: Number(r.expires_at),
+  consumedAt: r.consumed_at == null ? null : Number(r.consumed_at),
+});
+
+export class CodeStore {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly tokens: Pick<TokenStore, 'insert'>,
+  ) {}
+
+  async create(code: Omit<CodeRecord, 'consumedAt'>): Promise<void> {
+    await this.db
+      .insertInto('authorization_codes')
+      .values({
+        code_hash: code.codeHash,
+        grant_id: code.grantId,
+        consumer_key: code.consumerKey,
+        application_id: code.applicationId,
+        redirect_uri: code.redirectUri,
+        redirect_uri_sent: code.redirectUriSent ? 1 : 0,
+        code_challenge: code.codeChallenge,
+        code_challenge_method: code.codeChallengeMethod,
+        subject: code.subject,
+        username: code.username,
+        scope: code.scope,
+        issued_at: code.issuedAt,
+        expires_at: code.expiresAt,
+        consumed_at: null,
+      })
+      .execute();
+  }
+
+  async find(codeHash: string): Promise<CodeRecord | undefined> {
+    const row = await this.db.selectFrom('authorization_codes').selectAll().where('code_hash', '=', codeHash).executeTakeFirst();
+    return row && fromRow(row);
+  }
+
+  /**
+   * Consumes a code and stores the tokens issued for it in one transaction. The conditional
+   * UPDATE … RETURNING is the arbiter: of any number of concurrent exchanges exactly one sees
+   * the code unconsumed; the tokens are committed with the consumption, so whoever sees the
+   * code consumed afterwards can revoke them.
+   */
+  async consume(
+    codeHash: string,
+    now: number,
+    next: (code: CodeRecord) => { access: TokenRecord; refresh?: TokenRecord },
+  ): Promise<ConsumeOutcome> {
+    const won = await this.db.transaction().execute(async (trx) => {
+      const row = await trx
+        .updateTable('authorization_codes')
+        .set({ consumed_at: now })
+        .where('code_hash', '=', codeHash)
+        .where('consumed_at', 'is', null)
+        .where('expires_at', '>', now)
+        .returningAll()
+        .executeTakeFirst();
+      if (!row) return undefined;
+      const code = fromRow(row);
+      const { access, refresh } = next(code);
+      await this.tokens.insert(trx, access, refresh);
+      return code;
+    });
+    if (won) return { ok: true, code: won };
+    const current = await this.find(codeHash);
+    if (!current) return { ok: false, reason: 'unknown' };
+    if (current.consumedAt !== null) return { ok: false, reason: 'consumed', code: current };
+    return { ok: false, reason: 'expired' };
+  }
+
+  /** Deletes a batch of dead codes: unused ones once expired, consumed ones after the retention. */
+  async deleteExpiredBatch(now: number, batchSize: number): Promise<number> {
+    const victims = this.db
+      .selectFrom('authorization_codes')
+      .select('code_hash')
+      .where((eb) =>
+        eb.or([eb.and([eb('consumed_at', 'is', null), eb('expires_at', '<=', now)]), eb('expires_at', '<=', now - CONSUMED_CODE_RETENTION)]),
+      )
+      .limit(batchSize);
+    const res = await this.db.deleteFrom('authorization_codes').where('code_hash', 'in', victims).executeTakeFirst();
+    return Number(res.numDeletedRows);
+  }
+}
