@@ -4,10 +4,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+/** The binary; XMLSEC1=/nonexistent simulates a machine without it. */
+const XMLSEC1 = process.env.XMLSEC1 ?? 'xmlsec1';
+
 export const ID_ATTR = ['--id-attr:ID', 'urn:oasis:names:tc:SAML:2.0:assertion:Assertion'];
 
 export function xmlsecVersion(): string | undefined {
-  const r = spawnSync('xmlsec1', ['--version'], { encoding: 'utf8' });
+  const r = spawnSync(XMLSEC1, ['--version'], { encoding: 'utf8' });
   return r.status === 0 ? r.stdout.trim() : undefined;
 }
 
@@ -26,7 +29,7 @@ export function xmlsecSign(template: string, keyPath: string, certPath: string):
     const input = join(dir, 'template.xml');
     const output = join(dir, 'signed.xml');
     writeFileSync(input, template);
-    execFileSync('xmlsec1', ['--sign', '--privkey-pem', `${keyPath},${certPath}`, ...ID_ATTR, '--output', output, input], {
+    execFileSync(XMLSEC1, ['--sign', '--privkey-pem', `${keyPath},${certPath}`, ...ID_ATTR, '--output', output, input], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     return readFileSync(output, 'utf8');
@@ -38,7 +41,7 @@ export function xmlsecVerify(xml: string, certPath: string): boolean {
   return withTemp((dir) => {
     const input = join(dir, 'signed.xml');
     writeFileSync(input, xml);
-    const r = spawnSync('xmlsec1', ['--verify', '--pubkey-cert-pem', certPath, ...ID_ATTR, input], { encoding: 'utf8' });
+    const r = spawnSync(XMLSEC1, ['--verify', '--pubkey-cert-pem', certPath, ...ID_ATTR, input], { encoding: 'utf8' });
     return r.status === 0;
   });
 }
