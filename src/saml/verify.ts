@@ -119,11 +119,11 @@ function extractClaims(root: Element, assertionId: string, issuer: string, idp: 
   if (!conditions) fail('assertion has no Conditions with an AudienceRestriction');
   const notBefore = optionalDate(conditions, 'NotBefore', 'Conditions NotBefore');
   const conditionsNotOnOrAfter = optionalDate(conditions, 'NotOnOrAfter', 'Conditions NotOnOrAfter');
+  if (conditionsNotOnOrAfter !== undefined && nowMs >= conditionsNotOnOrAfter + skewMs) fail('assertion has expired');
+  if (notBefore !== undefined && nowMs + skewMs < notBefore) fail('assertion is not yet valid');
   if (notBefore !== undefined && conditionsNotOnOrAfter !== undefined && notBefore >= conditionsNotOnOrAfter) {
     fail('assertion Conditions window is empty');
   }
-  if (conditionsNotOnOrAfter !== undefined && nowMs >= conditionsNotOnOrAfter + skewMs) fail('assertion has expired');
-  if (notBefore !== undefined && nowMs + skewMs < notBefore) fail('assertion is not yet valid');
   let restrictions = 0;
   let audienceOk = true;
   for (const condition of childElements(conditions)) {
