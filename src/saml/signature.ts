@@ -104,16 +104,30 @@ export function checkSignatureLayout(signature: Element, assertionId: string): S
   return { signature, signatureAlgorithm, digestAlgorithm, referencePrefixList };
 }
 
-function publicKeys(certificates: readonly string[]): KeyObject[] {
-  const keys: KeyObject[] = [];
-  for (const pem of certificates) {
+// Registered certificates change rarely; parsing one costs about as much as the RSA verification.
+const keyCache = new Map<string, KeyObject | null>();
+const KEY_CACHE_LIMIT = 256;
+
+function publicKey(pem: string): KeyObject | null {
+  let key = keyCache.get(pem);
+  if (key === undefined) {
     try {
-      keys.push(new X509Certificate(pem).publicKey);
+      key = new X509Certificate(pem).publicKey;
     } catch {
       // An unparsable registered certificate is a configuration problem; the others may still verify.
+      key = null;
     }
+    if (keyCache.size >= KEY_CACHE_LIMIT) keyCache.clear();
+    keyCache.set(pem, key);
   }
-  return keys;
+  return key;
+}
+
+function publicKeys(certificates: readonly string[]): KeyObject[] {
+  return certificates.flatMap((pem) => {
+    const key = typeof pem === 'string' ? publicKey(pem) : null;
+    return key ? [key] : [];
+  });
 }
 
 /**

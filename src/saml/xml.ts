@@ -25,6 +25,11 @@ const REFERENCE = /&(?:#[0-9]{1,7}|#x[0-9A-Fa-f]{1,6}|lt|gt|amp|quot|apos);/y;
 const XML_DECL_ENCODING = /\bencoding\s*=\s*(["'])([^"']*)\1/;
 const XML_DECL_VERSION = /\bversion\s*=\s*(["'])([^"']*)\1/;
 
+// Element and attribute names restricted to ASCII NCNames (all SAML/XML-DSig names are): the
+// name-character tables are where XML parsers disagree (xmldom 0.9 accepts an attribute named
+// "\u{1F600}x", the xmldom 0.8 copy inside xml-crypto rejects it and builds a different tree).
+const ASCII_QNAME = /^[A-Za-z_][A-Za-z0-9._-]*(?::[A-Za-z_][A-Za-z0-9._-]*)?$/;
+
 class ParserComplaint extends Error {}
 
 /**
@@ -102,7 +107,9 @@ export function parseStrictXml(xml: string, maxDepth: number): Document {
       case ELEMENT_NODE: {
         if (depth > maxDepth) fail('assertion is nested too deeply');
         const el = node as Element;
+        if (!ASCII_QNAME.test(el.tagName)) fail('element and attribute names must be ASCII');
         for (const a of Array.from(el.attributes)) {
+          if (!ASCII_QNAME.test(a.name)) fail('element and attribute names must be ASCII');
           if (INVALID_XML_CHAR.test(a.value)) fail('assertion contains characters not allowed in XML');
           if (a.namespaceURI === NS.xmlns && a.prefix === 'xmlns' && a.value === '') {
             fail('assertion is not namespace-well-formed');

@@ -220,6 +220,8 @@ describe('size, depth and encoding', () => {
     const junk = Buffer.alloc(512, 0).map(() => (seed = (seed * 1103515245 + 12345) % 2 ** 31) & 0xff);
     await expectRefused({ param: junk.toString('base64url') }, ctx.opts());
   });
+  test('non-ASCII attribute name (parsers disagree on name characters)', () => refuse(signed().replace('IssueInstant=', '\u{1F600}IssueInstant='), /names must be ASCII/));
+  test('non-ASCII element name', () => refuse(signed().replace('<saml:AuthnStatement', '<saml:Advice><x:é xmlns:x="urn:x"/></saml:Advice><saml:AuthnStatement'), /names must be ASCII/));
   test('NUL byte', () => refuse(signed().replace('alice', 'al\u0000ice'), /characters not allowed/));
   test('U+2028 (xmldom would silently turn it into a newline)', () => refuse(signed().replace('alice', 'al\u2028ice'), /line separators/));
   test('garbage base64', () => expectRefused({ param: '%%%not-base64%%%' }, ctx.opts(), /not valid base64url/));
