@@ -63,6 +63,21 @@ describe.skipIf(!version)(`interop with ${version ?? 'xmlsec1'}`, () => {
     expect(await verifySamlBearerAssertion(mime, ctx.opts({ certificates: [key.certPem] }))).toEqual(EXPECTED);
   });
 
+  test('exc-c14n InclusiveNamespaces PrefixList and xsi:type attribute values (as common IdPs emit)', async () => {
+    const extraXml =
+      '<saml:AttributeStatement><saml:Attribute Name="groups"><saml:AttributeValue xsi:type="xs:string">admins &amp; users</saml:AttributeValue></saml:Attribute></saml:AttributeStatement>';
+    const template = assertionXml({ pretty: true, extraXml })
+      .replace('<saml:Assertion ', '<saml:Assertion xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" ')
+      .replace(
+        `<ds:Transform Algorithm="${ALG.excC14n}"/>`,
+        `<ds:Transform Algorithm="${ALG.excC14n}"><ec:InclusiveNamespaces xmlns:ec="${ALG.excC14n}" PrefixList="xs"/></ds:Transform>`,
+      );
+    const signed = xmlsecSign(template, ctx.idpKey.keyPath, ctx.idpKey.certPath);
+    expect(await verifySamlBearerAssertion(b64url(signed), ctx.opts())).toEqual(EXPECTED);
+    // The PrefixList is signed: dropping it changes the canonical form and breaks the signature.
+    await expectRefused({ xml: signed.replace(' PrefixList="xs"', '') }, ctx.opts());
+  });
+
   test('key rollover: the second registered certificate verifies; an unregistered one does not', async () => {
     const signed = xmlsecSign(assertionXml(), nextKey.keyPath, nextKey.certPath);
     const claims = await verifySamlBearerAssertion(b64url(signed), ctx.opts({ certificates: [ctx.idpKey.certPem, nextKey.certPem] }));
