@@ -1,0 +1,21 @@
+/**
+ * The only exception type the SAML verifier throws for a bad assertion.
+ *
+ * `description` is a short, fixed, human-readable text that is safe to return to the client as
+ * OAuth `error_description`: it never echoes any part of the assertion (no element names, no
+ * values, no parser messages), so it cannot leak or reflect attacker-controlled content.
+ */
+export class SamlValidationError extends Error {
+  readonly description: string;
+
+  constructor(description: string) {
+    super(description);
+    this.name = 'SamlValidationError';
+    this.description = description;
+  }
+}
+
+/** Throws a SamlValidationError; typed `never` so it can be used in expressions. */
+export function fail(description: string): never {
+  throw new SamlValidationError(description);
+}
