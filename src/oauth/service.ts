@@ -5,6 +5,7 @@ import { authorizationCodeGrant } from './grants/authorization-code.js';
 import { clientCredentialsGrant } from './grants/client-credentials.js';
 import { passwordGrant } from './grants/password.js';
 import { refreshTokenGrant } from './grants/refresh-token.js';
+import { defaultSamlAudience, saml2BearerGrant } from './grants/saml2-bearer.js';
 import type { Grant } from './grants/types.js';
 import { TokenIssuer } from './issuer.js';
 import { PasswordChecker } from './password-check.js';
@@ -32,10 +33,6 @@ export function createOAuthService(config: Config, store: Store, events: TokenEv
   add(clientCredentialsGrant({ issuer, config: oauth }));
   add(refreshTokenGrant({ tokens: store.tokens, issuer, format, events, config: oauth }));
   add(authorizationCodeGrant({ codes: store.codes, tokens: store.tokens, issuer, format, events, config: oauth }));
+  add(saml2BearerGrant({ idps: store.idps, issuer, defaultAudience: defaultSamlAudience(oauth.issuer), config: oauth }));
   return { config: oauth, store, events, format, issuer, passwords, grants };
-}
-
-/** Lets a later module (authorization code, SAML bearer) add its grant to the service. */
-export function addGrant(service: OAuthService, grant: Grant): void {
-  service.grants.set(grant.type, grant);
 }

@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import type { IdentityProvider } from '../../store/idps.js';
 import { StoreNotFound } from '../../store/errors.js';
 import type { Config } from '../../config/schema.js';
+import { defaultSamlAudience } from '../../oauth/grants/saml2-bearer.js';
 import { withStore } from '../context.js';
 import { CliError, emit, run } from '../output.js';
 
@@ -27,7 +28,7 @@ function readCertificate(file: string): { pem: string; cert: X509Certificate } {
 }
 
 /** The audience an IdP's assertions must name for this node: its alias, or the token endpoint URL. */
-export const effectiveAlias = (idp: Pick<IdentityProvider, 'alias'>, config: Pick<Config, 'oauth'>) => idp.alias ?? `${config.oauth.issuer}/token`;
+export const effectiveAlias = (idp: Pick<IdentityProvider, 'alias'>, config: Pick<Config, 'oauth'>) => idp.alias ?? defaultSamlAudience(config.oauth.issuer);
 
 const describeIdp = (idp: IdentityProvider, config: Config) => ({
   issuer: idp.issuer,

@@ -1,0 +1,169 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it, test } from 'vitest';
+import { assertionXml, iso } from '../saml/fixtures.js';
+import { keyStore, type KeyStore, type TestKey } from '../saml/keys.js';
+import { xmlsecSign, xmlsecVersion } from '../saml/xmlsec.js';
+import { gatehouse } from '../support/cli.js';
+import { availableKinds } from '../support/databases.js';
+import { basic, postForm } from '../support/http.js';
+import { createClient, startTestServer, type TestClient, type TestServer } from '../support/server.js';
+import { loadConfig } from '../../src/config/load.js';
+import { startServer, type RunningServer } from '../../src/server/start.js';
+import { createLogger } from '../../src/log.js';
+
+/**
+ * The SAML 2.0 bearer grant end to end: assertions signed by xmlsec1 (an XML-DSig
+ * implementation we did not write) exchanged at /token of a real server.
+ */
+const GRANT = 'urn:ietf:params:oauth:grant-type:saml2-bearer';
+const IDP = 'https://idp.example.org/saml';
+const version = xmlsecVersion();
+if (!version) {
+  if (process.env.GATEHOUSE_REQUIRE_SERVICES === '1') {
+    test('xmlsec1 is installed (GATEHOUSE_REQUIRE_SERVICES=1)', () => {
+      throw new Error('xmlsec1 not found on PATH: apt-get install -y xmlsec1');
+    });
+  } else console.warn('SKIP: xmlsec1 not found on PATH; SAML grant end-to-end tests skipped');
+}
+const kinds = version ? await availableKinds() : [];
+const nowS = () => Math.floor(Date.now() / 1000);
+
+describe.each(kinds)('saml2-bearer grant on %s', (kind) => {
+  let s: TestServer;
+  let c: TestClient;
+  let keys: KeyStore;
+  let idpKey: TestKey;
+  let audience: string;
+  const auth = (client: TestClient = c) => ({ authorization: basic(client.consumerKey, client.consumerSecret) });
+
+  /** An assertion for `nameId`, valid now for `ttl` seconds, signed by xmlsec1 with the IdP's key. */
+  function signed(opts: { nameId?: string; ttl?: number; id?: string; issuer?: string; audience?: string; key?: TestKey } = {}): string {
+    const now = nowS();
+    const ttl = opts.ttl ?? 600;
+    const xml = assertionXml({
+      id: opts.id ?? `_${randomUUID()}`,
+      issuer: opts.issuer ?? IDP,
+      nameId: opts.nameId ?? 'carol@partner.example',
+      audience: opts.audience ?? audience,
+      recipient: opts.audience ?? audience,
+      issueInstant: iso(now - 5),
+      notBefore: iso(now - 5),
+      notOnOrAfter: iso(now + ttl),
+      scNotOnOrAfter: iso(now + ttl),
+    });
+    const key = opts.key ?? idpKey;
+    return xmlsecSign(xml, key.keyPath, key.certPath);
+  }
+  const exchange = (assertion: string, extra: Record<string, string> = {}, client = c) =>
+    postForm(`${s.https}/token`, { grant_type: GRANT, assertion: Buffer.from(assertion).toString('base64url'), ...extra }, auth(client));
+
+  beforeAll(async () => {
+    keys = keyStore();
+    idpKey = keys.make('idp', 'rsa');
+    s = await startTestServer(kind, { oauth: { userAccessTokenValidity: 3600 } });
+    audience = `${s.server.config.oauth.issuer}/token`;
+    c = await createClient(s, { owner: 'alice', app: 'enterprise-portal' });
+    // Registered with the real CLI, on the same data the server uses.
+    const r = await gatehouse(['--data-dir', s.db.dataDir, 'idp', 'add', '--issuer', IDP, '--cert', idpKey.certPath, '--json'], {
+      ...(s.db.database.url ? { GATEHOUSE_DATABASE_URL: s.db.database.url, GATEHOUSE_DATABASE_SCHEMA: s.db.database.schema! } : {}),
+    });
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    expect(JSON.parse(r.stdout).alias).toBe('https://localhost:8243/token');
+  });
+  afterAll(async () => {
+    await s?.close();
+    keys?.cleanup();
+  });
+
+  it('exchanges an IdP-signed assertion for a user token of the federated subject', async () => {
+    const r = await exchange(signed({ ttl: 600 }), { scope: 'PRODUCTION' });
+    expect(r.status, r.text).toBe(200);
+    expect(r.json).toMatchObject({ token_type: 'Bearer', scope: 'PRODUCTION' });
+    expect(r.json.refresh_token).toBeDefined();
+    // Expires with the assertion (600 s) rather than userAccessTokenValidity (3600 s).
+    expect(r.json.expires_in).toBeGreaterThan(590);
+    expect(r.json.expires_in).toBeLessThanOrEqual(600);
+    const i = (await postForm(`${s.https}/introspect`, { token: r.json.access_token }, auth())).json;
+    expect(i).toMatchObject({ active: true, sub: 'carol@partner.example', idp: IDP, client_id: c.consumerKey });
+    expect(i.username).toBeUndefined();
+    // The refresh token keeps the federated subject and its IdP.
+    const refreshed = await postForm(`${s.https}/token`, { grant_type: 'refresh_token', refresh_token: r.json.refresh_token }, auth());
+    expect(refreshed.status).toBe(200);
+    expect((await postForm(`${s.https}/introspect`, { token: refreshed.json.access_token }, auth())).json).toMatchObject({ sub: 'carol@partner.example', idp: IDP });
+  });
+
+  it('caps the token at userAccessTokenValidity for a long assertion, and accepts padded standard base64 at /login', async () => {
+    const xml = signed({ ttl: 7200 });
+    const r = await postForm(`${s.http}/login`, { grant_type: GRANT, assertion: Buffer.from(xml).toString('base64') }, auth());
+    expect(r.status, r.text).toBe(200);
+    expect(r.json.expires_in).toBe(3600);
+  });
+
+  it('refuses a replay of the same assertion', async () => {
+    const xml = signed();
+    expect((await exchange(xml)).status).toBe(200);
+    const again = await exchange(xml);
+    expect(again.status).toBe(400);
+    expect(again.json).toEqual({ error: 'invalid_grant', error_description: 'Invalid SAML assertion: it was already exchanged (replay).' });
+  });
+
+  it('refuses a tampered NameID, an unknown issuer, a wrong audience and a foreign key, each as invalid_grant', async () => {
+    const tampered = signed({ nameId: 'carol@partner.example' }).replace('carol@partner.example', 'admin@partner.example');
+    const foreignKey = keys.make('attacker', 'rsa');
+    for (const bad of [tampered, signed({ issuer: 'https://evil.example/idp' }), signed({ audience: 'https://elsewhere.example/token' }), signed({ key: foreignKey })]) {
+      const r = await exchange(bad);
+      expect(r.status, r.text).toBe(400);
+      expect(r.json.error).toBe('invalid_grant');
+      expect(r.json.error_description).toMatch(/^Invalid SAML assertion: /);
+    }
+  });
+
+  it('refuses garbage and a missing assertion in the protocol\'s own format', async () => {
+    const garbage = await postForm(`${s.https}/token`, { grant_type: GRANT, assertion: '%%%not-base64%%%' }, auth());
+    expect(garbage.status).toBe(400);
+    expect(garbage.json.error).toBe('invalid_grant');
+    const missing = await postForm(`${s.https}/token`, { grant_type: GRANT }, auth());
+    expect(missing.json).toEqual({ error: 'invalid_request', error_description: 'missing parameter "assertion"' });
+  });
+
+  it('needs an authenticated confidential client', async () => {
+    const xml = signed();
+    const none = await postForm(`${s.https}/token`, { grant_type: GRANT, assertion: Buffer.from(xml).toString('base64url') });
+    expect(none.status).toBe(401);
+    const pub = await createClient(s, { owner: 'alice', app: 'spa', publicClient: true });
+    const r = await postForm(`${s.https}/token`, { grant_type: GRANT, assertion: Buffer.from(xml).toString('base64url'), client_id: pub.consumerKey });
+    expect(r.json.error).toBe('unauthorized_client');
+  });
+
+  it('is listed in the server metadata', async () => {
+    const meta = await fetch(`${s.http}/.well-known/oauth-authorization-server`).then((x) => x.json());
+    expect(meta.grant_types_supported).toContain(GRANT);
+  });
+
+  // Several nodes share PostgreSQL (SQLite is one node's embedded store).
+  if (kind === 'postgres') it('refuses a replay across two nodes sharing the database; of concurrent exchanges exactly one wins', async () => {
+    const config = loadConfig({}, {}, {
+      dataDir: s.db.dataDir + '-node2',
+      database: s.db.database,
+      listeners: { host: '127.0.0.1', portal: 0, https: 0, http: 0 },
+      log: { level: 'silent' },
+    });
+    const node2: RunningServer = await startServer(config, { logger: createLogger('silent') });
+    try {
+      const node2Url = `http://127.0.0.1:${node2.ports.http}/token`;
+      const xml = signed();
+      const body = { grant_type: GRANT, assertion: Buffer.from(xml).toString('base64url') };
+      expect((await postForm(`${s.http}/token`, body, auth())).status).toBe(200);
+      const replay = await postForm(node2Url, body, auth());
+      expect(replay.json.error_description).toMatch(/replay/);
+
+      const race = signed();
+      const raceBody = { grant_type: GRANT, assertion: Buffer.from(race).toString('base64url') };
+      const replies = await Promise.all(Array.from({ length: 10 }, (_, i) => postForm(i % 2 ? node2Url : `${s.http}/token`, raceBody, auth())));
+      expect(replies.filter((r) => r.status === 200)).toHaveLength(1);
+      expect(replies.filter((r) => r.status >= 500)).toHaveLength(0);
+    } finally {
+      await node2.close();
+    }
+  });
+});
