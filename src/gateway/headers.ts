@@ -9,6 +9,8 @@ import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 const DROP_REQUEST = new Set([
   'connection', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade',
   'authorization', 'host', 'expect', 'x-forwarded-proto', 'x-forwarded-host', 'http2-settings',
+  // only the gateway may assert identity to backends: a client-sent assertion never passes
+  'x-jwt-assertion',
 ]);
 
 /** Response headers that are not passed back to the client. */
@@ -18,8 +20,9 @@ const DROP_RESPONSE = ['connection', 'keep-alive', 'te', 'trailer', 'transfer-en
  * Builds the flat [name, value, ...] header list for the backend from the client's
  * raw headers (case and duplicates preserved), dropping hop-by-hop headers (plus the
  * ones `Connection` names), `Proxy-*` and Authorization, and adding X-Forwarded-For
- * (appended), X-Forwarded-Proto and X-Forwarded-Host. `extraName`/`extraValue` (e.g.
- * X-JWT-Assertion) replace any client-sent header of that (lowercase) name.
+ * (appended), X-Forwarded-Proto and X-Forwarded-Host. A client-sent X-JWT-Assertion is
+ * always dropped; `extraName`/`extraValue` (the gateway's own X-JWT-Assertion) replace
+ * any client-sent header of that (lowercase) name.
  */
 export function forwardHeaders(req: IncomingMessage, extraName?: string, extraValue?: string): string[] {
   const raw = req.rawHeaders;

@@ -65,7 +65,10 @@ export async function startBackend(name: string): Promise<TestBackend> {
     const u = new URL(url, 'http://x');
     if (u.pathname.endsWith('/slow')) {
       const t = setTimeout(() => { res.end('slow done'); }, Number(u.searchParams.get('ms') ?? 1000));
-      res.on('close', () => clearTimeout(t));
+      res.on('close', () => {
+        clearTimeout(t);
+        if (!res.writableFinished) events.emit('aborted', url);
+      });
       req.resume();
       return;
     }
@@ -110,6 +113,7 @@ export async function startBackend(name: string): Promise<TestBackend> {
       bytes += c.length;
       h.update(c);
     });
+    req.on('close', () => { if (!req.complete) events.emit('upload-aborted', url, bytes); });
     req.on('end', () => {
       const echo: Echo = {
         backend: name, method: req.method ?? '', url, headers: req.headers, rawHeaders: req.rawHeaders,
