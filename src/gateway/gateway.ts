@@ -144,7 +144,9 @@ class Exchange implements Dispatcher.DispatchHandler {
     if (this.clientGone) return;
     this.status = statusCode;
     try {
-      this.res.writeHead(statusCode, statusMessage ?? '', cleanResponseHeaders(headers));
+      const h = cleanResponseHeaders(headers);
+      if (statusMessage) this.res.writeHead(statusCode, statusMessage, h);
+      else this.res.writeHead(statusCode, h);
     } catch (err) {
       controller.abort(err instanceof Error ? err : new Error(String(err)));
     }

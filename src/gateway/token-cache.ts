@@ -1,10 +1,11 @@
-import { createHash } from 'node:crypto';
+import { hash as oneShotHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { GatewayStore, TokenInfo, TokenInvalidation } from './types.js';
 
 /** sha256(token) as base64url: the key of the validation cache and of invalidation messages. */
 export function hashToken(token: string): string {
-  return createHash('sha256').update(token).digest('base64url');
+  // one-shot crypto.hash (node >= 20.12): a third of createHash()'s cost
+  return oneShotHash('sha256', token, 'base64url');
 }
 
 /** A cached, valid token. `bindings` is per-API state the gateway hangs on it (subscription, JWT). */

@@ -181,7 +181,8 @@ describe('faults', () => {
   });
 
   it('401 900902 Missing Credentials without a bearer token', async () => {
-    for (const headers of [{}, { authorization: 'Basic YTpi' }, { authorization: 'Bearer ' }, { authorization: 'Bearer' }, { authorization: `Bearertok${tok}` }]) {
+    const variants: Record<string, string>[] = [{}, { authorization: 'Basic YTpi' }, { authorization: 'Bearer ' }, { authorization: 'Bearer' }, { authorization: `Bearertok${tok}` }];
+    for (const headers of variants) {
       const r = await call(`${g.url}${WEATHER}/x`, { headers });
       expect(r.status).toBe(401);
       expect(r.headers['www-authenticate']).toBe('Bearer realm="gatehouse"');
