@@ -626,6 +626,7 @@ class GatewayCore {
       new Promise<void>((r) => setTimeout(r, 5000).unref()),
     ]).then(() => p.destroyed ? undefined : p.destroy())));
     await this.throttler.close();
+    this.metrics.close();
     this.tokens.clear();
     this.invalidateApis();
   }
