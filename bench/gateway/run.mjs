@@ -172,6 +172,7 @@ for (const t of targets) {
   if (r.status !== 200) throw new Error(`${t.name}: ${r.status} ${await r.text()}`);
   await autocannon({ url: `http://127.0.0.1:${t.proc.port}${t.path}`, connections: CONNECTIONS, duration: WARMUP, headers: t.headers });
 }
+const loadBefore = loadavg()[0];
 console.log(`load average before: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
 for (let round = 0; round < ROUNDS; round++) {
   for (const t of targets) {
@@ -200,23 +201,32 @@ const sum = (t) => ({
 });
 for (const t of targets) t.s = sum(t);
 const ref = targets.find((t) => t.key === 'bare');
+// paired ratios: target vs bare within the same round (adjacent in time), then the median
+for (const t of targets) {
+  t.s.rpsRatio = median(t.runs.map((r, i) => r.rps / ref.runs[i].rps));
+  t.s.cpuRatio = median(t.runs.map((r, i) => ref.runs[i].cpu / r.cpu));
+}
 const gw = targets.find((t) => t.key === 'gateway');
 const f0 = (n) => n.toFixed(0);
 const lines = [
   '# Gateway bench results',
   '',
-  `${new Date().toISOString()} · node ${process.version} · ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, shared with other work (load average at start ${loadavg()[0].toFixed(1)}) · autocannon ${CONNECTIONS} connections, ${WARMUP} s warm-up, then ${ROUNDS} interleaved rounds × ${SECONDS} s per target (medians shown) · small JSON body (${'{"ok":true,"service":"bench-backend","n":42}'.length} B) from a loopback node backend · unloaded latency: ${PROBES} sequential requests per target on one keep-alive connection, in batches of 250 interleaved across targets.`,
+  `${new Date().toISOString()} · node ${process.version} · ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, shared with other work (1-min load average ${loadBefore.toFixed(1)} before the rounds, ${loadavg()[0].toFixed(1)} after) · autocannon ${CONNECTIONS} connections, ${WARMUP} s warm-up, then ${ROUNDS} interleaved rounds × ${SECONDS} s per target (medians shown) · small JSON body (${'{"ok":true,"service":"bench-backend","n":42}'.length} B) from a loopback node backend · unloaded latency: ${PROBES} sequential requests per target on one keep-alive connection, in batches of 250 interleaved across targets.`,
   '',
   'Backend, proxy and load generator share the cores, so absolute req/s are low and swing with whatever else runs; **CPU µs per request** (the proxy process\'s own user+system time divided by the requests it served) is the steadier efficiency figure, and its ratio is what throughput would be if the proxy were the only thing on the CPU.',
   '',
-  '| target | req/s | p99 ms @ load | proxy CPU µs/req | req/s vs bare | CPU efficiency vs bare | unloaded p50 µs | unloaded p90 µs | unloaded p99 µs | unloaded p99 added vs bare |',
+  'Per-round figures (req/s · CPU µs/req):',
+  '',
+  ...targets.map((t) => `- ${t.name}: ${t.runs.map((r) => `${f0(r.rps)} · ${r.cpu.toFixed(1)}`).join(' | ')}`),
+  '',
+  '| target | req/s | p99 ms @ load | proxy CPU µs/req | req/s vs bare (paired median) | CPU efficiency vs bare (paired median) | unloaded p50 µs | unloaded p90 µs | unloaded p99 µs | unloaded p99 added vs bare |',
   '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ...targets.map((t) => {
     const direct = t.proc === backend;
-    return `| ${t.name} | ${f0(t.s.rps)} | ${t.s.p99} | ${direct ? `(backend) ${t.s.cpu.toFixed(1)}` : t.s.cpu.toFixed(1)} | ${(t.s.rps / ref.s.rps).toFixed(2)}× | ${direct ? '—' : `${(ref.s.cpu / t.s.cpu).toFixed(2)}×`} | ${f0(t.lat.p50)} | ${f0(t.lat.p90)} | ${f0(t.lat.p99)} | ${t === ref || direct ? '—' : `${t.lat.p99 - ref.lat.p99 >= 0 ? '+' : ''}${f0(t.lat.p99 - ref.lat.p99)} µs`} |`;
+    return `| ${t.name} | ${f0(t.s.rps)} | ${t.s.p99} | ${direct ? `(backend) ${t.s.cpu.toFixed(1)}` : t.s.cpu.toFixed(1)} | ${t.s.rpsRatio.toFixed(2)}× | ${direct ? '—' : `${t.s.cpuRatio.toFixed(2)}×`} | ${f0(t.lat.p50)} | ${f0(t.lat.p90)} | ${f0(t.lat.p99)} | ${t === ref || direct ? '—' : `${t.lat.p99 - ref.lat.p99 >= 0 ? '+' : ''}${f0(t.lat.p99 - ref.lat.p99)} µs`} |`;
   }),
   '',
-  `Targets: gateway ≥ 0.90× the bare proxy: **${(gw.s.rps / ref.s.rps).toFixed(2)}×** req/s (median), **${(ref.s.cpu / gw.s.cpu).toFixed(2)}×** CPU efficiency; p99 added < 1 ms: **${f0(gw.lat.p99 - ref.lat.p99)} µs** unloaded, ${gw.s.p99 - ref.s.p99} ms at ${CONNECTIONS} connections (autocannon's 1 ms resolution).`,
+  `Targets: gateway ≥ 0.90× the bare proxy: **${gw.s.rpsRatio.toFixed(2)}×** req/s and **${gw.s.cpuRatio.toFixed(2)}×** CPU efficiency (medians of the per-round ratios; ratios of the column medians: ${(gw.s.rps / ref.s.rps).toFixed(2)}× and ${(ref.s.cpu / gw.s.cpu).toFixed(2)}×); p99 added < 1 ms: **${f0(gw.lat.p99 - ref.lat.p99)} µs** unloaded, ${gw.s.p99 - ref.s.p99} ms at ${CONNECTIONS} connections (autocannon's 1 ms resolution).`,
   `Errors: ${targets.map((t) => `${t.name.split(' ')[0]} ${t.s.errors}/${t.s.non2xx} non-2xx`).join(', ')}.`,
   nginxNote ? `\n${nginxNote}` : '',
   '',
