@@ -90,6 +90,8 @@ export const ConfigSchema = Type.Object(
         negativeCacheTtl: Type.Integer({ minimum: 0, maximum: 3600, default: 10 }),
         apiCacheTtl: Type.Integer({ minimum: 0, maximum: 3600, default: 30 }),
         backendTimeoutMs: Type.Integer({ minimum: 1, maximum: 600000, default: 30000 }),
+        /** Lifetime of the X-JWT-Assertion passed to backends of APIs that ask for it. */
+        jwtTtl: Type.Integer({ minimum: 30, maximum: 86400, default: 900 }),
       },
       { additionalProperties: false, default: {} },
     ),

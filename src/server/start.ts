@@ -11,11 +11,17 @@ import { clientErrorHandler } from './client-error.js';
 import { healthRoutes } from './health.js';
 import { portalRoutes } from './portal.js';
 import { loadTls, type TlsMaterial } from './tls.js';
+import { loadSigningKey, type SigningKey } from './signing-key.js';
+import { connectInvalidationBus } from '../cluster/invalidation.js';
+import { createGateway, createGatewayMetrics, type Gateway, type GatewayOptions } from '../gateway/index.js';
+import { gatewayStore } from '../gateway/store-adapter.js';
+import { collectDefaultMetrics, Registry } from 'prom-client';
 
 export interface RunningServer {
   config: Config;
   store: Store;
   oauth: OAuthService;
+  gateway: Gateway;
   logger: Logger;
   /** The ports actually bound (differs from config when 0 asked for a free port). */
   ports: { portal: number; https: number; http: number };
@@ -45,13 +51,46 @@ function requestLogging(app: FastifyInstance, logger: Logger): void {
   });
 }
 
-async function gatewayApp(logger: Logger, listener: string, store: Store, oauth: OAuthService, tls?: TlsMaterial): Promise<FastifyInstance> {
+/** What one node's listeners share: the data layer, the authorization server and the gateway. */
+interface NodeParts {
+  store: Store;
+  oauth: OAuthService;
+  gateway: Gateway;
+  jwks: { keys: object[] };
+}
+
+/** A gateway listener (8243 HTTPS, 8280 HTTP): token service endpoints, then published APIs. */
+async function gatewayApp(logger: Logger, listener: string, parts: NodeParts, tls?: TlsMaterial): Promise<FastifyInstance> {
   const app = baseApp(logger, listener, tls);
   requestLogging(app, logger);
-  await app.register(healthRoutes, { db: store.db });
-  await app.register(oauthRoutes, { service: oauth });
-  await app.register(authorizeRoutes, { service: oauth, secure: tls !== undefined });
+  await app.register(healthRoutes, { db: parts.store.db });
+  await app.register(oauthRoutes, { service: parts.oauth });
+  await app.register(authorizeRoutes, { service: parts.oauth, secure: tls !== undefined });
+  // The keys backends use to verify X-JWT-Assertion headers.
+  app.get('/.well-known/jwks.json', async (_req, reply) => reply.header('cache-control', 'public, max-age=300').send(parts.jwks));
+  // Last: the catch-all for /{context}/{version}/…; the routes above win over it.
+  await app.register(parts.gateway.plugin);
   return app;
+}
+
+/** The management listener (9443): the portal page and Prometheus metrics. */
+async function portalApp(logger: Logger, registry: Registry, tls: TlsMaterial): Promise<FastifyInstance> {
+  const app = baseApp(logger, 'portal', tls);
+  await app.register(portalRoutes);
+  app.get('/metrics', async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()));
+  return app;
+}
+
+function gatewayOptions(config: Config, key: SigningKey): GatewayOptions {
+  return {
+    tiers: config.throttling.tiers,
+    tokenCacheTtlSeconds: config.gateway.tokenCacheTtl,
+    negativeCacheTtlSeconds: config.gateway.negativeCacheTtl,
+    apiCacheTtlSeconds: config.gateway.apiCacheTtl,
+    defaultTimeoutMs: config.gateway.backendTimeoutMs,
+    ...(config.redis.url ? { redisUrl: config.redis.url } : {}),
+    jwt: { privateKey: key.privateKey, kid: key.kid, alg: key.alg, issuer: config.oauth.issuer, ttlSeconds: config.gateway.jwtTtl },
+  };
 }
 
 /** Starts every listener of one node on the configured (offset) ports. */
@@ -62,12 +101,34 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
   const oauth = createOAuthService(config, store, events);
   const apps: FastifyInstance[] = [];
   let stopCleanup = () => {};
+  let gateway: Gateway | undefined;
+  let stopBus = async () => {};
+  const shutdown = async () => {
+    stopCleanup();
+    await Promise.allSettled(apps.map((a) => a.close()));
+    await Promise.allSettled([gateway?.close(), stopBus()]);
+    await store.close();
+  };
   try {
     const tls = await loadTls(config);
-    const portal = baseApp(logger, 'portal', tls);
-    await portal.register(portalRoutes);
-    const https = await gatewayApp(logger, 'gateway-https', store, oauth, tls);
-    const http = await gatewayApp(logger, 'gateway-http', store, oauth);
+    const signingKey = await loadSigningKey(config.dataDir);
+    const registry = new Registry();
+    collectDefaultMetrics({ register: registry, prefix: 'gatehouse_' });
+    gateway = createGateway({
+      store: gatewayStore(store, oauth.format),
+      options: gatewayOptions(config, signingKey),
+      metrics: createGatewayMetrics(registry),
+      logger: logger.child({ component: 'gateway' }),
+    });
+    const gw = gateway;
+    // A revocation on this node drops the gateway's cached validations at once; with Redis,
+    // so does one on any other node.
+    events.onInvalidated((msg) => gw.invalidate(msg));
+    if (config.redis.url) stopBus = await connectInvalidationBus(config.redis.url, events, logger);
+    const parts: NodeParts = { store, oauth, gateway, jwks: { keys: [signingKey.publicJwk] } };
+    const portal = await portalApp(logger, registry, tls);
+    const https = await gatewayApp(logger, 'gateway-https', parts, tls);
+    const http = await gatewayApp(logger, 'gateway-http', parts);
     const host = config.listeners.host;
     const bind = async (app: FastifyInstance, port: number): Promise<number> => {
       apps.push(app);
@@ -86,23 +147,9 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
       'gatehouse started',
     );
     let closing: Promise<void> | undefined;
-    return {
-      config,
-      store,
-      oauth,
-      logger,
-      ports,
-      close: () =>
-        (closing ??= (async () => {
-          stopCleanup();
-          await Promise.allSettled(apps.map((a) => a.close()));
-          await store.close();
-        })()),
-    };
+    return { config, store, oauth, gateway, logger, ports, close: () => (closing ??= shutdown()) };
   } catch (err) {
-    stopCleanup();
-    await Promise.allSettled(apps.map((a) => a.close()));
-    await store.close();
+    await shutdown();
     throw err;
   }
 }
