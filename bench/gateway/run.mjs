@@ -44,6 +44,7 @@ function startNode(script, env = {}) {
     child.once('exit', onExit);
     child.once('message', (m) => resolve({
       port: m.port,
+      token: m.token,
       cpuMicros: async () => { child.send('cpu'); const [r] = await once(child, 'message'); return r.cpu.user + r.cpu.system; },
       stop: () => new Promise((r) => { child.off('exit', onExit); child.once('exit', r); child.kill('SIGTERM'); }),
     }));
@@ -158,6 +159,9 @@ const targets = [
   { name: 'bare undici proxy (reference)', key: 'bare', proc: await startNode('bare-proxy.mjs', { BACKEND_URL }), path: '/hello?x=1', headers: {} },
   { name: 'gatehouse gateway (fastify + plugin)', key: 'gateway', proc: await startNode('gateway-server.mjs', { BACKEND_URL, BENCH_TOKEN: TOKEN }), path: '/bench/v1/hello?x=1', headers: auth },
 ];
+// The whole node as `gatehouse start` runs it: DB-backed store (SQLite), metrics, every listener.
+const node = await startNode('node-server.mjs', { BACKEND_URL });
+targets.push({ name: 'gatehouse node (real server, SQLite)', key: 'node', proc: node, path: '/bench/v1/hello?x=1', headers: { authorization: `Bearer ${node.token}` } });
 if (args.includes('--raw')) {
   targets.push({ name: 'gateway handler without fastify', proc: await startNode('gateway-server.mjs', { BACKEND_URL, BENCH_TOKEN: TOKEN, GATEWAY_RAW: '1' }), path: '/bench/v1/hello?x=1', headers: auth });
 }
@@ -227,6 +231,7 @@ const lines = [
   }),
   '',
   `Targets: gateway ≥ 0.90× the bare proxy: **${gw.s.rpsRatio.toFixed(2)}×** req/s and **${gw.s.cpuRatio.toFixed(2)}×** CPU efficiency (medians of the per-round ratios; ratios of the column medians: ${(gw.s.rps / ref.s.rps).toFixed(2)}× and ${(ref.s.cpu / gw.s.cpu).toFixed(2)}×); p99 added < 1 ms: **${f0(gw.lat.p99 - ref.lat.p99)} µs** unloaded, ${gw.s.p99 - ref.s.p99} ms at ${CONNECTIONS} connections (autocannon's 1 ms resolution).`,
+  `The whole node (\`gatehouse start\`: DB-backed store, metrics, every listener): **${targets.find((t) => t.key === 'node').s.rpsRatio.toFixed(2)}×** req/s and **${targets.find((t) => t.key === 'node').s.cpuRatio.toFixed(2)}×** CPU efficiency vs the bare proxy; unloaded p99 added ${f0(targets.find((t) => t.key === 'node').lat.p99 - ref.lat.p99)} µs.`,
   `Errors: ${targets.map((t) => `${t.name.split(' ')[0]} ${t.s.errors}/${t.s.non2xx} non-2xx`).join(', ')}.`,
   nginxNote ? `\n${nginxNote}` : '',
   '',
