@@ -95,6 +95,20 @@ interface Binding {
 const kExchange = Symbol('gatehouse.exchange');
 type ResWithExchange = ServerResponse & { [kExchange]?: Exchange };
 
+
+/** One store call per key at a time: concurrent lookups of the same key share its promise. */
+function coalesce<T>(pending: Map<string, Promise<T>>, key: string, load: () => Promise<T>): Promise<T> {
+  const inFlight = pending.get(key);
+  if (inFlight !== undefined) return inFlight;
+  const created = load();
+  pending.set(key, created);
+  const settle = (): void => {
+    if (pending.get(key) === created) pending.delete(key);
+  };
+  created.then(settle, settle);
+  return created;
+}
+
 class ClientAbortedError extends Error {
   override name = 'ClientAbortedError';
   constructor() { super('client closed the connection'); }
@@ -304,19 +318,14 @@ class GatewayCore {
   }
 
   private loadApi(key: string, ctxEnd: number): Promise<ApiSlot> {
-    let p = this.pendingApis.get(key);
-    if (p !== undefined) return p;
-    const gen = this.apiGeneration;
-    const created = this.store.findPublishedApi(key.slice(0, ctxEnd), key.slice(ctxEnd + 1)).then((api) => {
-      const slot: ApiSlot = { entry: api === undefined ? null : this.makeApiEntry(api), exp: Date.now() + this.apiTtlMs };
-      if (gen === this.apiGeneration && this.apiTtlMs > 0) this.apis.set(key, slot);
-      return slot;
+    return coalesce(this.pendingApis, key, () => {
+      const gen = this.apiGeneration;
+      return this.store.findPublishedApi(key.slice(0, ctxEnd), key.slice(ctxEnd + 1)).then((api) => {
+        const slot: ApiSlot = { entry: api === undefined ? null : this.makeApiEntry(api), exp: Date.now() + this.apiTtlMs };
+        if (gen === this.apiGeneration && this.apiTtlMs > 0) this.apis.set(key, slot);
+        return slot;
+      });
     });
-    p = created;
-    this.pendingApis.set(key, created);
-    const settle = (): void => { if (this.pendingApis.get(key) === created) this.pendingApis.delete(key); };
-    created.then(settle, settle);
-    return created;
   }
 
   private authenticate(ex: Exchange): void {
@@ -374,19 +383,14 @@ class GatewayCore {
   }
 
   private loadSub(key: string, info: TokenInfo, api: ApiEntry): Promise<SubEntry> {
-    let p = this.pendingSubs.get(key);
-    if (p !== undefined) return p;
-    const gen = this.apiGeneration;
-    const created = this.store.findSubscription(info.applicationId, api.api.id).then((sub) => {
-      const entry = this.makeSubEntry(sub, info, api);
-      if (gen === this.apiGeneration && this.apiTtlMs > 0) this.subs.set(key, entry);
-      return entry;
+    return coalesce(this.pendingSubs, key, () => {
+      const gen = this.apiGeneration;
+      return this.store.findSubscription(info.applicationId, api.api.id).then((sub) => {
+        const entry = this.makeSubEntry(sub, info, api);
+        if (gen === this.apiGeneration && this.apiTtlMs > 0) this.subs.set(key, entry);
+        return entry;
+      });
     });
-    p = created;
-    this.pendingSubs.set(key, created);
-    const settle = (): void => { if (this.pendingSubs.get(key) === created) this.pendingSubs.delete(key); };
-    created.then(settle, settle);
-    return created;
   }
 
   private admit(ex: Exchange): void {
