@@ -79,9 +79,10 @@ async function startGatehouse(name, { pg = false, cli: cliPath = MAIN_CLI } = {}
   let schema;
   if (pg) {
     schema = `bench_${randomBytes(5).toString('hex')}`;
-    env.GATEHOUSE_DATABASE_URL = opt['pg-url'];
+    env.GATEHOUSE_DATABASE_URL = await ownDatabase(opt['pg-url'], schema);
     env.GATEHOUSE_DATABASE_SCHEMA = schema;
-    cleanups.push(() => dropSchema(opt['pg-url'], schema));
+    // Dropping our own database drops the schema with it; otherwise drop the schema.
+    if (env.GATEHOUSE_DATABASE_URL === opt['pg-url']) cleanups.push(() => dropSchema(opt['pg-url'], schema));
   }
   const cli = (...args) => runJson([cliPath, '--config', cfg, '--data-dir', dir, ...args, '--json'], { env });
   await cli('user', 'add', USER, '--password', PASSWORD);
@@ -96,6 +97,40 @@ async function startGatehouse(name, { pg = false, cli: cliPath = MAIN_CLI } = {}
   cleanups.unshift(() => proc.stop());
   log(`gatehouse ${name} (${pg ? `postgres schema ${schema}` : 'sqlite'}) on http://127.0.0.1:${proc.info.ports.http} pid ${proc.child.pid}`);
   return { proc, url: `http://127.0.0.1:${proc.info.ports.http}/token`, keys, pg, schema };
+}
+
+/**
+ * Each PostgreSQL node gets its own database (named like its schema) when we may create one:
+ * kysely's Migrator, given no migrationTableSchema, looks for its kysely_migration* tables in
+ * *every* schema of the database, so a fresh schema next to one already migrated (another
+ * node of this run, another agent's test) fails with 'relation "kysely_migration_lock" does
+ * not exist'. Falls back to the given database when CREATE DATABASE is refused.
+ */
+async function ownDatabase(url, name) {
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(`CREATE DATABASE "${name}"`);
+  } catch (err) {
+    log(`cannot create database ${name} (${err.message}); using ${new URL(url).pathname.slice(1)} with schema ${name}`);
+    return url;
+  } finally {
+    await client.end();
+  }
+  cleanups.push(async () => {
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    try {
+      await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      log(`dropped postgres database ${name}`);
+    } finally {
+      await c.end();
+    }
+  });
+  const u = new URL(url);
+  u.pathname = `/${name}`;
+  return u.toString();
 }
 
 async function dropSchema(url, schema) {
@@ -172,7 +207,14 @@ async function main() {
   }
 
   const alts = [];
-  for (const a of ALTS) alts.push({ ...a, g: await startGatehouse(`alt-${a.name}`, { cli: a.cli }) });
+  for (const a of ALTS) {
+    alts.push({
+      ...a,
+      g: await startGatehouse(`alt-${a.name}`, { cli: a.cli }),
+      // With --pg every --alt build gets a PostgreSQL node too.
+      gpg: opt.pg ? await startGatehouse(`alt-${a.name}-pg`, { cli: a.cli, pg: true }) : undefined,
+    });
+  }
 
   const ghCases = (g, db, tag = '') => [
     httpCase(`gh-cc-${db}${tag}`, `Gatehouse${tag ? ` ${tag.slice(1)}` : ''} client_credentials (${db})`, g.url, basic(g.keys.consumerKey, g.keys.consumerSecret), 'grant_type=client_credentials'),
@@ -189,6 +231,11 @@ async function main() {
     const [cc, pw] = ghCases(a.g, 'sqlite', `-${a.name}`);
     cases.splice(1, 0, cc);
     if (opt['alt-cases'] === 'both') cases.push(pw);
+    if (a.gpg) {
+      const [ccPg, pwPg] = ghCases(a.gpg, 'postgres', `-${a.name}`);
+      cases.push(ccPg);
+      if (opt['alt-cases'] === 'both') cases.push(pwPg);
+    }
   }
   if (PROFILE) cases = cases.filter((c) => c.id.startsWith(PROFILE === 'password' ? 'gh-pw' : 'gh-cc'));
   else {
@@ -245,6 +292,8 @@ async function main() {
         ...ALTS.map((x) => [`client_credentials: Gatehouse ${x.name} (SQLite) / oidc-provider`, ratio(`gh-cc-sqlite-${x.name}`, 'peer-cc', 2)]),
         ...ALTS.map((x) => [`client_credentials: Gatehouse ${x.name} / Gatehouse (SQLite, same run)`, ratio(`gh-cc-sqlite-${x.name}`, 'gh-cc-sqlite', null)]),
         ...(opt['alt-cases'] === 'both' ? ALTS.map((x) => [`password grant: Gatehouse ${x.name} (SQLite) / argon2 ceiling`, ratio(`gh-pw-sqlite-${x.name}`, 'argon2', 0.9)]) : []),
+        ...(pg ? ALTS.map((x) => [`client_credentials: Gatehouse ${x.name} / Gatehouse (PostgreSQL, same run)`, ratio(`gh-cc-postgres-${x.name}`, 'gh-cc-postgres', null)]) : []),
+        ...(pg && opt['alt-cases'] === 'both' ? ALTS.map((x) => [`password grant: Gatehouse ${x.name} (PostgreSQL) / argon2 ceiling`, ratio(`gh-pw-postgres-${x.name}`, 'argon2', 0.9)]) : []),
         ...(pg
           ? [
               ['client_credentials: Gatehouse (PostgreSQL) / oidc-provider', ratio('gh-cc-postgres', 'peer-cc', 2)],
