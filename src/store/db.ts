@@ -45,6 +45,31 @@ async function ensurePgSchema(url: string, schema: string): Promise<void> {
   }
 }
 
+/**
+ * Kysely's SQLite driver calls prepare() for every query, and better-sqlite3 compiles the SQL
+ * each time (~10-15 µs). The hot paths run the same few SQL strings over and over, so keep
+ * their compiled statements. Safe because better-sqlite3 runs a statement to completion
+ * synchronously (nothing here streams with iterate()); the map is bounded.
+ */
+function cachingStatements(db: SqliteDatabase.Database, max = 512): { prepare(sql: string): SqliteDatabase.Statement; close(): void } {
+  const cache = new Map<string, SqliteDatabase.Statement>();
+  return {
+    prepare(sql: string) {
+      let stmt = cache.get(sql);
+      if (stmt === undefined) {
+        stmt = db.prepare(sql);
+        if (cache.size >= max) cache.delete(cache.keys().next().value!);
+        cache.set(sql, stmt);
+      }
+      return stmt;
+    },
+    close: () => {
+      cache.clear();
+      db.close();
+    },
+  };
+}
+
 /** Opens the configured database (PostgreSQL when a URL is set, else SQLite in the data dir). */
 export async function openDatabase(config: Pick<Config, 'dataDir' | 'database'>): Promise<Db> {
   const { url, schema, poolSize } = config.database;
@@ -77,7 +102,7 @@ export async function openDatabase(config: Pick<Config, 'dataDir' | 'database'>)
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
-  const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachingStatements(sqlite) }) });
   return {
     kysely,
     dialect: 'sqlite',
