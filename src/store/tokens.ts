@@ -64,6 +64,16 @@ const fromRefreshRow = (r: RefreshTokensTable): RefreshRecord => ({
   consumedAt: r.consumed_at == null ? null : Number(r.consumed_at),
 });
 
+interface PendingIssue {
+  access: TokenRecord;
+  refresh?: TokenRecord;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+/** Rows per multi-row INSERT: 13 columns × 500 stays under SQLite's and PostgreSQL's parameter limits. */
+const BATCH_ROWS = 500;
+
 export class TokenStore {
   constructor(private readonly db: Kysely<Database>) {}
 
@@ -73,10 +83,60 @@ export class TokenStore {
     if (refresh) await db.insertInto('refresh_tokens').values({ ...toRow(refresh), consumed_at: null }).execute();
   }
 
-  /** Stores a new access token (and its refresh token) of one grant. */
-  async issue(access: TokenRecord, refresh?: TokenRecord): Promise<void> {
-    if (!refresh) return this.insert(this.db, access);
-    await this.db.transaction().execute((trx) => this.insert(trx, access, refresh));
+  /**
+   * Stores a new access token (and its refresh token) of one grant. Group commit: the tokens
+   * of the requests that arrive in one event-loop turn (and while a batch is being written)
+   * go into one transaction of multi-row INSERTs, so a busy node pays one commit for many
+   * tokens. Each caller resumes only once its own rows are committed.
+   */
+  issue(access: TokenRecord, refresh?: TokenRecord): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ access, refresh, resolve, reject });
+      this.scheduleFlush();
+    });
+  }
+
+  private pending: PendingIssue[] = [];
+  private flushing = false;
+  private flushScheduled = false;
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled || this.flushing || this.pending.length === 0) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    this.flushing = true;
+    const batch = this.pending;
+    this.pending = [];
+    try {
+      await this.db.transaction().execute(async (trx) => {
+        for (let i = 0; i < batch.length; i += BATCH_ROWS) {
+          const chunk = batch.slice(i, i + BATCH_ROWS);
+          await trx.insertInto('access_tokens').values(chunk.map((p) => toRow(p.access))).execute();
+          const refresh = chunk.flatMap((p) => (p.refresh ? [{ ...toRow(p.refresh), consumed_at: null }] : []));
+          if (refresh.length > 0) await trx.insertInto('refresh_tokens').values(refresh).execute();
+        }
+      });
+      for (const p of batch) p.resolve();
+    } catch (err) {
+      if (batch.length === 1) batch[0]!.reject(err);
+      else {
+        // One bad row must not fail its neighbours: each on its own, so only it sees the error.
+        await Promise.all(
+          batch.map((p) =>
+            (p.refresh ? this.db.transaction().execute((trx) => this.insert(trx, p.access, p.refresh)) : this.insert(this.db, p.access)).then(p.resolve, p.reject),
+          ),
+        );
+      }
+    } finally {
+      this.flushing = false;
+      this.scheduleFlush();
+    }
   }
 
   /**
