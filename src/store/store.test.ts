@@ -116,6 +116,29 @@ describe.each(kinds)('data layer on %s', (kind) => {
     expect((await store.tokens.findAccess(bystander.tokenHash))?.revokedAt).toBeNull();
   });
 
+  it('grant lock rows: none on issue, created by a rotation, marked by a revocation, removed once idle', async () => {
+    const countGrants = async (id: string) => (await store.db.kysely.selectFrom('grants').select('id').where('id', '=', id).execute()).length;
+    await store.db.kysely.deleteFrom('grants').execute();
+    const r = token();
+    await store.tokens.issue(token({ grantId: r.grantId }), r);
+    expect(await countGrants(r.grantId)).toBe(0);
+    const next = token({ grantId: r.grantId });
+    expect((await store.tokens.rotate(r.tokenHash, 'ck', 5000, () => ({ access: token({ grantId: r.grantId }), refresh: next }))).ok).toBe(true);
+    expect(await countGrants(r.grantId)).toBe(1);
+    expect(await store.tokens.grantRevoked(r.grantId)).toBe(false);
+    await store.tokens.revokeGrant(r.grantId, 5001);
+    await store.tokens.revokeGrant(r.grantId, 5002);
+    expect(await store.tokens.grantRevoked(r.grantId)).toBe(true);
+    expect((await store.db.kysely.selectFrom('grants').select('revoked_at').where('id', '=', r.grantId).executeTakeFirst())?.revoked_at).toBe(5001);
+    expect(await store.tokens.rotate(next.tokenHash, 'ck', 5003, () => ({ access: token(), refresh: token() }))).toEqual({ ok: false, reason: 'revoked' });
+    // Idle for a day: removed; recently used rows stay.
+    expect(await store.tokens.deleteIdleGrants(5002 + 86400, 100)).toBe(0);
+    expect(await store.tokens.deleteIdleGrants(5003 + 86401, 100)).toBe(1);
+    expect(await countGrants(r.grantId)).toBe(0);
+    // Still revoked without its mark: the tokens carry their own.
+    expect(await store.tokens.rotate(next.tokenHash, 'ck', 5004, () => ({ access: token(), refresh: token() }))).toEqual({ ok: false, reason: 'revoked' });
+  });
+
   it('cleanup deletes expired tokens in bounded batches and keeps rotated refresh tokens until their expiry', async () => {
     const now = Math.floor(Date.now() / 1000);
     await store.db.kysely.deleteFrom('access_tokens').execute();
@@ -131,6 +154,9 @@ describe.each(kinds)('data layer on %s', (kind) => {
     expect(await store.tokens.deleteExpiredBatch('access_tokens', now, 10)).toBe(10);
     const deleted = await cleanupExpired(store, 10);
     expect(deleted.access_tokens).toBe(15);
+    // The rotation's grant lock row was just used: it stays.
+    expect(deleted.grants).toBeTypeOf('number');
+    expect(await store.db.kysely.selectFrom('grants').select('id').where('id', '=', rotated.grantId).executeTakeFirst()).toBeDefined();
     expect(await store.tokens.findAccess(live.tokenHash)).toBeDefined();
     const kept = await store.tokens.findRefresh(rotated.tokenHash);
     expect(kept?.consumedAt).toBe(now);
