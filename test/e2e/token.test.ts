@@ -89,7 +89,7 @@ describe.each(kinds)('token endpoint on %s', (kind) => {
     it('requires username and password', async () => {
       const r = await postForm(tokenUrl(), { grant_type: 'password', username: 'alice' }, auth());
       expect(r.status).toBe(400);
-      expect(r.json).toEqual({ error: 'invalid_request', error_description: 'missing parameter "password"' });
+      expect(r.json).toEqual({ error: 'invalid_request', error_description: "missing parameter 'password'" });
     });
   });
 
@@ -161,7 +161,7 @@ describe.each(kinds)('token endpoint on %s', (kind) => {
 
     it('missing grant_type', async () => {
       const r = await postForm(tokenUrl(), {}, auth());
-      expect(r.json).toEqual({ error: 'invalid_request', error_description: 'missing parameter "grant_type"' });
+      expect(r.json).toEqual({ error: 'invalid_request', error_description: "missing parameter 'grant_type'" });
     });
 
     it('repeated parameters', async () => {
