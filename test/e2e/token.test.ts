@@ -231,6 +231,19 @@ describe.each(kinds)('token endpoint on %s', (kind) => {
       expect(same.json.scope).toBe('PRODUCTION');
     });
 
+    it('a narrower scope on refresh narrows only the new access token; the new refresh token keeps the original scope', async () => {
+      const t = await passwordTokens('PRODUCTION extra');
+      const narrow = await postForm(tokenUrl(), { grant_type: 'refresh_token', refresh_token: t.refresh_token, scope: 'extra' }, auth());
+      expect(narrow.status).toBe(200);
+      expect(narrow.json.scope).toBe('extra');
+      const introspect = async (token: string) => (await postForm(`${s.https}/introspect`, { token }, auth())).json;
+      expect(await introspect(narrow.json.access_token)).toMatchObject({ active: true, scope: 'extra' });
+      expect(await introspect(narrow.json.refresh_token)).toMatchObject({ active: true, scope: 'PRODUCTION extra' });
+      const full = await postForm(tokenUrl(), { grant_type: 'refresh_token', refresh_token: narrow.json.refresh_token }, auth());
+      expect(full.status).toBe(200);
+      expect(full.json.scope).toBe('PRODUCTION extra');
+    });
+
     it('refuses a refresh token of another client', async () => {
       const t = await passwordTokens();
       const r = await postForm(tokenUrl(), { grant_type: 'refresh_token', refresh_token: t.refresh_token }, auth(other));
