@@ -215,6 +215,35 @@ describe.each(kinds)('data layer on %s', (kind) => {
     expect(await store.lockout.get('frank')).toEqual({ failures: 20, windowStart: now, lockedUntil: now + 120 });
   });
 
+  it('sessions: a pending request extends an anonymous session to its own expiry, never a signed-in one', async () => {
+    const now = 50_000;
+    const request = (sessionId: string, at: number) => ({
+      id: `req-${Math.random().toString(36).slice(2)}`,
+      sessionId,
+      consumerKey: 'ck',
+      redirectUri: 'https://client.example/cb',
+      redirectUriSent: true,
+      scope: 'default',
+      state: null,
+      codeChallenge: null,
+      codeChallengeMethod: null,
+      createdAt: at,
+      expiresAt: at + 600,
+    });
+    const anonymous = await store.sessions.create(sha256('anon'), 'csrf', now, 600);
+    await store.sessions.addRequest(request(anonymous.id, now + 500));
+    expect((await store.sessions.find(sha256('anon'), now + 700))?.expiresAt).toBe(now + 1100);
+    // An earlier request never shortens it.
+    await store.sessions.addRequest(request(anonymous.id, now + 100));
+    expect((await store.sessions.find(sha256('anon'), now + 700))?.expiresAt).toBe(now + 1100);
+
+    const owner = await store.users.create(`sess-${Math.random().toString(36).slice(2, 8)}`, 'pw', 'subscriber');
+    const signedIn = await store.sessions.create(sha256('pre'), 'csrf', now, 600);
+    await store.sessions.authenticate(signedIn.id, owner, sha256('signed'), 'csrf2', now, 3600);
+    await store.sessions.addRequest(request(signedIn.id, now + 3500));
+    expect((await store.sessions.find(sha256('signed'), now))?.expiresAt).toBe(now + 3600);
+  });
+
   it('APIs: context+version unique, status changes, subscriptions active/blocked', async () => {
     const api = await store.apis.create({ name: 'Weather', context: '/weather', version: 'v1', productionUrl: 'http://p', sandboxUrl: 'http://s', tiers: ['Gold'], sendJwt: false });
     expect(api.status).toBe('CREATED');
