@@ -67,6 +67,15 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ config: file('tls:\n  cert: /x.pem\n') }, {})).toThrow(/tls\.cert and tls\.key/);
   });
 
+  it('refuses an issuer with a path, saying it must be an origin', () => {
+    for (const bad of ['https://auth.example.com/oauth', 'https://auth.example.com/oauth/', 'https://auth.example.com//', 'https://auth.example.com?x=1', 'ftp://auth.example.com']) {
+      expect(() => loadConfig({}, { GATEHOUSE_ISSUER: bad }), bad).toThrow(/oauth\.issuer: must be an origin such as https:\/\/auth\.example\.com/);
+    }
+    for (const ok of ['https://auth.example.com', 'https://auth.example.com:8443', 'http://127.0.0.1:8280', 'https://[::1]:8243']) {
+      expect(loadConfig({}, { GATEHOUSE_ISSUER: ok }).oauth.issuer).toBe(ok);
+    }
+  });
+
   it('strips a trailing slash from the issuer', () => {
     expect(loadConfig({}, { GATEHOUSE_ISSUER: 'https://api.example.com/' }).oauth.issuer).toBe('https://api.example.com');
   });

@@ -74,6 +74,13 @@ function readFile(file: string): Json {
   return doc;
 }
 
+/** What a value of these keys must look like, in words (a bare regex is no help to an operator). */
+const PATTERN_HINTS: Record<string, string> = {
+  'oauth.issuer':
+    'must be an origin such as https://auth.example.com or https://auth.example.com:8443, without a path, query or fragment ' +
+    '(the metadata is served only at /.well-known/oauth-authorization-server of the root)',
+};
+
 function describeErrors(input: unknown): string | undefined {
   const errors = [...Value.Errors(ConfigSchema, input)];
   if (errors.length === 0) return undefined;
@@ -85,7 +92,7 @@ function describeErrors(input: unknown): string | undefined {
       if (e.keyword === 'boolean') lines.add(`${at}: unknown configuration key`);
       continue;
     }
-    lines.add(`${at}: ${e.message}`);
+    lines.add(`${at}: ${(e.keyword === 'pattern' && PATTERN_HINTS[at]) || e.message}`);
   }
   if (lines.size === 0) lines.add(`${errors[0]!.instancePath || '(top level)'}: ${errors[0]!.message}`);
   return [...lines].join('; ');

@@ -41,7 +41,11 @@ export const ConfigSchema = Type.Object(
     redis: Type.Object({ url: Type.Optional(Type.String({ pattern: '^rediss?://' })) }, { additionalProperties: false, default: {} }),
     oauth: Type.Object(
       {
-        issuer: Type.Optional(Type.String({ pattern: '^https?://[^\\s?#]+$' })),
+        /**
+         * An origin (scheme, host, port), no path: RFC 8414 metadata for an issuer with a path
+         * lives at /.well-known/oauth-authorization-server/<path>, which is not served.
+         */
+        issuer: Type.Optional(Type.String({ pattern: '^https?://[^\\s/?#]+/?$' })),
         accessTokenValidity: Seconds(3600, 'application (client_credentials) access tokens'),
         userAccessTokenValidity: Seconds(3600, 'user access tokens'),
         refreshTokenValidity: Seconds(86400, 'refresh tokens'),

@@ -16,6 +16,8 @@ export interface ClientLookup {
 }
 
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+/** Longer client ids are refused as unknown without a lookup (consumer keys are far shorter). */
+export const MAX_CLIENT_ID_LENGTH = 128;
 const DUMMY_HASH = sha256('gatehouse-no-such-client');
 
 /** RFC 6749 §2.3.1: client id and secret are form-urlencoded before they are joined and base64-encoded. */
@@ -69,7 +71,8 @@ export async function authenticateClient(authorization: string | undefined, para
     throw invalidClient('Client authentication is required: send Authorization: Basic base64(consumer-key:consumer-secret).');
   }
 
-  const client = await clients.findClient(id);
+  // No consumer key is longer or has a NUL (PostgreSQL cannot even compare text with one).
+  const client = id.length <= MAX_CLIENT_ID_LENGTH && !id.includes('\u0000') ? await clients.findClient(id) : undefined;
   if (!client) {
     if (secret !== undefined) secretMatchesHash(secret, DUMMY_HASH);
     throw invalidClient();

@@ -22,6 +22,11 @@ export interface IssueRequest {
   accessTtl: number;
   /** Refresh token lifetime; omit for no refresh token. */
   refreshTtl?: number;
+  /**
+   * The refresh token's scope when it differs from the access token's: on a refresh that
+   * narrows the scope, the new refresh token keeps the original one (RFC 6749 §6).
+   */
+  refreshScope?: string[];
   now: number;
 }
 
@@ -52,7 +57,8 @@ export class TokenIssuer {
     const response: TokenResponse = { access_token: accessToken, token_type: 'Bearer', expires_in: req.accessTtl, scope };
     if (req.refreshTtl === undefined) return { access, response };
     const refreshToken = this.format.generate();
-    const refresh: TokenRecord = { ...base, tokenHash: this.format.key(refreshToken), expiresAt: req.now + req.refreshTtl };
+    const refreshScope = req.refreshScope === undefined ? scope : formatScope(req.refreshScope);
+    const refresh: TokenRecord = { ...base, scope: refreshScope, tokenHash: this.format.key(refreshToken), expiresAt: req.now + req.refreshTtl };
     response.refresh_token = refreshToken;
     // Key order of the JSON body: access_token, refresh_token, token_type, expires_in, scope.
     return { access, refresh, response: { access_token: accessToken, refresh_token: refreshToken, token_type: 'Bearer', expires_in: req.accessTtl, scope } };

@@ -12,20 +12,46 @@ export class Params {
 
   get(name: string): string | undefined {
     const v = this.body[name];
-    if (Array.isArray(v)) throw invalidRequest(`parameter "${name}" is repeated`);
+    if (Array.isArray(v)) throw invalidRequest(`parameter '${name}' is repeated`);
     return v === '' ? undefined : v;
   }
 
   require(name: string): string {
     const v = this.get(name);
-    if (v === undefined) throw invalidRequest(`missing parameter "${name}"`);
+    if (v === undefined) throw invalidRequest(`missing parameter '${name}'`);
     return v;
   }
 
   /** Rejects any repeated parameter at all, so no handler can miss one. */
   assertNoRepeats(): void {
     for (const [k, v] of Object.entries(this.body)) {
-      if (Array.isArray(v)) throw invalidRequest(`parameter "${k}" is repeated`);
+      if (Array.isArray(v)) throw invalidRequest(KNOWN_PARAMETERS.has(k) ? `parameter '${k}' is repeated` : 'a parameter is repeated');
     }
   }
+
+  /**
+   * Rejects a NUL character in any parameter name or value: no protocol value has one, and
+   * PostgreSQL cannot store or even compare text containing it (it would be a 500).
+   */
+  assertNoNul(): void {
+    if (hasNul(this.body)) throw invalidRequest('a parameter contains a NUL character');
+  }
 }
+
+/** Whether any key or (string) value of a parsed form or query contains U+0000. */
+export function hasNul(body: Record<string, unknown> | undefined | null): boolean {
+  if (!body) return false;
+  for (const [k, v] of Object.entries(body)) {
+    if (k.includes('\u0000')) return true;
+    const values = Array.isArray(v) ? v : [v];
+    if (values.some((x) => typeof x === 'string' && x.includes('\u0000'))) return true;
+  }
+  return false;
+}
+
+/** Parameter names an error description may repeat back: ours, never whatever the client made up. */
+const KNOWN_PARAMETERS = new Set([
+  'grant_type', 'client_id', 'client_secret', 'scope', 'username', 'password', 'refresh_token', 'code', 'redirect_uri',
+  'code_verifier', 'assertion', 'token', 'token_type_hint', 'response_type', 'response_mode', 'state',
+  'code_challenge', 'code_challenge_method',
+]);

@@ -1,7 +1,7 @@
 import formbody from '@fastify/formbody';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { authenticateClient } from './client-auth.js';
-import { invalidClient, invalidRequest, OAuthError, unauthorizedClient, unsupportedGrantType } from './errors.js';
+import { invalidClient, invalidRequest, isUnstorableInput, OAuthError, unauthorizedClient, unsupportedGrantType } from './errors.js';
 import { introspectToken } from './introspect.js';
 import { serverMetadata } from './metadata.js';
 import { Params, type FormBody } from './params.js';
@@ -9,6 +9,7 @@ import { revokeToken } from './revoke.js';
 import type { OAuthService } from './service.js';
 
 export const FORM = 'application/x-www-form-urlencoded';
+
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' } as const;
@@ -20,6 +21,7 @@ function formParams(request: FastifyRequest): Params {
     throw invalidRequest(`The request body must be ${FORM}.`);
   }
   const params = new Params(request.body as FormBody);
+  params.assertNoNul();
   params.assertNoRepeats();
   return params;
 }
@@ -30,7 +32,9 @@ function oauthErrorHandler(this: FastifyInstance, err: FastifyError | OAuthError
   if (err instanceof OAuthError) e = err;
   else if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') e = new OAuthError('invalid_request', 'The request body is larger than 64 KiB.', 413);
   else if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || err.code === 'FST_ERR_CTP_EMPTY_TYPE') e = invalidRequest(`The request body must be ${FORM}.`);
-  else if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) e = invalidRequest(err.message);
+  // Fastify's own messages may quote the request (a header value): say what failed, not what was sent.
+  else if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) e = invalidRequest(`The request could not be read (${err.code ?? 'bad request'}).`);
+  else if (isUnstorableInput(err)) e = invalidRequest('A parameter has a value that is too long or not valid text.');
   else {
     request.log.error({ err: { message: err.message, code: err.code, stack: err.stack } }, 'oauth endpoint failed');
     e = new OAuthError('server_error', 'The server could not complete the request.', 500);
@@ -50,10 +54,10 @@ export async function oauthRoutes(app: FastifyInstance, opts: { service: OAuthSe
   const token = async (request: FastifyRequest, reply: FastifyReply) => {
     const params = formParams(request);
     const grantType = params.get('grant_type');
-    if (grantType === undefined) throw invalidRequest('missing parameter "grant_type"');
+    if (grantType === undefined) throw invalidRequest("missing parameter 'grant_type'");
     const client = await authenticateClient(request.headers.authorization, params, service.store.applications);
     const grant = service.grants.get(grantType);
-    if (!grant) throw unsupportedGrantType(`grant_type "${grantType.slice(0, 100)}" is not supported here.`);
+    if (!grant) throw unsupportedGrantType(`This grant_type is not supported; supported: ${[...service.grants.keys()].join(' ')}.`);
     if (client.method === 'none' && !grant.allowsPublicClients) {
       throw unauthorizedClient(`A public client may not use the ${grant.type} grant.`);
     }

@@ -10,7 +10,7 @@ export function parseScope(raw: string | undefined): string[] {
   if (raw === undefined) return [];
   const tokens = raw.split(' ').filter((t) => t !== '');
   for (const t of tokens) {
-    if (!SCOPE_TOKEN.test(t)) throw invalidScope(`scope token "${t.slice(0, 40)}" has characters RFC 6749 does not allow`);
+    if (!SCOPE_TOKEN.test(t)) throw invalidScope('A scope token has characters RFC 6749 does not allow.');
   }
   return [...new Set(tokens)].sort();
 }
@@ -33,7 +33,7 @@ export function narrowScope(requested: string[], granted: string[]): string[] {
   if (requested.length === 0) return granted;
   const have = new Set(granted);
   const extra = requested.filter((t) => !have.has(t));
-  if (extra.length > 0) throw invalidScope(`scope may not widen on refresh: ${extra.join(' ')} was not granted`);
+  if (extra.length > 0) throw invalidScope('The scope may not widen on refresh: it asks for a scope token that was not granted.');
   return requested;
 }
 

@@ -16,8 +16,8 @@ export function clientErrorHandler(err: Error & { code?: string }, socket: Socke
     body = {
       error: 'invalid_request',
       error_description:
-        'Malformed HTTP header: a header name may not contain spaces. Write "Authorization: Basic <base64>" with no space before the colon ' +
-        '(curl -H "Authorization: Basic <base64>"), and send Content-Type as its own header.',
+        "Malformed HTTP header: a header name may not contain spaces. Write 'Authorization: Basic <base64>' with no space before the colon " +
+        "(curl -H 'Authorization: Basic <base64>'), and send Content-Type as its own header.",
     };
   } else if (err.code === 'HPE_HEADER_OVERFLOW') {
     status = 431;

@@ -118,11 +118,19 @@ export class ApplicationStore {
           .execute();
         return { consumerKey, consumerSecret, keyType, validitySeconds: validity, created: true, regenerated: false };
       }
+      // A key's kind is fixed when it is generated: never silently converted, never ignored.
+      const isPublic = existing.secret_hash === null;
+      if (opts.publicClient && !isPublic) {
+        throw new StoreConflict(`the ${keyType} key of this application is confidential (it has a secret) and cannot be made public; use another application for a public client`);
+      }
+      if (opts.regenerate && isPublic) {
+        throw new StoreConflict(`the ${keyType} key of this application is a public client: it has no secret to regenerate`);
+      }
       const update: { validity_seconds?: number | null; secret_hash?: string | null } = {};
       let consumerSecret: string | undefined;
       if (opts.regenerate) {
-        consumerSecret = opts.publicClient ? undefined : newConsumerSecret();
-        update.secret_hash = consumerSecret ? sha256(consumerSecret) : null;
+        consumerSecret = newConsumerSecret();
+        update.secret_hash = sha256(consumerSecret);
       }
       if (opts.validitySeconds !== undefined) update.validity_seconds = opts.validitySeconds;
       if (Object.keys(update).length > 0) {

@@ -19,6 +19,14 @@ export async function cleanupExpired(store: Store, batchSize: number, maxBatches
     }
     deleted[table] = total;
   }
+  let grants = 0;
+  for (let i = 0; i < maxBatches; i++) {
+    const n = await store.tokens.deleteIdleGrants(now, batchSize);
+    grants += n;
+    if (n < batchSize) break;
+    await new Promise((r) => setImmediate(r));
+  }
+  deleted.grants = grants;
   deleted.login_failures = await store.lockout.deleteStale(now, batchSize);
   deleted.saml_assertions = await store.idps.deleteExpiredAssertions(now, batchSize);
   for (const [name, remover] of Object.entries(store.expiring ?? {})) {

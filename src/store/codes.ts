@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { AuthorizationCodesTable } from './schema-authorization.js';
 import type { Database } from './schema.js';
-import type { TokenRecord, TokenStore } from './tokens.js';
+import type { lockGrant, TokenRecord, TokenStore } from './tokens.js';
 
 /** An authorization code as stored (the code itself never is, only its SHA-256). */
 export interface CodeRecord {
@@ -82,6 +82,11 @@ export class CodeStore {
    * UPDATE … RETURNING is the arbiter: of any number of concurrent exchanges exactly one sees
    * the code unconsumed; the tokens are committed with the consumption, so whoever sees the
    * code consumed afterwards can revoke them.
+   *
+   * No grant lock ({@link lockGrant}) is needed here: these are the grant's first tokens, and
+   * every revocation of it starts from something that exists only once this transaction has
+   * committed (the consumed code, whose row lock a concurrent replay waits on, or one of these
+   * tokens), so no revocation can run concurrently and miss them.
    */
   async consume(
     codeHash: string,

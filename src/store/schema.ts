@@ -61,6 +61,13 @@ export interface RefreshTokensTable extends TokenColumns {
   consumed_at: Epoch | null;
 }
 
+/** A grant (lineage) that was rotated or revoked: the per-grant lock and revocation mark. */
+export interface GrantsTable {
+  id: string;
+  revoked_at: Epoch | null;
+  updated_at: Epoch;
+}
+
 export interface LoginFailuresTable {
   username: string;
   failures: number;
@@ -121,6 +128,7 @@ export interface Database extends AuthorizationTables {
   consumer_keys: ConsumerKeysTable;
   access_tokens: AccessTokensTable;
   refresh_tokens: RefreshTokensTable;
+  grants: GrantsTable;
   login_failures: LoginFailuresTable;
 }
 

@@ -105,7 +105,19 @@ export class SessionStore {
       .execute();
   }
 
+  /**
+   * Stores a pending request. An anonymous session (not signed in yet) is extended to live at
+   * least as long as the request, so a request started late in the session still has its full
+   * time to sign in; a signed-in session's expiry is the sign-in's lifetime and stays.
+   */
   async addRequest(req: PendingRequest): Promise<void> {
+    await this.db
+      .updateTable('login_sessions')
+      .set({ expires_at: req.expiresAt })
+      .where('id', '=', req.sessionId)
+      .where('user_id', 'is', null)
+      .where('expires_at', '<', req.expiresAt)
+      .execute();
     await this.db
       .insertInto('authorization_requests')
       .values({

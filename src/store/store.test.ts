@@ -116,6 +116,29 @@ describe.each(kinds)('data layer on %s', (kind) => {
     expect((await store.tokens.findAccess(bystander.tokenHash))?.revokedAt).toBeNull();
   });
 
+  it('grant lock rows: none on issue, created by a rotation, marked by a revocation, removed once idle', async () => {
+    const countGrants = async (id: string) => (await store.db.kysely.selectFrom('grants').select('id').where('id', '=', id).execute()).length;
+    await store.db.kysely.deleteFrom('grants').execute();
+    const r = token();
+    await store.tokens.issue(token({ grantId: r.grantId }), r);
+    expect(await countGrants(r.grantId)).toBe(0);
+    const next = token({ grantId: r.grantId });
+    expect((await store.tokens.rotate(r.tokenHash, 'ck', 5000, () => ({ access: token({ grantId: r.grantId }), refresh: next }))).ok).toBe(true);
+    expect(await countGrants(r.grantId)).toBe(1);
+    expect(await store.tokens.grantRevoked(r.grantId)).toBe(false);
+    await store.tokens.revokeGrant(r.grantId, 5001);
+    await store.tokens.revokeGrant(r.grantId, 5002);
+    expect(await store.tokens.grantRevoked(r.grantId)).toBe(true);
+    expect((await store.db.kysely.selectFrom('grants').select('revoked_at').where('id', '=', r.grantId).executeTakeFirst())?.revoked_at).toBe(5001);
+    expect(await store.tokens.rotate(next.tokenHash, 'ck', 5003, () => ({ access: token(), refresh: token() }))).toEqual({ ok: false, reason: 'revoked' });
+    // Idle for a day: removed; recently used rows stay.
+    expect(await store.tokens.deleteIdleGrants(5002 + 86400, 100)).toBe(0);
+    expect(await store.tokens.deleteIdleGrants(5003 + 86401, 100)).toBe(1);
+    expect(await countGrants(r.grantId)).toBe(0);
+    // Still revoked without its mark: the tokens carry their own.
+    expect(await store.tokens.rotate(next.tokenHash, 'ck', 5004, () => ({ access: token(), refresh: token() }))).toEqual({ ok: false, reason: 'revoked' });
+  });
+
   it('cleanup deletes expired tokens in bounded batches and keeps rotated refresh tokens until their expiry', async () => {
     const now = Math.floor(Date.now() / 1000);
     await store.db.kysely.deleteFrom('access_tokens').execute();
@@ -131,25 +154,94 @@ describe.each(kinds)('data layer on %s', (kind) => {
     expect(await store.tokens.deleteExpiredBatch('access_tokens', now, 10)).toBe(10);
     const deleted = await cleanupExpired(store, 10);
     expect(deleted.access_tokens).toBe(15);
+    // The rotation's grant lock row was just used: it stays.
+    expect(deleted.grants).toBeTypeOf('number');
+    expect(await store.db.kysely.selectFrom('grants').select('id').where('id', '=', rotated.grantId).executeTakeFirst()).toBeDefined();
     expect(await store.tokens.findAccess(live.tokenHash)).toBeDefined();
     const kept = await store.tokens.findRefresh(rotated.tokenHash);
     expect(kept?.consumedAt).toBe(now);
   });
 
-  it('lockout: locks after maxFailures in the window, then clears on success', async () => {
+  it('lockout: an attempt is counted before it is verified; locks at maxFailures in the window for lockSeconds', async () => {
     const now = 10_000;
-    expect(await store.lockout.status('carol', now)).toEqual({ locked: false, hasFailures: false });
-    expect(await store.lockout.recordFailure('carol', now)).toBe(false);
-    expect(await store.lockout.recordFailure('carol', now + 1)).toBe(false);
-    expect(await store.lockout.recordFailure('carol', now + 2)).toBe(true);
-    expect((await store.lockout.status('carol', now + 3)).locked).toBe(true);
-    expect((await store.lockout.status('carol', now + 2 + 120)).locked).toBe(false);
+    const w = now;
+    // maxFailures 3: the first three attempts may be verified, the third sets the lock.
+    expect(await store.lockout.reserve('carol', now)).toEqual({ allowed: true, window: w });
+    expect(await store.lockout.reserve('carol', now + 1)).toEqual({ allowed: true, window: w });
+    expect(await store.lockout.reserve('carol', now + 2)).toEqual({ allowed: true, window: w });
+    expect(await store.lockout.get('carol')).toEqual({ failures: 3, windowStart: w, lockedUntil: now + 2 + 120 });
+    expect((await store.lockout.reserve('carol', now + 3)).allowed).toBe(false);
+    // Refused attempts do not extend the lock; once it is over a new window starts.
+    expect((await store.lockout.get('carol'))?.lockedUntil).toBe(now + 2 + 120);
+    expect((await store.lockout.reserve('carol', now + 121)).allowed).toBe(false);
+    expect(await store.lockout.reserve('carol', now + 2 + 120)).toEqual({ allowed: true, window: now + 122 });
+    expect(await store.lockout.get('carol')).toEqual({ failures: 1, windowStart: now + 122, lockedUntil: null });
     // Failures spread beyond the window do not accumulate.
-    expect(await store.lockout.recordFailure('dan', now)).toBe(false);
-    expect(await store.lockout.recordFailure('dan', now + 61)).toBe(false);
-    expect(await store.lockout.recordFailure('dan', now + 62)).toBe(false);
-    await store.lockout.recordSuccess('dan');
-    expect(await store.lockout.status('dan', now + 63)).toEqual({ locked: false, hasFailures: false });
+    expect((await store.lockout.reserve('dan', now)).allowed).toBe(true);
+    const second = await store.lockout.reserve('dan', now + 61);
+    expect(second).toEqual({ allowed: true, window: now + 61 });
+    expect((await store.lockout.reserve('dan', now + 62)).allowed).toBe(true);
+    // A success gives back its own reservation only; the other failure stays counted.
+    await store.lockout.release('dan', second.window);
+    expect(await store.lockout.get('dan')).toEqual({ failures: 1, windowStart: now + 61, lockedUntil: null });
+    // A release for a window that has passed changes nothing.
+    await store.lockout.release('dan', now);
+    expect((await store.lockout.get('dan'))?.failures).toBe(1);
+    await store.lockout.release('dan', now + 61);
+    expect(await store.lockout.get('dan')).toBeUndefined();
+  });
+
+  it('lockout: the attempt that reaches the limit is verified; its success lifts the lock it set', async () => {
+    const now = 20_000;
+    await store.lockout.reserve('erin', now);
+    await store.lockout.reserve('erin', now);
+    const third = await store.lockout.reserve('erin', now);
+    expect(third.allowed).toBe(true);
+    expect((await store.lockout.get('erin'))?.lockedUntil).toBe(now + 120);
+    await store.lockout.release('erin', third.window);
+    expect(await store.lockout.get('erin')).toEqual({ failures: 2, windowStart: now, lockedUntil: null });
+    // A refused attempt counted meanwhile keeps it locked: releases never wipe other attempts.
+    const again = await store.lockout.reserve('erin', now + 1);
+    expect(again.allowed).toBe(true);
+    expect((await store.lockout.reserve('erin', now + 1)).allowed).toBe(false);
+    await store.lockout.release('erin', again.window);
+    expect(await store.lockout.get('erin')).toEqual({ failures: 3, windowStart: now, lockedUntil: now + 1 + 120 });
+  });
+
+  it('lockout: concurrent reservations are all counted (no lost update)', async () => {
+    const now = 30_000;
+    const results = await Promise.all(Array.from({ length: 20 }, () => store.lockout.reserve('frank', now)));
+    expect(results.filter((r) => r.allowed)).toHaveLength(3);
+    expect(await store.lockout.get('frank')).toEqual({ failures: 20, windowStart: now, lockedUntil: now + 120 });
+  });
+
+  it('sessions: a pending request extends an anonymous session to its own expiry, never a signed-in one', async () => {
+    const now = 50_000;
+    const request = (sessionId: string, at: number) => ({
+      id: `req-${Math.random().toString(36).slice(2)}`,
+      sessionId,
+      consumerKey: 'ck',
+      redirectUri: 'https://client.example/cb',
+      redirectUriSent: true,
+      scope: 'default',
+      state: null,
+      codeChallenge: null,
+      codeChallengeMethod: null,
+      createdAt: at,
+      expiresAt: at + 600,
+    });
+    const anonymous = await store.sessions.create(sha256('anon'), 'csrf', now, 600);
+    await store.sessions.addRequest(request(anonymous.id, now + 500));
+    expect((await store.sessions.find(sha256('anon'), now + 700))?.expiresAt).toBe(now + 1100);
+    // An earlier request never shortens it.
+    await store.sessions.addRequest(request(anonymous.id, now + 100));
+    expect((await store.sessions.find(sha256('anon'), now + 700))?.expiresAt).toBe(now + 1100);
+
+    const owner = await store.users.create(`sess-${Math.random().toString(36).slice(2, 8)}`, 'pw', 'subscriber');
+    const signedIn = await store.sessions.create(sha256('pre'), 'csrf', now, 600);
+    await store.sessions.authenticate(signedIn.id, owner, sha256('signed'), 'csrf2', now, 3600);
+    await store.sessions.addRequest(request(signedIn.id, now + 3500));
+    expect((await store.sessions.find(sha256('signed'), now))?.expiresAt).toBe(now + 3600);
   });
 
   it('APIs: context+version unique, status changes, subscriptions active/blocked', async () => {

@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import type { AccessTokensTable, Database, KeyType, RefreshTokensTable } from './schema.js';
 
 /** One issued token as stored: the token itself is never stored, only its SHA-256. */
@@ -74,6 +74,25 @@ interface PendingIssue {
 /** Rows per multi-row INSERT: 13 columns × 500 stays under SQLite's and PostgreSQL's parameter limits. */
 const BATCH_ROWS = 500;
 
+/** How long an unused grant lock row is kept (see {@link TokenStore.deleteIdleGrants}). */
+export const GRANT_LOCK_RETENTION = 86400;
+
+/**
+ * Takes a grant's lock for the rest of the transaction (an upsert of its `grants` row, created
+ * on first use, so issuing tokens writes nothing there). False when the grant is revoked: then
+ * nothing may be added to it. Whoever adds tokens to an existing grant takes this lock first,
+ * like {@link TokenStore.revokeGrant}: one lock order, grant before tokens, so no deadlock.
+ */
+export async function lockGrant(trx: Transaction<Database>, grantId: string, now: number): Promise<boolean> {
+  const row = await trx
+    .insertInto('grants')
+    .values({ id: grantId, revoked_at: null, updated_at: now })
+    .onConflict((oc) => oc.column('id').doUpdateSet({ updated_at: now }).where('grants.revoked_at', 'is', null))
+    .returning('id')
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
 export class TokenStore {
   constructor(private readonly db: Kysely<Database>) {}
 
@@ -143,6 +162,11 @@ export class TokenStore {
    * Consumes a refresh token and stores its successors in one transaction. The conditional
    * UPDATE … RETURNING is the arbiter: of any number of concurrent presentations, exactly
    * one sees the row unconsumed.
+   *
+   * The transaction first takes the grant's lock ({@link lockGrant}), the same lock a
+   * revocation of the grant takes first: a rotation and a revocation of one grant never
+   * interleave. Without it, on PostgreSQL (READ COMMITTED) a revocation waiting on the
+   * refresh row would not see the successors the rotation inserted and leave them live.
    */
   async rotate(
     oldHash: string,
@@ -150,11 +174,17 @@ export class TokenStore {
     now: number,
     next: (previous: RefreshRecord) => { access: TokenRecord; refresh: TokenRecord },
   ): Promise<RotationOutcome> {
+    // The grant id never changes: read without a lock, to know which grant to lock.
+    const presented = await this.db.selectFrom('refresh_tokens').select(['grant_id', 'consumer_key']).where('token_hash', '=', oldHash).executeTakeFirst();
+    if (!presented || presented.consumer_key !== consumerKey) return { ok: false, reason: 'unknown' };
+    const grantId = presented.grant_id;
     const won = await this.db.transaction().execute(async (trx) => {
+      if (!(await lockGrant(trx, grantId, now))) return 'revoked' as const;
       const row = await trx
         .updateTable('refresh_tokens')
         .set({ consumed_at: now })
         .where('token_hash', '=', oldHash)
+        .where('grant_id', '=', grantId)
         .where('consumer_key', '=', consumerKey)
         .where('consumed_at', 'is', null)
         .where('revoked_at', 'is', null)
@@ -167,6 +197,7 @@ export class TokenStore {
       await this.insert(trx, access, refresh);
       return previous;
     });
+    if (won === 'revoked') return { ok: false, reason: 'revoked' };
     if (won) return { ok: true, previous: won };
     const current = await this.findRefresh(oldHash);
     if (!current || current.consumerKey !== consumerKey) return { ok: false, reason: 'unknown' };
@@ -214,12 +245,39 @@ export class TokenStore {
     return Number(res.numUpdatedRows) > 0;
   }
 
-  /** Revokes every access and refresh token of a grant (its whole lineage). */
+  /**
+   * Revokes every access and refresh token of a grant (its whole lineage). The grant's lock
+   * comes first: it waits for a rotation of the grant in flight to commit, so the token
+   * updates after it (new statements) see that rotation's successors and revoke them too; a
+   * rotation that comes later finds the grant revoked.
+   */
   async revokeGrant(grantId: string, now: number): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
-      await trx.updateTable('access_tokens').set({ revoked_at: now }).where('grant_id', '=', grantId).where('revoked_at', 'is', null).execute();
+      await trx
+        .insertInto('grants')
+        .values({ id: grantId, revoked_at: now, updated_at: now })
+        .onConflict((oc) => oc.column('id').doUpdateSet({ revoked_at: sql<number>`coalesce(grants.revoked_at, excluded.revoked_at)`, updated_at: now }))
+        .execute();
       await trx.updateTable('refresh_tokens').set({ revoked_at: now }).where('grant_id', '=', grantId).where('revoked_at', 'is', null).execute();
+      await trx.updateTable('access_tokens').set({ revoked_at: now }).where('grant_id', '=', grantId).where('revoked_at', 'is', null).execute();
     });
+  }
+
+  /** Whether the grant has been revoked as a whole (its lock row carries the mark). */
+  async grantRevoked(grantId: string): Promise<boolean> {
+    const row = await this.db.selectFrom('grants').select('revoked_at').where('id', '=', grantId).executeTakeFirst();
+    return row?.revoked_at != null;
+  }
+
+  /**
+   * Deletes at most `batchSize` grant lock rows nobody has used for `idleSeconds`. Safe at any
+   * age: the row only orders transactions running at the same time (a later one recreates it),
+   * and a revocation also marks every token of the grant, so no token comes back to life.
+   */
+  async deleteIdleGrants(now: number, batchSize: number, idleSeconds = GRANT_LOCK_RETENTION): Promise<number> {
+    const victims = this.db.selectFrom('grants').select('id').where('updated_at', '<', now - idleSeconds).limit(batchSize);
+    const res = await this.db.deleteFrom('grants').where('id', 'in', victims).executeTakeFirst();
+    return Number(res.numDeletedRows);
   }
 
   /**

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { opaqueTokens } from '../../src/oauth/token-format.js';
 import { availableKinds } from '../support/databases.js';
 import { basic, postForm } from '../support/http.js';
 import { createClient, startTestServer, type TestClient, type TestServer } from '../support/server.js';
@@ -59,6 +60,50 @@ describe.each(kinds)('refresh token rotation under concurrency on %s', (kind) =>
     const successor = await postForm(`${s.http}/token`, { grant_type: 'refresh_token', refresh_token: rotated.refresh_token }, auth());
     expect(successor.status).toBe(400);
     expect(successor.json.error).toBe('invalid_grant');
+  });
+
+  it('revocation racing a refresh of the same token never leaves a live pair in the revoked grant (20 rounds)', async () => {
+    const statuses: number[] = [];
+    for (let round = 0; round < 20; round++) {
+      const t = await login();
+      const [revoke, refresh] = await Promise.all([
+        postForm(`${s.http}/revoke`, { token: t.refresh_token }, auth()),
+        postForm(`${s.http}/token`, { grant_type: 'refresh_token', refresh_token: t.refresh_token }, auth()),
+      ]);
+      statuses.push(revoke.status, refresh.status);
+      expect(revoke.status).toBe(200);
+      if (refresh.status === 200) {
+        // The refresh won the race: the revocation (of its consumed token) must still end the grant.
+        expect(await introspect(refresh.json.access_token)).toEqual({ active: false });
+        expect(await introspect(refresh.json.refresh_token)).toEqual({ active: false });
+        const again = await postForm(`${s.http}/token`, { grant_type: 'refresh_token', refresh_token: refresh.json.refresh_token }, auth());
+        expect(again.status).toBe(400);
+      } else {
+        expect(refresh.status).toBe(400);
+        expect(refresh.json.error).toBe('invalid_grant');
+      }
+      expect(await introspect(t.access_token)).toEqual({ active: false });
+    }
+    expect(statuses.filter((x) => x >= 500)).toEqual([]);
+  });
+
+  it('a grant revocation racing a refresh of its live token (as reuse detection does): nothing stays live, no 5xx', async () => {
+    for (let round = 0; round < 10; round++) {
+      const t = await login();
+      const grantId = (await s.server.store.tokens.findRefresh(opaqueTokens.key(t.refresh_token)))!.grantId;
+      const [, next] = await Promise.all([
+        s.server.store.tokens.revokeGrant(grantId, Math.floor(Date.now() / 1000)),
+        postForm(`${s.http}/token`, { grant_type: 'refresh_token', refresh_token: t.refresh_token }, auth()),
+      ]);
+      expect(next.status).toBeLessThan(500);
+      if (next.status === 200) {
+        expect(await introspect(next.json.access_token)).toEqual({ active: false });
+        expect(await introspect(next.json.refresh_token)).toEqual({ active: false });
+      } else {
+        expect(next.json.error).toBe('invalid_grant');
+      }
+      expect(await s.server.store.tokens.grantRevoked(grantId)).toBe(true);
+    }
   });
 
   it('a reuse within the grace window is refused but revokes nothing', async () => {

@@ -118,12 +118,23 @@ describe.each(kinds)('saml2-bearer grant on %s', (kind) => {
     }
   });
 
+  it('refuses a signed assertion whose NameID (over 512) or ID (over 256) the store cannot keep, as invalid_grant', async () => {
+    const longName = await exchange(signed({ nameId: `${'n'.repeat(513)}@partner.example` }));
+    expect(longName.status, longName.text).toBe(400);
+    expect(longName.json).toEqual({ error: 'invalid_grant', error_description: 'Invalid SAML assertion: the NameID is longer than 512 characters.' });
+    const longId = await exchange(signed({ id: `_${'i'.repeat(300)}` }));
+    expect(longId.status, longId.text).toBe(400);
+    expect(longId.json).toEqual({ error: 'invalid_grant', error_description: 'Invalid SAML assertion: the assertion ID is longer than 256 characters.' });
+    // At the limits they are fine.
+    expect((await exchange(signed({ nameId: 'n'.repeat(512), id: `_${'i'.repeat(255)}` }))).status).toBe(200);
+  });
+
   it('refuses garbage and a missing assertion in the protocol\'s own format', async () => {
     const garbage = await postForm(`${s.https}/token`, { grant_type: GRANT, assertion: '%%%not-base64%%%' }, auth());
     expect(garbage.status).toBe(400);
     expect(garbage.json.error).toBe('invalid_grant');
     const missing = await postForm(`${s.https}/token`, { grant_type: GRANT }, auth());
-    expect(missing.json).toEqual({ error: 'invalid_request', error_description: 'missing parameter "assertion"' });
+    expect(missing.json).toEqual({ error: 'invalid_request', error_description: "missing parameter 'assertion'" });
   });
 
   it('needs an authenticated confidential client', async () => {

@@ -89,7 +89,7 @@ describe.each(kinds)('token endpoint on %s', (kind) => {
     it('requires username and password', async () => {
       const r = await postForm(tokenUrl(), { grant_type: 'password', username: 'alice' }, auth());
       expect(r.status).toBe(400);
-      expect(r.json).toEqual({ error: 'invalid_request', error_description: 'missing parameter "password"' });
+      expect(r.json).toEqual({ error: 'invalid_request', error_description: "missing parameter 'password'" });
     });
   });
 
@@ -161,7 +161,7 @@ describe.each(kinds)('token endpoint on %s', (kind) => {
 
     it('missing grant_type', async () => {
       const r = await postForm(tokenUrl(), {}, auth());
-      expect(r.json).toEqual({ error: 'invalid_request', error_description: 'missing parameter "grant_type"' });
+      expect(r.json).toEqual({ error: 'invalid_request', error_description: "missing parameter 'grant_type'" });
     });
 
     it('repeated parameters', async () => {
@@ -229,6 +229,19 @@ describe.each(kinds)('token endpoint on %s', (kind) => {
       const same = await postForm(tokenUrl(), { grant_type: 'refresh_token', refresh_token: t.refresh_token }, auth());
       expect(same.status).toBe(200);
       expect(same.json.scope).toBe('PRODUCTION');
+    });
+
+    it('a narrower scope on refresh narrows only the new access token; the new refresh token keeps the original scope', async () => {
+      const t = await passwordTokens('PRODUCTION extra');
+      const narrow = await postForm(tokenUrl(), { grant_type: 'refresh_token', refresh_token: t.refresh_token, scope: 'extra' }, auth());
+      expect(narrow.status).toBe(200);
+      expect(narrow.json.scope).toBe('extra');
+      const introspect = async (token: string) => (await postForm(`${s.https}/introspect`, { token }, auth())).json;
+      expect(await introspect(narrow.json.access_token)).toMatchObject({ active: true, scope: 'extra' });
+      expect(await introspect(narrow.json.refresh_token)).toMatchObject({ active: true, scope: 'PRODUCTION extra' });
+      const full = await postForm(tokenUrl(), { grant_type: 'refresh_token', refresh_token: narrow.json.refresh_token }, auth());
+      expect(full.status).toBe(200);
+      expect(full.json.scope).toBe('PRODUCTION extra');
     });
 
     it('refuses a refresh token of another client', async () => {

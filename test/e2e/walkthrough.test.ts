@@ -3,6 +3,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/load.js';
+import { verifyPassword } from '../../src/crypto/password.js';
+import { openStore } from '../../src/store/index.js';
 import { curl, gatehouse, startProcess } from '../support/cli.js';
 import { freePortOffset } from '../support/ports.js';
 
@@ -149,6 +152,61 @@ describe('CLI refusals', () => {
     const sandbox = JSON.parse((await g('app', 'keys', 'svc', '--owner', 'dave', '--type', 'SANDBOX', '--json')).stdout);
     expect(sandbox.keyType).toBe('SANDBOX');
     expect(sandbox.consumerKey).not.toBe(first.consumerKey);
+  });
+
+  it('refuses a non-ASCII or space-padded callback URL, naming the encoded form', async () => {
+    await g('user', 'add', 'frank', '--password', 'pw');
+    const idn = await g('app', 'create', 'idn', '--owner', 'frank', '--callback-url', 'https://例え.jp/cb');
+    expect(idn.code).not.toBe(0);
+    expect(idn.stderr.trim().split('\n')).toHaveLength(1);
+    expect(idn.stderr).toContain('https://xn--r8jz45g.jp/cb');
+    const padded = await g('app', 'create', 'idn', '--owner', 'frank', '--callback-url', 'https://app.example.com/cb ');
+    expect(padded.code).not.toBe(0);
+    expect(padded.stderr).toContain('spaces');
+    expect((await g('app', 'create', 'idn', '--owner', 'frank', '--callback-url', 'https://xn--r8jz45g.jp/cb')).code).toBe(0);
+  });
+
+  it('user add takes the password from standard input with --password-stdin, and needs exactly one way', async () => {
+    const r = await gatehouse(['--data-dir', dir, 'user', 'add', 'grace', '--password-stdin', '--json'], {}, 'stdin secret\nignored\n');
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ username: 'grace', role: 'subscriber' });
+    const store = await openStore(loadConfig({ dataDir: dir }, {}));
+    try {
+      const grace = await store.users.findByUsername('grace');
+      expect(await verifyPassword(grace!.passwordHash, 'stdin secret')).toBe(true);
+    } finally {
+      await store.close();
+    }
+    const both = await gatehouse(['--data-dir', dir, 'user', 'add', 'heidi', '--password', 'pw', '--password-stdin'], {}, 'pw\n');
+    expect(both.code).not.toBe(0);
+    expect(both.stderr.trim()).toBe('gatehouse: give exactly one of --password PW and --password-stdin');
+    const neither = await g('user', 'add', 'heidi');
+    expect(neither.stderr.trim()).toBe('gatehouse: give exactly one of --password PW and --password-stdin');
+    const empty = await gatehouse(['--data-dir', dir, 'user', 'add', 'heidi', '--password-stdin'], {}, '\n');
+    expect(empty.stderr.trim()).toBe('gatehouse: the password may not be empty');
+    expect((await gatehouse(['user', 'add', '--help'])).stdout).toContain('--password-stdin');
+  });
+
+  it('never silently converts a key between confidential and public', async () => {
+    await g('user', 'add', 'ivan', '--password', 'pw');
+    await g('app', 'create', 'conf', '--owner', 'ivan');
+    await g('app', 'create', 'pub', '--owner', 'ivan');
+    const conf = JSON.parse((await g('app', 'keys', 'conf', '--owner', 'ivan', '--json')).stdout);
+    expect(conf.consumerSecret).toBeDefined();
+    const makePublic = await g('app', 'keys', 'conf', '--owner', 'ivan', '--public');
+    expect(makePublic.code).not.toBe(0);
+    expect(makePublic.stderr.trim()).toBe('gatehouse: the PRODUCTION key of this application is confidential (it has a secret) and cannot be made public; use another application for a public client');
+    const regenPublic = await g('app', 'keys', 'conf', '--owner', 'ivan', '--regenerate', '--public');
+    expect(regenPublic.code).not.toBe(0);
+    expect(regenPublic.stderr.trim()).toBe('gatehouse: --regenerate and --public do not go together: a public client has no secret to regenerate');
+    // The confidential key is unchanged: shown again without a secret, still confidential.
+    expect(JSON.parse((await g('app', 'keys', 'conf', '--owner', 'ivan', '--json')).stdout)).toEqual({ consumerKey: conf.consumerKey, keyType: 'PRODUCTION' });
+    const pub = JSON.parse((await g('app', 'keys', 'pub', '--owner', 'ivan', '--public', '--json')).stdout);
+    expect(pub.consumerSecret).toBeUndefined();
+    expect((await g('app', 'keys', 'pub', '--owner', 'ivan', '--public', '--json')).code).toBe(0);
+    const regenOfPublic = await g('app', 'keys', 'pub', '--owner', 'ivan', '--regenerate');
+    expect(regenOfPublic.code).not.toBe(0);
+    expect(regenOfPublic.stderr.trim()).toBe('gatehouse: the PRODUCTION key of this application is a public client: it has no secret to regenerate');
   });
 
   it('names the bad key of an invalid configuration file', async () => {

@@ -5,10 +5,13 @@ import { promisify } from 'node:util';
 const run = promisify(execFile);
 export const CLI = path.resolve('dist/cli/main.js');
 
-/** Runs `gatehouse …` (the built CLI) and returns its exit code and output. */
-export async function gatehouse(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+/** Runs `gatehouse …` (the built CLI), optionally with standard input, and returns its exit code and output. */
+export async function gatehouse(args: string[], env: Record<string, string> = {}, stdin?: string): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { env: { ...process.env, ...env } });
+    const pending = run(process.execPath, [CLI, ...args], { env: { ...process.env, ...env } });
+    if (stdin !== undefined) pending.child.stdin!.end(stdin);
+    else pending.child.stdin!.end();
+    const { stdout, stderr } = await pending;
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code?: number; stdout?: string; stderr?: string };

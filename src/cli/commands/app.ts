@@ -7,8 +7,20 @@ import { CliError, emit, run } from '../output.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
-/** A redirect URI an OAuth client may register: absolute, no fragment (RFC 6749 §3.1.2). */
+/**
+ * A redirect URI an OAuth client may register: absolute, no fragment (RFC 6749 §3.1.2), and
+ * exactly as it will be compared and sent back in a Location header: ASCII only (an IDN host
+ * in punycode, other characters percent-encoded), no spaces around it, no control characters.
+ */
 export function validateCallbackUrl(raw: string): string {
+  if (raw.trim() !== raw) throw new CliError(`invalid callback URL "${raw}": remove the spaces around it`);
+  if (/[^\x21-\x7e]/.test(raw)) {
+    const suggestion = URL.canParse(raw) ? ` such as ${new URL(raw).href}` : '';
+    throw new CliError(
+      `invalid callback URL "${raw.replace(/[\x00-\x1f\x7f]/g, '?')}": only ASCII without spaces or control characters; ` +
+        `give the host in punycode and percent-encode the rest${suggestion}`,
+    );
+  }
   let url: URL;
   try {
     url = new URL(raw);
@@ -62,7 +74,7 @@ export function appCommand(): Command {
     .addOption(new Option('--type <type>', 'key type').choices(['PRODUCTION', 'SANDBOX', 'production', 'sandbox']).default('PRODUCTION'))
     .option('--regenerate', 'replace the consumer secret with a new one (the old one stops working)')
     .option('--validity <seconds>', 'lifetime of application (client_credentials) tokens issued with this key')
-    .option('--public', 'a public client (no secret), e.g. a mobile or single-page app using PKCE')
+    .option('--public', 'generate the key as a public client (no secret), e.g. a mobile or single-page app using PKCE; only when the key is first generated')
     .option('--json', 'print one JSON object')
     .action(
       async (
@@ -80,6 +92,7 @@ export function appCommand(): Command {
             }
           }
           if (!KEY_TYPES.includes(keyType)) throw new CliError(`invalid --type "${opts.type}"`);
+          if (opts.regenerate && opts.public) throw new CliError('--regenerate and --public do not go together: a public client has no secret to regenerate');
           await withStore(cmd, async (store) => {
             const application = await store.applications.find(opts.owner, name);
             if (!application) {

@@ -1,5 +1,5 @@
 import type { Client } from '../../store/applications.js';
-import type { ClientLookup } from '../client-auth.js';
+import { MAX_CLIENT_ID_LENGTH, type ClientLookup } from '../client-auth.js';
 import { OAuthError, invalidRequest } from '../errors.js';
 import { Params, type FormBody } from '../params.js';
 import { checkChallenge } from '../pkce.js';
@@ -38,6 +38,9 @@ export interface ErrorRedirect {
 
 export type Validation = { ok: true; request: AuthorizationRequest } | { ok: false; redirect: ErrorRedirect };
 
+/** Longer state values are refused (invalid_request): they are stored and echoed in a URL. */
+export const MAX_STATE_LENGTH = 2048;
+
 const badRequest = (detail: string) => new AuthorizePageError('Invalid sign-in request', detail);
 
 /**
@@ -56,28 +59,33 @@ export async function validateAuthorizationRequest(body: FormBody, clients: Clie
   };
   const clientId = one('client_id');
   if (clientId === undefined) throw badRequest('The request has no client_id.');
-  const client = clientId.length <= 128 ? await clients.findClient(clientId) : undefined;
+  const client = clientId.length <= MAX_CLIENT_ID_LENGTH && !clientId.includes('\u0000') ? await clients.findClient(clientId) : undefined;
   if (!client) throw badRequest('No application is registered with this client_id.');
   const resolved = resolveRedirectUri(one('redirect_uri'), client.callbackUrls);
   if (!resolved.ok) throw badRequest(resolved.reason);
 
-  // From here on errors go back to the client. A repeated state cannot be echoed, so it is dropped.
+  // From here on errors go back to the client. A state that cannot be echoed (repeated, too
+  // long, with a NUL) is dropped from the error response.
   let state: string | undefined;
   try {
     state = params.get('state');
   } catch {
     state = undefined;
   }
+  const stateProblem = state !== undefined && (state.length > MAX_STATE_LENGTH || state.includes('\u0000'));
+  if (stateProblem) state = undefined;
   const redirectError = (error: OAuthError): Validation => ({ ok: false, redirect: { redirectUri: resolved.redirectUri, error, state } });
   try {
+    params.assertNoNul();
     params.assertNoRepeats();
+    if (stateProblem) throw invalidRequest(`state is longer than ${MAX_STATE_LENGTH} characters.`);
     const responseType = params.get('response_type');
-    if (responseType === undefined) throw invalidRequest('missing parameter "response_type"');
+    if (responseType === undefined) throw invalidRequest("missing parameter 'response_type'");
     if (responseType !== 'code') {
-      throw new OAuthError('unsupported_response_type', `response_type "${responseType.slice(0, 40)}" is not supported; use "code".`);
+      throw new OAuthError('unsupported_response_type', 'This response_type is not supported; use code.');
     }
     const responseMode = params.get('response_mode');
-    if (responseMode !== undefined && responseMode !== 'query') throw invalidRequest('Only response_mode "query" is supported.');
+    if (responseMode !== undefined && responseMode !== 'query') throw invalidRequest("Only response_mode 'query' is supported.");
     const scope = grantScope(parseScope(params.get('scope')), client.keyType);
     const codeChallenge = params.get('code_challenge');
     const codeChallengeMethod = params.get('code_challenge_method');

@@ -4,6 +4,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { randomToken } from '../../crypto/random.js';
 import type { LoginSession, PendingRequest } from '../../store/sessions.js';
 import type { FormBody } from '../params.js';
+import { isUnstorableInput } from '../errors.js';
 import type { OAuthService } from '../service.js';
 import { consentRemembered, destinationOf, errorRedirect, issueCode, type Authorization, type FlowDeps } from './flow.js';
 import { consentPage, CSP, errorPage, loginPage } from './html.js';
@@ -34,10 +35,10 @@ function formBody(request: FastifyRequest): FormBody {
   return request.body as FormBody;
 }
 
-/** A single string form/query field, or undefined (absent, empty or repeated). */
+/** A single string form/query field, or undefined (absent, empty, repeated, or with a NUL: never valid here). */
 function field(source: unknown, name: string): string | undefined {
   const v = (source as Record<string, unknown> | undefined)?.[name];
-  return typeof v === 'string' && v !== '' ? v : undefined;
+  return typeof v === 'string' && v !== '' && !v.includes('\u0000') ? v : undefined;
 }
 
 function pageErrorHandler(this: FastifyInstance, err: FastifyError | AuthorizePageError, request: FastifyRequest, reply: FastifyReply) {
@@ -45,6 +46,7 @@ function pageErrorHandler(this: FastifyInstance, err: FastifyError | AuthorizePa
   if (err instanceof AuthorizePageError) e = err;
   else if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') e = new AuthorizePageError('Invalid request', 'The form is too large.', 413);
   else if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) e = new AuthorizePageError('Invalid request', 'The request could not be read.');
+  else if (isUnstorableInput(err)) e = new AuthorizePageError('Invalid request', 'The request has a value that is too long or not valid text.');
   else {
     request.log.error({ err: { message: err.message, code: err.code, stack: err.stack } }, 'authorization endpoint failed');
     e = new AuthorizePageError('Something went wrong', 'The server could not complete the request.', 500);

@@ -30,7 +30,8 @@ export function refreshTokenGrant(deps: {
       grantScope(requested, client.keyType);
       let response;
       const outcome = await deps.tokens.rotate(deps.format.key(presented), client.consumerKey, now, (previous) => {
-        const scope = narrowScope(requested, previous.scope.split(' '));
+        const granted = previous.scope.split(' ').filter((t) => t !== '');
+        const scope = narrowScope(requested, granted);
         const built = deps.issuer.build(
           {
             client,
@@ -41,6 +42,8 @@ export function refreshTokenGrant(deps: {
             idp: previous.idp,
             accessTtl: deps.config.userAccessTokenValidity,
             refreshTtl: deps.config.refreshTokenValidity,
+            // A narrower scope is for this access token only: the grant keeps its scope (RFC 6749 §6).
+            refreshScope: granted,
             now,
           },
           previous.grantId,

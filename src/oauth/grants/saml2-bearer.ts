@@ -7,6 +7,10 @@ import type { Grant, OAuthConfig } from './types.js';
 
 export const SAML2_BEARER = 'urn:ietf:params:oauth:grant-type:saml2-bearer';
 
+/** The longest NameID (token subject) and assertion ID (replay cache key) the store keeps. */
+export const MAX_NAME_ID_LENGTH = 512;
+export const MAX_ASSERTION_ID_LENGTH = 256;
+
 /** The audience (WSO2's "alias") an IdP registered without one must name: this node's token endpoint. */
 export const defaultSamlAudience = (issuer: string): string => `${issuer}/token`;
 
@@ -42,6 +46,11 @@ export function saml2BearerGrant(deps: {
       } catch (err) {
         if (err instanceof SamlValidationError) throw invalidGrant(`Invalid SAML assertion: ${err.description}`);
         throw err;
+      }
+      // What the store can keep (and what any sane IdP sends): refused, not a database error.
+      if (claims.nameId.length > MAX_NAME_ID_LENGTH) throw invalidGrant(`Invalid SAML assertion: the NameID is longer than ${MAX_NAME_ID_LENGTH} characters.`);
+      if (claims.assertionId.length > MAX_ASSERTION_ID_LENGTH) {
+        throw invalidGrant(`Invalid SAML assertion: the assertion ID is longer than ${MAX_ASSERTION_ID_LENGTH} characters.`);
       }
       // RFC 7522 §3 item 7 allows a replay cache; we keep every ID until the assertion expires.
       if (!(await deps.idps.recordAssertion(claims.issuer, claims.assertionId, claims.notOnOrAfter))) {

@@ -2,6 +2,7 @@ import type { Migration, MigrationProvider } from 'kysely';
 import * as core from './0001_core.js';
 import * as saml from './0003_saml.js';
 import * as gateway from './0004_gateway.js';
+import * as grants from './0005_grants.js';
 import * as authorization from './0002_authorization.js';
 
 /**
@@ -13,6 +14,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0002_authorization': authorization,
   '0003_saml': saml,
   '0004_gateway': gateway,
+  '0005_grants': grants,
 };
 
 export const migrationProvider: MigrationProvider = {
