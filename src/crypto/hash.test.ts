@@ -17,3 +17,15 @@ describe('secrets', () => {
     expect(constantTimeEqual('abc', 'abcd')).toBe(false);
   });
 });
+
+describe('uuidv7', () => {
+  it('is a version-7 UUID that sorts by time', async () => {
+    const { uuidv7 } = await import('./random.js');
+    const a = uuidv7(1_700_000_000_000);
+    const b = uuidv7(1_700_000_000_001);
+    expect(a).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(a < b).toBe(true);
+    expect(a.slice(0, 13)).toBe('018bcfe5-6800');
+    expect(uuidv7()).not.toBe(uuidv7());
+  });
+});

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { uuidv7 } from '../crypto/random.js';
 import type { Client } from '../store/applications.js';
 import type { TokenRecord, TokenStore } from '../store/tokens.js';
 import { formatScope } from './scope.js';
@@ -66,7 +66,7 @@ export class TokenIssuer {
 
   /** Starts a new grant (a new lineage) and stores its first tokens. */
   async issue(req: IssueRequest): Promise<TokenResponse> {
-    const { access, refresh, response } = this.build(req, randomUUID());
+    const { access, refresh, response } = this.build(req, uuidv7());
     await this.tokens.issue(access, refresh);
     return response;
   }

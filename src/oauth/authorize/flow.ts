@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { uuidv7 } from '../../crypto/random.js';
 import { newOpaqueToken } from '../../crypto/random.js';
 import type { Client } from '../../store/applications.js';
 import type { CodeStore } from '../../store/codes.js';
@@ -42,7 +42,7 @@ export async function issueCode(deps: FlowDeps, a: Authorization, user: { userna
   const code = newOpaqueToken();
   await deps.codes.create({
     codeHash: deps.format.key(code),
-    grantId: randomUUID(),
+    grantId: uuidv7(),
     consumerKey: a.client.consumerKey,
     applicationId: a.client.applicationId,
     redirectUri: a.redirectUri,
