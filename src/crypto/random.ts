@@ -14,16 +14,21 @@ let poolOffset = POOL_SIZE;
  * in a form body, a query string or an HTTP Basic credential.
  */
 export function randomToken(bytes: number): string {
-  if (bytes > POOL_SIZE / 4) return randomBytes(bytes).toString('base64url');
+  return takeRandom(bytes, (slice) => slice.toString('base64url'));
+}
+
+/** Hands `use` the next `bytes` bytes of the pool, then wipes them. */
+function takeRandom<T>(bytes: number, use: (slice: Buffer) => T): T {
+  if (bytes > POOL_SIZE / 4) return use(randomBytes(bytes));
   if (poolOffset + bytes > POOL_SIZE) {
     randomFillSync(pool);
     poolOffset = 0;
   }
   const slice = pool.subarray(poolOffset, poolOffset + bytes);
   poolOffset += bytes;
-  const token = slice.toString('base64url');
+  const result = use(slice);
   slice.fill(0);
-  return token;
+  return result;
 }
 
 /** 32 bytes (256 bits) for access and refresh tokens and authorization codes. */
@@ -43,7 +48,7 @@ export const newConsumerSecret = (): string => randomToken(24);
 export function uuidv7(now = Date.now()): string {
   const b = Buffer.allocUnsafe(16);
   b.writeUIntBE(now, 0, 6);
-  randomFillSync(b, 6, 10);
+  takeRandom(10, (r) => r.copy(b, 6));
   b[6] = (b[6]! & 0x0f) | 0x70;
   b[8] = (b[8]! & 0x3f) | 0x80;
   const h = b.toString('hex');
