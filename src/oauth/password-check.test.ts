@@ -28,44 +28,53 @@ describe.each(kinds)('PasswordChecker with the lock-out on %s', (kind) => {
     await tdb?.drop();
   });
 
-  it('39 wrong guesses in flight and then the right one: refused (every attempt is counted before it is verified)', async () => {
-    // Hold every attempt after its lock-out bookkeeping and before its verification, so all
-    // 39 wrong guesses are in flight when the right password arrives: the race of the review.
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    let arrived = 0;
+  it('39 wrong guesses in flight and then the right one: only five are verified, the right one is refused', async () => {
+    let verified = 0;
     const users = {
       findByUsername: async (name: string) => {
-        arrived++;
-        await gate;
+        verified++;
         return name === user.username ? user : undefined;
       },
     };
-    const checker = new PasswordChecker(users, store.lockout);
+    const checker = new PasswordChecker(users, store.lockout, 5);
     const now = Math.floor(Date.now() / 1000);
-    let refused = 0;
-    const wrong = Array.from({ length: 39 }, (_, i) =>
-      checker.check('victim', `guess-${i}`, now).then((r) => {
-        refused++;
-        return r;
-      }),
-    );
-    // Every wrong guess is either held before its verification or already refused.
-    await vi.waitFor(() => expect(arrived + refused).toBe(39), { timeout: 20_000 });
-    const right = checker.check('victim', 'right', now);
-    // The right one must not wait at the gate: it is refused on its reservation (or, before the
-    // fix, it would queue behind the gate with the others and then succeed).
-    await new Promise((r) => setTimeout(r, 200));
-    release();
-    const results = await Promise.all([...wrong, right]);
+    const results = await Promise.all([
+      ...Array.from({ length: 39 }, (_, i) => checker.check('victim', `guess-${i}`, now)),
+      checker.check('victim', 'right', now),
+    ]);
     expect(results.filter((r) => r.ok)).toHaveLength(0);
-    // Only the first maxFailures attempts were verified at all; every attempt is counted.
-    expect(arrived).toBe(5);
-    expect(await store.lockout.get('victim')).toMatchObject({ failures: 40, lockedUntil: expect.any(Number) });
+    expect(verified).toBe(5);
+    expect(await store.lockout.get('victim')).toMatchObject({ failures: 5, lockedUntil: expect.any(Number) });
+  });
+
+  it('never more than maxFailures verifications of one name at once; other names are not held up', async () => {
+    let inFlight = 0;
+    let peak = 0;
+    let otherRan = false;
+    const users = {
+      findByUsername: async (name: string) => {
+        if (name !== 'queued') {
+          otherRan = true;
+          return undefined;
+        }
+        inFlight++;
+        peak = Math.max(peak, inFlight);
+        await new Promise((r) => setTimeout(r, 20));
+        inFlight--;
+        return { ...user, username: 'queued' };
+      },
+    };
+    const checker = new PasswordChecker(users, store.lockout, 5);
+    const now = Math.floor(Date.now() / 1000);
+    const all = Array.from({ length: 20 }, () => checker.check('queued', 'right', now));
+    await checker.check('someone-else', 'x', now);
+    expect(otherRan).toBe(true);
+    expect((await Promise.all(all)).every((r) => r.ok)).toBe(true);
+    expect(peak).toBe(5);
   });
 
   it('a locked answer still spends one argon2 verification (no timing tell)', async () => {
-    const checker = new PasswordChecker({ findByUsername: async () => user }, store.lockout);
+    const checker = new PasswordChecker({ findByUsername: async () => user }, store.lockout, 5);
     const now = Math.floor(Date.now() / 1000);
     for (let i = 0; i < 5; i++) expect((await checker.check('timing', 'wrong', now)).ok).toBe(false);
     const burn = vi.mocked(passwordModule.burnPasswordCheck);
@@ -75,7 +84,7 @@ describe.each(kinds)('PasswordChecker with the lock-out on %s', (kind) => {
   });
 
   it('an over-long username is refused like a wrong password, with the same argon2 cost, without a database error', async () => {
-    const checker = new PasswordChecker(store.users, store.lockout);
+    const checker = new PasswordChecker(store.users, store.lockout, 5);
     const burn = vi.mocked(passwordModule.burnPasswordCheck);
     burn.mockClear();
     expect(await checker.check('x'.repeat(300), 'pw', Math.floor(Date.now() / 1000))).toEqual({ ok: false });

@@ -14,31 +14,89 @@ export const MAX_USERNAME_LENGTH = 255;
  * and every answer costs one argon2 verification (also when locked or unknown), so neither
  * shows in the response time. Shared by the password grant and the browser login form.
  *
- * The attempt is counted before the password is verified (an atomic reservation), so
- * guesses sent in parallel are limited exactly like guesses sent one after another; a success
- * gives back its own reservation only.
+ * Parallel guesses: a verification of a name starts only while the failures on record plus
+ * the verifications of that name already running on this node stay below `maxFailures`, so a
+ * burst of guesses gets no more tries than guesses sent one by one (per node: N nodes sharing
+ * the database allow at most N times as many). Concurrent sign-ins of one user wait their
+ * turn instead of being refused.
  */
 export class PasswordChecker {
+  private readonly names = new Map<string, NameState>();
+
   constructor(
     private readonly users: Pick<UserStore, 'findByUsername'>,
-    private readonly lockout: Pick<LockoutStore, 'reserve' | 'release'>,
+    private readonly lockout: Pick<LockoutStore, 'status' | 'recordFailure' | 'clear'>,
+    private readonly maxFailures: number,
   ) {}
 
   async check(username: string, password: string, now: number): Promise<PasswordCheck> {
     // No such user can exist (and the counter could not store the name): refused like a wrong password.
     if (username.length > MAX_USERNAME_LENGTH) return this.refuse(password);
-    const attempt = await this.lockout.reserve(username, now);
-    if (!attempt.allowed) return this.refuse(password);
-    const user = await this.users.findByUsername(username);
-    const ok = user ? await verifyPassword(user.passwordHash, password) : await burnPasswordCheck(password);
-    // A failure stays counted: its reservation was the count.
-    if (!ok || !user) return { ok: false };
-    await this.lockout.release(username, attempt.window);
-    return { ok: true, user };
+    const state = this.state(username);
+    state.users++;
+    try {
+      const admitted = await this.admit(username, state, now);
+      if (!admitted) return await this.refuse(password);
+      try {
+        const user = await this.users.findByUsername(username);
+        const ok = user ? await verifyPassword(user.passwordHash, password) : await burnPasswordCheck(password);
+        if (!ok || !user) {
+          await this.lockout.recordFailure(username, now);
+          return { ok: false };
+        }
+        if (admitted.hasFailures) await this.lockout.clear(username);
+        return { ok: true, user };
+      } finally {
+        state.running--;
+        state.epoch++;
+        state.waiting.shift()?.();
+      }
+    } finally {
+      if (--state.users === 0) this.names.delete(username);
+    }
+  }
+
+  /**
+   * Waits until a verification may start: not locked, and failures + running < maxFailures.
+   * The decision uses a status read taken after the last verification of this name ended
+   * (the epoch), so a failure recorded meanwhile is never missed. Undefined: locked.
+   */
+  private async admit(username: string, state: NameState, now: number): Promise<{ hasFailures: boolean } | undefined> {
+    for (;;) {
+      const epoch = state.epoch;
+      const status = await this.lockout.status(username, now);
+      if (status.locked || status.failures >= this.maxFailures) {
+        state.waiting.shift()?.(); // refused: let the next waiter see the lock too
+        return undefined;
+      }
+      if (epoch !== state.epoch) continue;
+      if (status.failures + state.running < this.maxFailures) {
+        state.running++;
+        return { hasFailures: status.hasFailures };
+      }
+      await new Promise<void>((resolve) => state.waiting.push(resolve));
+    }
+  }
+
+  private state(username: string): NameState {
+    let s = this.names.get(username);
+    if (!s) {
+      s = { running: 0, epoch: 0, users: 0, waiting: [] };
+      this.names.set(username, s);
+    }
+    return s;
   }
 
   private async refuse(password: string): Promise<PasswordCheck> {
     await burnPasswordCheck(password);
     return { ok: false };
   }
+}
+
+/** Per name, on this node: verifications running, a counter bumped when one ends, callers, waiters. */
+interface NameState {
+  running: number;
+  epoch: number;
+  users: number;
+  waiting: Array<() => void>;
 }

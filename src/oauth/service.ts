@@ -25,7 +25,7 @@ export interface OAuthService {
 export function createOAuthService(config: Config, store: Store, events: TokenEvents): OAuthService {
   const format = opaqueTokens;
   const issuer = new TokenIssuer(store.tokens, format);
-  const passwords = new PasswordChecker(store.users, store.lockout);
+  const passwords = new PasswordChecker(store.users, store.lockout, config.security.lockout.maxFailures);
   const oauth = config.oauth;
   const grants = new Map<string, Grant>();
   const add = (g: Grant) => grants.set(g.type, g);

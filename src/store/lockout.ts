@@ -7,25 +7,15 @@ export interface LockoutPolicy {
   lockSeconds: number;
 }
 
-/** The outcome of reserving one password attempt: whether it may be verified, and its counting window. */
-export interface AttemptReservation {
-  allowed: boolean;
-  /** The window the attempt was counted in (its `window_start`): the key to release it on success. */
-  window: number;
-}
-
 /**
  * Failed-password counters per username, in the database so every node sharing it
  * enforces the same lock. Usernames that do not exist are counted too, so a lock
  * never tells an attacker whether the account exists.
  *
- * An attempt is counted BEFORE its password is verified ({@link reserve}: one atomic
- * upsert), so parallel guesses cannot all slip through while the first ones are still
- * being verified; a success gives back only its own reservation ({@link release}).
- * The counter therefore holds the attempts of the current window that did not succeed
- * (failed or still being verified). Invariant within a window: the name is locked exactly
- * when that count has reached `maxFailures`; the lock then lasts `lockSeconds` (attempts
- * during it are refused and counted, but do not extend it) and a new window starts after it.
+ * Within a window of `windowSeconds`, the `maxFailures`-th failure locks the name for
+ * `lockSeconds`; a new window starts once the lock (or, unlocked, the window) has run out.
+ * Counting is one atomic upsert, so concurrent failures are never lost. How many guesses
+ * may be in flight at once is bounded by the caller ({@link PasswordChecker}).
  */
 export class LockoutStore {
   constructor(
@@ -34,16 +24,25 @@ export class LockoutStore {
   ) {}
 
   /**
-   * Counts one attempt for the name and says whether it may be verified: only while the
-   * name is not locked and the attempt is at most the `maxFailures`-th of the window (the
-   * one that reaches the limit sets the lock at once; a success then lifts it again).
-   * One INSERT … ON CONFLICT DO UPDATE … RETURNING (SQLite ≥ 3.35 and PostgreSQL): the
-   * row lock serializes concurrent attempts, each sees the count including itself.
+   * One read: whether the name is locked now, how many failures count in its current window,
+   * and whether a row exists (to clear after a success).
    */
-  async reserve(username: string, now: number): Promise<AttemptReservation> {
+  async status(username: string, now: number): Promise<{ locked: boolean; failures: number; hasFailures: boolean }> {
+    const row = await this.db.selectFrom('login_failures').selectAll().where('username', '=', username).executeTakeFirst();
+    if (!row) return { locked: false, failures: 0, hasFailures: false };
+    const lockedUntil = row.locked_until == null ? null : Number(row.locked_until);
+    const expired = lockedUntil !== null ? lockedUntil <= now : Number(row.window_start) + this.policy.windowSeconds <= now;
+    return { locked: lockedUntil !== null && lockedUntil > now, failures: expired ? 0 : Number(row.failures), hasFailures: true };
+  }
+
+  /**
+   * Counts one failure (INSERT … ON CONFLICT DO UPDATE … RETURNING, on SQLite ≥ 3.35 and
+   * PostgreSQL: the row lock serializes concurrent failures) and says whether the name is
+   * now locked. Failures while locked do not extend the lock.
+   */
+  async recordFailure(username: string, now: number): Promise<boolean> {
     const { maxFailures, windowSeconds, lockSeconds } = this.policy;
     const lockIfFirstLocks = maxFailures <= 1 ? now + lockSeconds : null;
-    // A new window starts once the lock has run out, or (unlocked) once the window has.
     const fresh = sql<boolean>`(case when login_failures.locked_until is not null
       then login_failures.locked_until <= ${now}
       else login_failures.window_start + ${windowSeconds} <= ${now} end)`;
@@ -61,35 +60,14 @@ export class LockoutStore {
             else null end`,
         }),
       )
-      .returning(['failures', 'window_start', 'locked_until'])
+      .returning(['locked_until'])
       .executeTakeFirstOrThrow();
-    const n = Number(row.failures);
-    const locked = row.locked_until != null && Number(row.locked_until) > now;
-    // Below the limit only while unlocked; the attempt that reaches the limit set the lock itself.
-    const allowed = n < maxFailures ? !locked : n === maxFailures;
-    return { allowed, window: Number(row.window_start) };
+    return row.locked_until != null && Number(row.locked_until) > now;
   }
 
-  /**
-   * Gives back a successful attempt's reservation: only its own count, never other attempts
-   * counted meanwhile (a failure in flight stays counted). Lifts the lock when the count drops
-   * below the limit again (the lock that attempt's own reservation set). Nothing happens when
-   * the window has changed since (the reservation is gone with it): windows only move forward.
-   */
-  async release(username: string, window: number): Promise<void> {
-    await this.db
-      .updateTable('login_failures')
-      .set({
-        failures: sql<number>`failures - 1`,
-        locked_until: sql<number | null>`case when failures - 1 < ${this.policy.maxFailures} then null else locked_until end`,
-      })
-      .where('username', '=', username)
-      .where('window_start', '=', window)
-      .where('failures', '>', 0)
-      .execute();
-    // A row with nothing counted carries no information: drop it (a concurrent reservation
-    // either incremented it first, so it stays, or inserts a fresh one afterwards).
-    await this.db.deleteFrom('login_failures').where('username', '=', username).where('failures', '=', 0).execute();
+  /** After a successful sign-in: the failures before it no longer count. */
+  async clear(username: string): Promise<void> {
+    await this.db.deleteFrom('login_failures').where('username', '=', username).execute();
   }
 
   /** The counter of a name, for tests and operators: failures counted in the window, lock expiry. */
