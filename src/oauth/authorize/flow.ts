@@ -1,22 +1,13 @@
-import { uuidv7 } from '../../crypto/random.js';
-import { newOpaqueToken } from '../../crypto/random.js';
-import type { Client } from '../../store/applications.js';
+import { newOpaqueToken, uuidv7 } from '../../crypto/random.js';
 import type { CodeStore } from '../../store/codes.js';
 import type { ConsentStore } from '../../store/sessions.js';
 import type { TokenFormat } from '../token-format.js';
 import { formatScope } from '../scope.js';
 import { withParams } from './redirect-uri.js';
+import type { AuthorizationRequest } from './request.js';
 
 /** What a decided authorization needs, whether it came straight from /authorize or from a pending request. */
-export interface Authorization {
-  client: Client;
-  redirectUri: string;
-  redirectUriSent: boolean;
-  scope: string[];
-  state: string | undefined;
-  codeChallenge: string | undefined;
-  codeChallengeMethod: string | undefined;
-}
+export type Authorization = AuthorizationRequest;
 
 export interface FlowDeps {
   codes: Pick<CodeStore, 'create'>;
