@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// CPU profile of one proxy under load: node bench/gateway/profile.mjs [gateway|bare] [seconds]
+// CPU profile of one proxy under load: node bench/gateway/profile.mjs [gateway|node|bare] [seconds]
 // Needs a build (npm run build). Prints the top self-time functions; the .cpuprofile
 // (open in Chrome DevTools) is left in the printed directory.
 import { fork } from 'node:child_process';
@@ -15,14 +15,15 @@ const seconds = Number(process.argv[3] ?? 6);
 const dir = mkdtempSync(join(tmpdir(), 'gatehouse-prof-'));
 const start = (s, env, execArgv = []) => new Promise((res, rej) => {
   const c = fork(join(here, s), [], { env: { ...process.env, ...env }, execArgv });
-  c.once('message', (m) => res({ port: m.port, c }));
+  c.once('message', (m) => res({ port: m.port, token: m.token, c }));
   c.once('exit', (code) => rej(new Error(`${s} exited ${code}`)));
 });
 const backend = await start('backend.mjs', {});
-const script = which === 'bare' ? 'bare-proxy.mjs' : 'gateway-server.mjs';
+const script = which === 'bare' ? 'bare-proxy.mjs' : which === 'node' ? 'node-server.mjs' : 'gateway-server.mjs';
 const path = which === 'bare' ? '/hello?x=1' : '/bench/v1/hello?x=1';
 const proxy = await start(script, { BACKEND_URL: `http://127.0.0.1:${backend.port}`, BENCH_TOKEN: 'tok' }, ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
-const r = await autocannon({ url: `http://127.0.0.1:${proxy.port}${path}`, connections: 50, duration: seconds, headers: { authorization: 'Bearer tok' } });
+const token = proxy.token ?? 'tok';
+const r = await autocannon({ url: `http://127.0.0.1:${proxy.port}${path}`, connections: 50, duration: seconds, headers: { authorization: `Bearer ${token}` } });
 console.log(`${which}: ${r.requests.average.toFixed(0)} req/s p99 ${r.latency.p99} ms non2xx ${r.non2xx}`);
 proxy.c.removeAllListeners('exit');
 await new Promise((res) => { proxy.c.once('exit', res); proxy.c.kill('SIGINT'); });

@@ -29,7 +29,7 @@ export interface RunningServer {
 }
 
 function baseApp(logger: Logger, listener: string, tls?: TlsMaterial): FastifyInstance {
-  return Fastify({
+  const app = Fastify({
     loggerInstance: logger.child({ listener }),
     // No per-request info lines (the hot paths stay lean); see requestLogging() for debug level.
     logController: new LogController({ disableRequestLogging: true }),
@@ -40,6 +40,10 @@ function baseApp(logger: Logger, listener: string, tls?: TlsMaterial): FastifyIn
     clientErrorHandler,
     ...(tls ? { https: { cert: tls.cert, key: tls.key } } : {}),
   }) as unknown as FastifyInstance;
+  // Fastify makes a child logger (with a request id) for every request; above debug level
+  // nothing logs per request, so the listener's logger serves and the hot path saves the work.
+  if (!logger.isLevelEnabled('debug')) app.setChildLoggerFactory((parent) => parent);
+  return app;
 }
 
 /** At debug level, one line per response: method, route, status, time. Never headers or bodies. */
