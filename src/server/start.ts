@@ -15,7 +15,8 @@ import { loadSigningKey, type SigningKey } from './signing-key.js';
 import { connectInvalidationBus } from '../cluster/invalidation.js';
 import { createGateway, createGatewayMetrics, type Gateway, type GatewayOptions } from '../gateway/index.js';
 import { gatewayStore } from '../gateway/store-adapter.js';
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import { Registry } from 'prom-client';
+import { processMetrics } from './process-metrics.js';
 
 export interface RunningServer {
   config: Config;
@@ -117,7 +118,7 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
     const tls = await loadTls(config);
     const signingKey = await loadSigningKey(config.dataDir);
     const registry = new Registry();
-    collectDefaultMetrics({ register: registry, prefix: 'gatehouse_' });
+    processMetrics(registry);
     gateway = createGateway({
       store: gatewayStore(store, oauth.format),
       options: gatewayOptions(config, signingKey),
