@@ -1,10 +1,14 @@
+import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
+import http from 'node:http';
+import v8 from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { loadConfig } from '../../src/config/load.js';
 import { createLogger } from '../../src/log.js';
 import { startServer, type RunningServer } from '../../src/server/start.js';
-import { startBackend, type TestBackend } from '../gateway/support/servers.js';
+import { PATTERN_CHUNK, patternSha256, startBackend, type TestBackend } from '../gateway/support/servers.js';
 import { availableKinds } from '../support/databases.js';
 import { basic, call, postForm } from '../support/http.js';
 import { REDIS_URL, REQUIRE_SERVICES } from '../support/services.js';
@@ -16,6 +20,25 @@ import { gatehouse } from '../support/cli.js';
  * two real backends (production and sandbox) on loopback.
  */
 const kinds = await availableKinds();
+
+// Live memory (after a forced GC) sampled while `fn` runs: the peak growth in bytes.
+v8.setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+async function peakGrowth<T>(fn: () => Promise<T>): Promise<{ result: T; growth: number }> {
+  const mem = () => {
+    gc();
+    const m = process.memoryUsage();
+    return m.heapUsed + m.arrayBuffers;
+  };
+  const base = mem();
+  let peak = base;
+  const timer = setInterval(() => (peak = Math.max(peak, mem())), 20);
+  try {
+    return { result: await fn(), growth: peak - base };
+  } finally {
+    clearInterval(timer);
+  }
+}
 
 describe.each(kinds)('API gateway on a real node (%s)', (kind) => {
   let s: TestServer;
@@ -162,6 +185,53 @@ describe.each(kinds)('API gateway on a real node (%s)', (kind) => {
     const r = await call(`${s.http}/limited/1.0/x`, { headers: bearer(t) });
     expect(r.json).toMatchObject({ code: '900800', message: 'Message throttled out' });
     expect(Number(r.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+  });
+
+  it('streams a 50 MB upload and a 50 MB download through the node with flat memory', async () => {
+    const t = await token(c);
+    const SIZE = 50 * 1024 * 1024;
+    const { result, growth } = await peakGrowth(async () => {
+      const up = await new Promise<any>((resolve, reject) => {
+        const req = http.request(
+          { host: '127.0.0.1', port: s.server.ports.http, method: 'POST', path: '/weather/v1/upload', agent: false,
+            headers: { authorization: `Bearer ${t}`, 'content-type': 'application/octet-stream', 'content-length': String(SIZE) } },
+          (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (d: Buffer) => chunks.push(d));
+            res.on('end', () => resolve(JSON.parse(Buffer.concat(chunks).toString())));
+          },
+        );
+        req.on('error', reject);
+        let sent = 0;
+        const pump = (): void => {
+          while (sent < SIZE) {
+            sent += PATTERN_CHUNK.length;
+            if (!req.write(PATTERN_CHUNK)) return void req.once('drain', pump);
+          }
+          req.end();
+        };
+        pump();
+      });
+      const down = await new Promise<{ bytes: number; sha: string }>((resolve, reject) => {
+        http
+          .get({ host: '127.0.0.1', port: s.server.ports.http, path: `/weather/v1/download?bytes=${SIZE}`, agent: false, headers: { authorization: `Bearer ${t}` } }, (res) => {
+            const h = createHash('sha256');
+            let bytes = 0;
+            res.on('data', (d: Buffer) => {
+              bytes += d.length;
+              h.update(d);
+            });
+            res.on('end', () => resolve({ bytes, sha: h.digest('hex') }));
+          })
+          .on('error', reject);
+      });
+      return { up, down };
+    });
+    expect(result.up.bodyBytes).toBe(SIZE);
+    expect(result.up.bodySha256).toBe(patternSha256(SIZE));
+    expect(result.down).toEqual({ bytes: SIZE, sha: patternSha256(SIZE) });
+    // A node holding a whole body would grow by 50 MB or more.
+    expect(growth).toBeLessThan(25 * 1024 * 1024);
   });
 
   it('502 JSON when the backend is down', async () => {
