@@ -1,8 +1,12 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, hash, timingSafeEqual } from 'node:crypto';
 
-/** SHA-256 of a high-entropy secret (token, client secret), as base64url: what we store. */
+/**
+ * SHA-256 of a high-entropy secret (token, client secret), as base64url: what we store, and
+ * the key of the gateway's validation cache. One-shot crypto.hash (Node ≥ 20.12) costs a third
+ * of createHash() on these hot paths.
+ */
 export function sha256(value: string): string {
-  return createHash('sha256').update(value, 'utf8').digest('base64url');
+  return hash('sha256', value, 'base64url');
 }
 
 /**

@@ -21,15 +21,13 @@ export const REALM = 'gatehouse';
 export const WWW_AUTH_MISSING = `Bearer realm="${REALM}"`;
 export const WWW_AUTH_INVALID = `Bearer realm="${REALM}", error="invalid_token"`;
 
-export interface Fault { status: number; code: string; message: string; description: string }
-
 export function faultBody(code: string, message: string, description: string): string {
   return JSON.stringify({ code, message, description });
 }
 
 /** Pre-serialised bodies for the faults whose text never varies. */
 export const MISSING_CREDENTIALS = Buffer.from(faultBody('900902', 'Missing Credentials',
-  'Invalid Credentials. Make sure your API invocation call has a header: \'Authorization : Bearer ***\''));
+  'Invalid Credentials. Make sure your API invocation call has a header: \'Authorization: Bearer <token>\''));
 export const INVALID_CREDENTIALS = Buffer.from(faultBody('900901', 'Invalid Credentials',
   'Access failure for API: the access token is invalid, expired or revoked. Make sure you have provided the correct security credentials'));
 export const THROTTLED = Buffer.from(faultBody('900800', 'Message throttled out',

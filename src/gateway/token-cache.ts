@@ -1,12 +1,9 @@
-import { hash as oneShotHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
+import { sha256 } from '../crypto/hash.js';
 import type { GatewayStore, TokenInfo, TokenInvalidation } from './types.js';
 
 /** sha256(token) as base64url: the key of the validation cache and of invalidation messages. */
-export function hashToken(token: string): string {
-  // one-shot crypto.hash (node >= 20.12): a third of createHash()'s cost
-  return oneShotHash('sha256', token, 'base64url');
-}
+export const hashToken: (token: string) => string = sha256;
 
 /** A cached, valid token. `bindings` is per-API state the gateway hangs on it (subscription, JWT). */
 export interface TokenEntry {

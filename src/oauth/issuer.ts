@@ -54,12 +54,12 @@ export class TokenIssuer {
     };
     const accessToken = this.format.generate();
     const access: TokenRecord = { ...base, tokenHash: this.format.key(accessToken), expiresAt: req.now + req.accessTtl };
-    const response: TokenResponse = { access_token: accessToken, token_type: 'Bearer', expires_in: req.accessTtl, scope };
-    if (req.refreshTtl === undefined) return { access, response };
+    if (req.refreshTtl === undefined) {
+      return { access, response: { access_token: accessToken, token_type: 'Bearer', expires_in: req.accessTtl, scope } };
+    }
     const refreshToken = this.format.generate();
     const refreshScope = req.refreshScope === undefined ? scope : formatScope(req.refreshScope);
     const refresh: TokenRecord = { ...base, scope: refreshScope, tokenHash: this.format.key(refreshToken), expiresAt: req.now + req.refreshTtl };
-    response.refresh_token = refreshToken;
     // Key order of the JSON body: access_token, refresh_token, token_type, expires_in, scope.
     return { access, refresh, response: { access_token: accessToken, refresh_token: refreshToken, token_type: 'Bearer', expires_in: req.accessTtl, scope } };
   }

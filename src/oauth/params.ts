@@ -8,9 +8,19 @@ export type FormBody = Record<string, string | string[] | undefined>;
  * and an empty value treated as absent.
  */
 export class Params {
-  constructor(private readonly body: FormBody) {}
+  constructor(
+    private readonly body: FormBody,
+    /** When set, only these names may be read (a grant's declared parameters). */
+    private readonly allowed?: ReadonlySet<string>,
+  ) {}
+
+  /** A view for one grant: reading a parameter it did not declare is a programming error. */
+  only(names: ReadonlySet<string>): Params {
+    return new Params(this.body, names);
+  }
 
   get(name: string): string | undefined {
+    if (this.allowed !== undefined && !this.allowed.has(name)) throw new Error(`a handler read parameter '${name}' it did not declare`);
     const v = this.body[name];
     if (Array.isArray(v)) throw invalidRequest(`parameter '${name}' is repeated`);
     return v === '' ? undefined : v;

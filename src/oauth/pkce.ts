@@ -5,8 +5,6 @@ import { constantTimeEqual, sha256 } from '../crypto/hash.js';
  * leaks, so it is refused (RFC 9700 §2.1.1), and so is a challenge without a method (which
  * RFC 7636 §4.3 would read as plain).
  */
-export const PKCE_METHODS = ['S256'] as const;
-
 /** base64url(SHA-256(verifier)) without padding: always 43 characters. */
 const S256_CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
 /** RFC 7636 §4.1: 43 to 128 unreserved characters. */

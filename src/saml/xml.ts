@@ -13,7 +13,6 @@ const TEXT_NODE = 3;
 const CDATA_SECTION_NODE = 4;
 const PROCESSING_INSTRUCTION_NODE = 7;
 const COMMENT_NODE = 8;
-const DOCUMENT_NODE = 9;
 
 // Anything outside the XML 1.0 Char production (https://www.w3.org/TR/xml/#charsets).
 const INVALID_XML_CHAR = /[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
@@ -183,8 +182,4 @@ export function descendants(root: Element): Element[] {
     for (let i = kids.length - 1; i >= 0; i--) stack.push(kids[i]!);
   }
   return out;
-}
-
-export function isDocument(node: Node | null): node is Document {
-  return node != null && node.nodeType === DOCUMENT_NODE;
 }

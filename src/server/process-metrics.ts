@@ -18,7 +18,7 @@ export function processMetrics(registry: Registry): void {
     });
   gauge('gatehouse_process_resident_memory_bytes', 'Resident memory size in bytes.', () => process.memoryUsage.rss());
   gauge('gatehouse_nodejs_heap_used_bytes', 'V8 heap in use, in bytes.', () => process.memoryUsage().heapUsed);
-  gauge('gatehouse_process_cpu_seconds_total', 'User and system CPU time spent, in seconds.', () => {
+  gauge('gatehouse_process_cpu_seconds', 'User and system CPU time spent so far, in seconds.', () => {
     const u = process.cpuUsage();
     return (u.user + u.system) / 1e6;
   });

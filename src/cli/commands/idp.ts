@@ -58,7 +58,13 @@ export function idpCommand(): Command {
         await withStore(cmd, async (store, config) => {
           const record: IdentityProvider = { issuer: opts.issuer, alias: opts.alias ?? null, certificates };
           await store.idps.add(record);
-          emit(opts, describeIdp(record, config), `identity provider ${opts.issuer} registered; assertions must name the audience ${effectiveAlias(record, config)}`);
+          emit(
+            opts,
+            describeIdp(record, config),
+            record.alias === null
+              ? `identity provider ${opts.issuer} registered; assertions must name the audience <oauth.issuer>/token of the server (${effectiveAlias(record, config)} with this configuration)`
+              : `identity provider ${opts.issuer} registered; assertions must name the audience ${record.alias}`,
+          );
         });
       }),
     );

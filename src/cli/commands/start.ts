@@ -1,17 +1,27 @@
 import { Command } from 'commander';
+import { createLogger } from '../../log.js';
 import { startServer } from '../../server/start.js';
 import { configFrom } from '../context.js';
-import { emit, run } from '../output.js';
+import { CliError, emit, run } from '../output.js';
 
 export function startCommand(): Command {
   return new Command('start')
     .description('run the token service, gateway and portal listeners (9443, 8243, 8280 plus the port offset)')
     .option('--port-offset <n>', 'add n to every port (like WSO2\'s Offset, without editing any file)')
-    .option('--json', 'print one JSON object with the bound ports once listening')
+    .option('--json', 'print one JSON object with the bound ports once listening (logs go to stderr)')
     .action(async (opts: { json?: boolean }, cmd: Command) =>
       run(opts, async () => {
         const config = configFrom(cmd);
-        const server = await startServer(config);
+        // With --json, stdout carries only that object; the logs go to stderr.
+        const logger = createLogger(config.log.level, Boolean(opts.json));
+        const server = await startServer(config, { logger }).catch((err: NodeJS.ErrnoException & { port?: number }) => {
+          if (err.code === 'EADDRINUSE') {
+            throw new CliError(
+              `port ${err.port ?? ''} is already in use: is another gatehouse (or other server) running? Stop it, or start with --port-offset N`.replace('port  is', 'a port is'),
+            );
+          }
+          throw err;
+        });
         if (opts.json) emit(opts, { ports: server.ports, issuer: config.oauth.issuer, database: server.store.db.dialect }, '');
         let stopping = false;
         const stop = (signal: string) => {
