@@ -190,7 +190,7 @@ describe('faults', () => {
       expect(r.json()).toEqual({
         code: '900902',
         message: 'Missing Credentials',
-        description: 'Invalid Credentials. Make sure your API invocation call has a header: \'Authorization : Bearer ***\'',
+        description: 'Invalid Credentials. Make sure your API invocation call has a header: \'Authorization: Bearer <token>\'',
       });
     }
   });
