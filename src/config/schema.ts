@@ -52,6 +52,8 @@ export const ConfigSchema = Type.Object(
         authorizationCodeValidity: Type.Integer({ minimum: 1, maximum: 600, default: 300 }),
         timestampSkew: Type.Integer({ minimum: 0, maximum: 3600, default: 300 }),
         refreshTokenReuseGrace: Type.Integer({ minimum: 0, maximum: 3600, default: 10 }),
+        /** Seconds a node may answer client authentication from its cache (0: always read). */
+        clientCacheTtl: Type.Integer({ minimum: 0, maximum: 300, default: 5 }),
       },
       { additionalProperties: false, default: {} },
     ),

@@ -13,6 +13,8 @@ export interface AuthenticatedClient {
 /** The narrow storage the client authenticator needs. */
 export interface ClientLookup {
   findClient(consumerKey: string): Promise<Client | undefined>;
+  /** When findClient may answer from a cache: the stored record now (a secret may have just changed). */
+  findClientFresh?(consumerKey: string): Promise<Client | undefined>;
 }
 
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
@@ -82,6 +84,9 @@ export async function authenticateClient(authorization: string | undefined, para
     if (secret !== undefined && secret !== '') throw invalidClient();
     return { client, method: 'none' };
   }
-  if (secret === undefined || !secretMatchesHash(secret, client.secretHash)) throw invalidClient();
-  return { client, method };
+  if (secret !== undefined && secretMatchesHash(secret, client.secretHash)) return { client, method };
+  // A cached record may predate a regenerated secret: check against the stored one before refusing.
+  const fresh = clients.findClientFresh ? await clients.findClientFresh(id) : undefined;
+  if (secret === undefined || fresh?.secretHash == null || !secretMatchesHash(secret, fresh.secretHash)) throw invalidClient();
+  return { client: fresh, method };
 }

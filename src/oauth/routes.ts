@@ -55,7 +55,7 @@ export async function oauthRoutes(app: FastifyInstance, opts: { service: OAuthSe
     const params = formParams(request);
     const grantType = params.get('grant_type');
     if (grantType === undefined) throw invalidRequest("missing parameter 'grant_type'");
-    const client = await authenticateClient(request.headers.authorization, params, service.store.applications);
+    const client = await authenticateClient(request.headers.authorization, params, service.clients);
     const grant = service.grants.get(grantType);
     if (!grant) throw unsupportedGrantType(`This grant_type is not supported; supported: ${[...service.grants.keys()].join(' ')}.`);
     if (client.method === 'none' && !grant.allowsPublicClients) {
@@ -69,14 +69,14 @@ export async function oauthRoutes(app: FastifyInstance, opts: { service: OAuthSe
 
   app.post('/revoke', async (request, reply) => {
     const params = formParams(request);
-    const client = await authenticateClient(request.headers.authorization, params, service.store.applications);
+    const client = await authenticateClient(request.headers.authorization, params, service.clients);
     await revokeToken({ tokens: service.store.tokens, format: service.format, events: service.events }, client, params, nowSeconds());
     return reply.headers(NO_STORE).code(200).send();
   });
 
   app.post('/introspect', async (request, reply) => {
     const params = formParams(request);
-    const client = await authenticateClient(request.headers.authorization, params, service.store.applications);
+    const client = await authenticateClient(request.headers.authorization, params, service.clients);
     if (client.method === 'none') throw invalidClient('Introspection needs a confidential client.');
     const body = await introspectToken({ tokens: service.store.tokens, format: service.format, issuer: service.config.issuer }, client, params, nowSeconds());
     return reply.headers(NO_STORE).send(body);

@@ -1,5 +1,7 @@
 import type { Config } from '../config/schema.js';
 import type { Store } from '../store/index.js';
+import type { ClientLookup } from './client-auth.js';
+import { cachedClients } from './client-cache.js';
 import type { TokenEvents } from './events.js';
 import { authorizationCodeGrant } from './grants/authorization-code.js';
 import { clientCredentialsGrant } from './grants/client-credentials.js';
@@ -20,6 +22,8 @@ export interface OAuthService {
   issuer: TokenIssuer;
   passwords: PasswordChecker;
   grants: Map<string, Grant>;
+  /** Client records for authentication, briefly cached (see client-cache.ts). */
+  clients: ClientLookup;
 }
 
 export function createOAuthService(config: Config, store: Store, events: TokenEvents): OAuthService {
@@ -34,5 +38,6 @@ export function createOAuthService(config: Config, store: Store, events: TokenEv
   add(refreshTokenGrant({ tokens: store.tokens, issuer, format, events, config: oauth }));
   add(authorizationCodeGrant({ codes: store.codes, tokens: store.tokens, issuer, format, events, config: oauth }));
   add(saml2BearerGrant({ idps: store.idps, issuer, defaultAudience: defaultSamlAudience(oauth.issuer), config: oauth }));
-  return { config: oauth, store, events, format, issuer, passwords, grants };
+  const clients = cachedClients(store.applications, oauth.clientCacheTtl);
+  return { config: oauth, store, events, format, issuer, passwords, grants, clients };
 }

@@ -1,0 +1,25 @@
+import { LRUCache } from 'lru-cache';
+import type { Client } from '../store/applications.js';
+import type { ClientLookup } from './client-auth.js';
+
+/**
+ * Client records (consumer key → application, key type, secret hash) kept for a few seconds,
+ * so the token endpoint does not read them for every request. A secret regenerated elsewhere
+ * (the CLI, another node) works at once: a mismatch re-reads the stored record. The old secret
+ * keeps working on a node for at most `ttlSeconds` (`oauth.clientCacheTtl`, 0 disables the cache).
+ * Unknown keys are not cached, so a new key works at once.
+ */
+export function cachedClients(store: ClientLookup, ttlSeconds: number): ClientLookup {
+  if (ttlSeconds <= 0) return store;
+  const cache = new LRUCache<string, Client>({ max: 10_000, ttl: ttlSeconds * 1000, ttlAutopurge: false });
+  const fresh = async (key: string) => {
+    const client = await store.findClient(key);
+    if (client) cache.set(key, client);
+    else cache.delete(key);
+    return client;
+  };
+  return {
+    findClient: async (key) => cache.get(key) ?? fresh(key),
+    findClientFresh: fresh,
+  };
+}
