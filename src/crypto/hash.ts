@@ -21,7 +21,7 @@ export function constantTimeEqual(a: string, b: string): boolean {
 
 /** Compares a presented secret with its stored SHA-256 hash in constant time. */
 export function secretMatchesHash(presented: string, storedHash: string): boolean {
-  const a = createHash('sha256').update(presented, 'utf8').digest();
+  const a = hash('sha256', presented, 'buffer');
   const b = Buffer.from(storedHash, 'base64url');
   if (b.length !== a.length) return false;
   return timingSafeEqual(a, b);
