@@ -72,7 +72,7 @@ export function appCommand(): Command {
     .argument('<name>', 'application name')
     .requiredOption('--owner <username>', 'the user who owns the application')
     .addOption(new Option('--type <type>', 'key type').choices(['PRODUCTION', 'SANDBOX', 'production', 'sandbox']).default('PRODUCTION'))
-    .option('--regenerate', 'replace the consumer secret with a new one (the old one stops working)')
+    .option('--regenerate', 'replace the consumer secret with a new one (running nodes stop accepting the old one within oauth.clientCacheTtl seconds)')
     .option('--validity <seconds>', 'lifetime of application (client_credentials) tokens issued with this key')
     .option('--public', 'generate the key as a public client (no secret), e.g. a mobile or single-page app using PKCE; only when the key is first generated')
     .option('--json', 'print one JSON object')
