@@ -1,8 +1,8 @@
+import { nowSeconds } from '../clock.js';
 import type { TokenFormat } from '../oauth/token-format.js';
 import type { Store } from '../store/index.js';
 import type { GatewayStore } from './types.js';
 
-const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 /**
  * The gateway's narrow storage interface over the data layer. Called only on cache misses:

@@ -1,5 +1,6 @@
 import formbody from '@fastify/formbody';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { nowSeconds } from '../clock.js';
 import { authenticateClient } from './client-auth.js';
 import { invalidClient, invalidRequest, isUnstorableInput, OAuthError, unauthorizedClient, unsupportedGrantType } from './errors.js';
 import { introspectToken } from './introspect.js';
@@ -10,7 +11,6 @@ import type { OAuthService } from './service.js';
 
 export const FORM = 'application/x-www-form-urlencoded';
 
-const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' } as const;
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import { isUniqueViolation, nowSeconds, StoreConflict, StoreNotFound } from './errors.js';
+import { isUniqueViolation, StoreConflict, StoreNotFound } from './errors.js';
+import { nowSeconds } from '../clock.js';
 import type { ApisTable, ApiStatus, Database, SubscriptionStatus } from './schema.js';
 
 export interface Api {

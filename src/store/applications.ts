@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { sha256 } from '../crypto/hash.js';
 import { newConsumerKey, newConsumerSecret } from '../crypto/random.js';
-import { isUniqueViolation, nowSeconds, StoreConflict, StoreNotFound } from './errors.js';
+import { isUniqueViolation, StoreConflict, StoreNotFound } from './errors.js';
+import { nowSeconds } from '../clock.js';
 import type { Database, KeyType } from './schema.js';
 
 export const KEY_TYPES: readonly KeyType[] = ['PRODUCTION', 'SANDBOX'];

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { nowSeconds } from './errors.js';
+import { nowSeconds } from '../clock.js';
 import type { Store } from './index.js';
 
 /**

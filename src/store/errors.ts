@@ -13,4 +13,3 @@ export class StoreNotFound extends Error {
   override readonly name = 'StoreNotFound';
 }
 
-export const nowSeconds = (): number => Math.floor(Date.now() / 1000);

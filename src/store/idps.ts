@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
-import { isUniqueViolation, nowSeconds, StoreConflict } from './errors.js';
+import { isUniqueViolation, StoreConflict } from './errors.js';
+import { nowSeconds } from '../clock.js';
 import type { Database } from './schema.js';
 
 export interface IdentityProvider {

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { hashPassword } from '../crypto/password.js';
-import { isUniqueViolation, nowSeconds, StoreConflict } from './errors.js';
+import { isUniqueViolation, StoreConflict } from './errors.js';
+import { nowSeconds } from '../clock.js';
 import type { Database } from './schema.js';
 
 export const ROLES = ['subscriber', 'publisher', 'admin'] as const;

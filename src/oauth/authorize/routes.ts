@@ -12,7 +12,7 @@ import { AuthorizePageError, validateAuthorizationRequest } from './request.js';
 import { BrowserSessions, csrfValid, REQUEST_TTL } from './session.js';
 
 const FORM = 'application/x-www-form-urlencoded';
-const nowSeconds = () => Math.floor(Date.now() / 1000);
+import { nowSeconds } from '../../clock.js';
 
 /** Headers of every response here: never cached, never framed (clickjacking on consent), no referrer. */
 const PAGE_HEADERS = {
