@@ -1,4 +1,5 @@
 import { nowSeconds } from '../clock.js';
+import { sha256 } from '../crypto/hash.js';
 import type { TokenFormat } from '../oauth/token-format.js';
 import type { Store } from '../store/index.js';
 import type { GatewayStore } from './types.js';
@@ -25,8 +26,9 @@ export function gatewayStore(store: Pick<Store, 'apis' | 'tokens'>, format: Toke
         sendJwt: api.sendJwt,
       };
     },
-    async lookupAccessToken(token) {
-      const tokenHash = format.key(token);
+    async lookupAccessToken(token, hash) {
+      // The cache keys by sha256, as the store does with the default (opaque) token format.
+      const tokenHash = format.key === sha256 ? hash : format.key(token);
       const t = await store.tokens.findLiveAccessWithApplication(tokenHash, nowSeconds());
       if (!t) return undefined;
       return {

@@ -121,7 +121,7 @@ export class TokenValidationCache {
   private async fetch(token: string, hash: string): Promise<TokenEntry | null> {
     const gen = this.generation;
     {
-      const info = await this.store.lookupAccessToken(token);
+      const info = await this.store.lookupAccessToken(token, hash);
       const now = Date.now();
       const cacheable = gen === this.generation;
       if (info === undefined || info.expiresAt * 1000 <= now) {

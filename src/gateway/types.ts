@@ -6,8 +6,11 @@ export interface TokenInfo { tokenHash: string; grantId: string; consumerKey: st
 export interface GatewaySubscription { applicationId: string; apiId: string; tier: string; status: 'ACTIVE' | 'BLOCKED'; }
 export interface GatewayStore {
   findPublishedApi(context: string, version: string): Promise<GatewayApi | undefined>;
-  /** Raw bearer token in, undefined when unknown, revoked or expired. */
-  lookupAccessToken(token: string): Promise<TokenInfo | undefined>;
+  /**
+   * Raw bearer token in (and its sha256, already computed by the cache), undefined when
+   * unknown, revoked or expired.
+   */
+  lookupAccessToken(token: string, tokenHash: string): Promise<TokenInfo | undefined>;
   findSubscription(applicationId: string, apiId: string): Promise<GatewaySubscription | undefined>;
 }
 export interface TokenInvalidation { tokenHashes?: string[]; grantIds?: string[] }  // tokenHash = sha256(token) as base64url
