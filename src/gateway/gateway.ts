@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import { performance } from 'node:perf_hooks';
 import type { FastifyInstance } from 'fastify';
 import { LRUCache } from 'lru-cache';
+import { coalesce } from './coalesce.js';
 import type { Logger } from 'pino';
 import { Pool, type Dispatcher } from 'undici';
 import {
@@ -95,19 +96,6 @@ interface Binding {
 const kExchange = Symbol('gatehouse.exchange');
 type ResWithExchange = ServerResponse & { [kExchange]?: Exchange };
 
-
-/** One store call per key at a time: concurrent lookups of the same key share its promise. */
-function coalesce<T>(pending: Map<string, Promise<T>>, key: string, load: () => Promise<T>): Promise<T> {
-  const inFlight = pending.get(key);
-  if (inFlight !== undefined) return inFlight;
-  const created = load();
-  pending.set(key, created);
-  const settle = (): void => {
-    if (pending.get(key) === created) pending.delete(key);
-  };
-  created.then(settle, settle);
-  return created;
-}
 
 class ClientAbortedError extends Error {
   override name = 'ClientAbortedError';

@@ -1,5 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import { sha256 } from '../crypto/hash.js';
+import { coalesce } from './coalesce.js';
 import type { GatewayStore, TokenInfo, TokenInvalidation } from './types.js';
 
 /** sha256(token) as base64url: the key of the validation cache and of invalidation messages. */
@@ -96,18 +97,10 @@ export class TokenValidationCache {
 
   /** Asks the store (coalescing concurrent calls for the same token) and caches the answer. */
   load(token: string, hash: string): Promise<TokenEntry | null> {
-    let p = this.pending.get(hash);
-    if (p === undefined) {
+    return coalesce(this.pending, hash, () => {
       this.listener.miss();
-      const created = this.fetch(token, hash);
-      this.pending.set(hash, created);
-      const settle = (): void => {
-        if (this.pending.get(hash) === created) this.pending.delete(hash);
-      };
-      created.then(settle, settle);
-      p = created;
-    }
-    return p;
+      return this.fetch(token, hash);
+    });
   }
 
   /** Convenience: full lookup of a raw token through the cache. */
@@ -120,27 +113,25 @@ export class TokenValidationCache {
 
   private async fetch(token: string, hash: string): Promise<TokenEntry | null> {
     const gen = this.generation;
-    {
-      const info = await this.store.lookupAccessToken(token, hash);
-      const now = Date.now();
-      const cacheable = gen === this.generation;
-      if (info === undefined || info.expiresAt * 1000 <= now) {
-        if (cacheable && this.negative !== undefined) this.negative.set(hash, now + this.negTtlMs);
-        return null;
-      }
-      const exp = Math.min(info.expiresAt * 1000, now + this.ttlMs);
-      const entry: TokenEntry = { info, hash, exp, bindings: undefined };
-      if (cacheable && exp > now) {
-        this.positive.set(hash, entry);
-        let set = this.byGrant.get(info.grantId);
-        if (set === undefined) {
-          set = new Set();
-          this.byGrant.set(info.grantId, set);
-        }
-        set.add(hash);
-      }
-      return entry;
+    const info = await this.store.lookupAccessToken(token, hash);
+    const now = Date.now();
+    const cacheable = gen === this.generation;
+    if (info === undefined || info.expiresAt * 1000 <= now) {
+      if (cacheable && this.negative !== undefined) this.negative.set(hash, now + this.negTtlMs);
+      return null;
     }
+    const exp = Math.min(info.expiresAt * 1000, now + this.ttlMs);
+    const entry: TokenEntry = { info, hash, exp, bindings: undefined };
+    if (cacheable && exp > now) {
+      this.positive.set(hash, entry);
+      let set = this.byGrant.get(info.grantId);
+      if (set === undefined) {
+        set = new Set();
+        this.byGrant.set(info.grantId, set);
+      }
+      set.add(hash);
+    }
+    return entry;
   }
 
   /** Drops the given tokens (by hash) and every token of the given grants. Returns how many entries went. */

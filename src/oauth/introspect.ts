@@ -1,7 +1,8 @@
-import type { TokenRecord, TokenStore } from '../store/tokens.js';
+import type { TokenStore } from '../store/tokens.js';
 import type { AuthenticatedClient } from './client-auth.js';
 import type { Params } from './params.js';
 import type { TokenFormat } from './token-format.js';
+import { findByHint } from './token-lookup.js';
 
 export interface IntrospectionResponse {
   active: boolean;
@@ -29,38 +30,23 @@ export async function introspectToken(
   params: Params,
   now: number,
 ): Promise<IntrospectionResponse> {
-  const hash = deps.format.key(params.require('token'));
-  const hint = params.get('token_type_hint');
-  const lookups: Array<() => Promise<{ t: TokenRecord; type: string; live: boolean } | undefined>> = [
-    async () => {
-      const t = await deps.tokens.findAccess(hash);
-      return t && { t, type: 'Bearer', live: true };
-    },
-    async () => {
-      const t = await deps.tokens.findRefresh(hash);
-      return t && { t, type: 'refresh_token', live: t.consumedAt === null };
-    },
-  ];
-  if (hint === 'refresh_token') lookups.reverse();
-  for (const lookup of lookups) {
-    const found = await lookup();
-    if (!found) continue;
-    const { t } = found;
-    if (!found.live || t.consumerKey !== client.consumerKey || t.revokedAt !== null || t.expiresAt <= now) return INACTIVE;
-    const body: IntrospectionResponse = {
-      active: true,
-      scope: t.scope,
-      client_id: t.consumerKey,
-      token_type: found.type,
-      exp: t.expiresAt,
-      iat: t.issuedAt,
-      sub: t.subject,
-      iss: deps.issuer,
-      key_type: t.keyType,
-    };
-    if (t.username !== null) body.username = t.username;
-    if (t.idp !== null) body.idp = t.idp;
-    return body;
-  }
-  return INACTIVE;
+  const found = await findByHint(deps.tokens, deps.format.key(params.require('token')), params.get('token_type_hint'));
+  if (!found) return INACTIVE;
+  const t = found.token;
+  const live = found.kind === 'access_token' || found.token.consumedAt === null;
+  if (!live || t.consumerKey !== client.consumerKey || t.revokedAt !== null || t.expiresAt <= now) return INACTIVE;
+  const body: IntrospectionResponse = {
+    active: true,
+    scope: t.scope,
+    client_id: t.consumerKey,
+    token_type: found.kind === 'access_token' ? 'Bearer' : 'refresh_token',
+    exp: t.expiresAt,
+    iat: t.issuedAt,
+    sub: t.subject,
+    iss: deps.issuer,
+    key_type: t.keyType,
+  };
+  if (t.username !== null) body.username = t.username;
+  if (t.idp !== null) body.idp = t.idp;
+  return body;
 }

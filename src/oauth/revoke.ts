@@ -3,8 +3,7 @@ import type { AuthenticatedClient } from './client-auth.js';
 import type { TokenEvents } from './events.js';
 import type { Params } from './params.js';
 import type { TokenFormat } from './token-format.js';
-
-type Kind = 'access_token' | 'refresh_token';
+import { findByHint } from './token-lookup.js';
 
 /**
  * RFC 7009 revocation. Revoking a refresh token ends its whole grant (the refresh token and
@@ -19,23 +18,12 @@ export async function revokeToken(
   now: number,
 ): Promise<void> {
   const hash = deps.format.key(params.require('token'));
-  const hint = params.get('token_type_hint');
-  const order: Kind[] = hint === 'refresh_token' ? ['refresh_token', 'access_token'] : ['access_token', 'refresh_token'];
-  for (const kind of order) {
-    if (kind === 'access_token') {
-      const t = await deps.tokens.findAccess(hash);
-      if (!t) continue;
-      if (t.consumerKey === client.consumerKey && t.revokedAt === null && (await deps.tokens.revokeAccess(hash, now))) {
-        deps.events.invalidated({ tokenHashes: [hash] });
-      }
-      return;
-    }
-    const r = await deps.tokens.findRefresh(hash);
-    if (!r) continue;
-    if (r.consumerKey === client.consumerKey && r.revokedAt === null) {
-      await deps.tokens.revokeGrant(r.grantId, now);
-      deps.events.invalidated({ grantIds: [r.grantId] });
-    }
+  const found = await findByHint(deps.tokens, hash, params.get('token_type_hint'));
+  if (!found || found.token.consumerKey !== client.consumerKey || found.token.revokedAt !== null) return;
+  if (found.kind === 'access_token') {
+    if (await deps.tokens.revokeAccess(hash, now)) deps.events.invalidated({ tokenHashes: [hash] });
     return;
   }
+  await deps.tokens.revokeGrant(found.token.grantId, now);
+  deps.events.invalidated({ grantIds: [found.token.grantId] });
 }
