@@ -2,18 +2,19 @@
 // an in-memory store (the real one is DB-backed, but a warm cache never calls it).
 import Fastify from 'fastify';
 import { Registry } from 'prom-client';
-import { createGateway, createGatewayMetrics, DEFAULT_TIERS } from '../../dist/gateway/index.js';
+import { createGateway, createGatewayMetrics } from '../../dist/gateway/index.js';
+import { sha256 } from '../../dist/crypto/hash.js';
 
 const TOKEN = process.env.BENCH_TOKEN;
 const now = () => Math.floor(Date.now() / 1000);
 const api = { id: 'api-bench', name: 'Bench', context: '/bench', version: 'v1', productionUrl: process.env.BACKEND_URL, tiers: ['Bench'], sendJwt: false };
 const info = {
-  tokenHash: '', grantId: 'grant-bench', consumerKey: 'ck', applicationId: 'app-bench', applicationName: 'Bench App',
+  tokenKey: sha256(TOKEN ?? ''), grantId: 'grant-bench', consumerKey: 'ck', applicationId: 'app-bench', applicationName: 'Bench App',
   subscriber: 'alice', keyType: 'PRODUCTION', scope: ['default'], expiresAt: now() + 86_400,
 };
 const store = {
   async findPublishedApi(context, version) { return context === api.context && version === api.version ? api : undefined; },
-  async lookupAccessToken(token) { return token === TOKEN ? info : undefined; },
+  async lookupAccessToken(key) { return key === info.tokenKey ? info : undefined; },
   async findSubscription(applicationId, apiId) {
     return applicationId === info.applicationId && apiId === api.id ? { applicationId, apiId, tier: 'Bench', status: 'ACTIVE' } : undefined;
   },
@@ -22,10 +23,11 @@ const store = {
 const registry = new Registry();
 const gw = createGateway({
   store,
+  tokenKey: sha256,
   metrics: createGatewayMetrics(registry),
   options: {
     // a finite tier far above the bench rate, so the throttling check runs on every request
-    tiers: { ...DEFAULT_TIERS, Bench: { requests: 1_000_000_000, perSeconds: 60 } },
+    tiers: { Unlimited: 'unlimited', Bench: { requests: 1_000_000_000, perSeconds: 60 } },
     tokenCacheTtlSeconds: 300, negativeCacheTtlSeconds: 30, apiCacheTtlSeconds: 300, defaultTimeoutMs: 30_000,
   },
 });

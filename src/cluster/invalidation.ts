@@ -8,7 +8,7 @@ const CHANNEL = 'gatehouse:token-invalidation';
 /**
  * Carries token invalidations between nodes over Redis pub/sub: what this node revokes is
  * published, and what another node publishes is replayed on the local bus (where the
- * gateway's validation cache listens). Messages carry only token hashes and grant ids.
+ * gateway's validation cache listens). Messages carry only lookup keys and ids (grants, consumer keys, applications, users, IdPs).
  */
 export async function connectInvalidationBus(redisUrl: string, events: TokenEvents, log: Logger): Promise<() => Promise<void>> {
   const nodeId = randomUUID();
@@ -20,10 +20,10 @@ export async function connectInvalidationBus(redisUrl: string, events: TokenEven
   let replaying = false;
   sub.on('message', (_channel: string, raw: string) => {
     try {
-      const msg = JSON.parse(raw) as { from: string } & TokenInvalidation;
-      if (msg.from === nodeId) return;
+      const { from, ...msg } = JSON.parse(raw) as { from: string } & TokenInvalidation;
+      if (from === nodeId) return;
       replaying = true;
-      events.invalidated({ tokenHashes: msg.tokenHashes, grantIds: msg.grantIds });
+      events.invalidated(msg);
     } catch {
       log.warn('ignored a malformed token invalidation message');
     } finally {

@@ -1,11 +1,16 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import Value from 'typebox/value';
+import { GatehouseError } from '../errors.js';
 import { parse as parseYaml } from 'yaml';
 import { ConfigSchema, type Config, type ConfigInput } from './schema.js';
 
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
+/** A configuration that cannot be used: one line naming the key, exit status 2. */
+export class ConfigError extends GatehouseError {
+  override name = 'ConfigError';
+  constructor(message: string) {
+    super('invalid', message);
+  }
 }
 
 /** Flags given on the command line; they win over the environment, which wins over the file. */

@@ -16,51 +16,75 @@
  *   101500 500 Runtime Error                  (gatehouse's own: unexpected internal error)
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { GatehouseError, type ErrorKind } from '../errors.js';
 
 export const REALM = 'gatehouse';
 export const WWW_AUTH_MISSING = `Bearer realm="${REALM}"`;
 export const WWW_AUTH_INVALID = `Bearer realm="${REALM}", error="invalid_token"`;
 
-export function faultBody(code: string, message: string, description: string): string {
-  return JSON.stringify({ code, message, description });
+const KIND: Record<number, ErrorKind> = { 400: 'invalid', 401: 'unauthenticated', 403: 'forbidden', 404: 'not_found', 429: 'rate_limited', 503: 'unavailable' };
+
+/**
+ * A gateway fault: the product's error shape (kind, status, public message) with the WSO2
+ * code and description, and its JSON body serialised once, so answering it costs a write.
+ */
+export class GatewayFault extends GatehouseError {
+  override name = 'GatewayFault';
+  readonly body: Buffer;
+
+  constructor(
+    status: number,
+    readonly code: string,
+    message: string,
+    readonly description: string,
+    /** One extra header (WWW-Authenticate on 401s). */
+    readonly header?: readonly [name: string, value: string],
+  ) {
+    super(KIND[status] ?? 'internal', message, { status });
+    this.body = Buffer.from(JSON.stringify({ code, message, description }));
+  }
 }
 
-/** Pre-serialised bodies for the faults whose text never varies. */
-export const MISSING_CREDENTIALS = Buffer.from(faultBody('900902', 'Missing Credentials',
-  'Invalid Credentials. Make sure your API invocation call has a header: \'Authorization: Bearer <token>\''));
-export const INVALID_CREDENTIALS = Buffer.from(faultBody('900901', 'Invalid Credentials',
-  'Access failure for API: the access token is invalid, expired or revoked. Make sure you have provided the correct security credentials'));
-export const THROTTLED = Buffer.from(faultBody('900800', 'Message throttled out',
-  'You have exceeded your quota. Retry after the time given in the Retry-After header'));
-export const BACKEND_UNREACHABLE = Buffer.from(faultBody('101503', 'Runtime Error', 'Error connecting to the back end'));
-export const BACKEND_TIMEOUT = Buffer.from(faultBody('101504', 'Runtime Error', 'Connection timed out'));
-export const INTERNAL_ERROR = Buffer.from(faultBody('101500', 'Runtime Error', 'Internal gateway error'));
-export const DOT_SEGMENTS = Buffer.from(faultBody('900400', 'Bad Request', 'The request path must not contain "." or ".." segments'));
+export const MISSING_CREDENTIALS = new GatewayFault(401, '900902', 'Missing Credentials',
+  'Invalid Credentials. Make sure your API invocation call has a header: \'Authorization: Bearer <token>\'', ['www-authenticate', WWW_AUTH_MISSING]);
+export const INVALID_CREDENTIALS = new GatewayFault(401, '900901', 'Invalid Credentials',
+  'Access failure for API: the access token is invalid, expired or revoked. Make sure you have provided the correct security credentials', ['www-authenticate', WWW_AUTH_INVALID]);
+export const THROTTLED = new GatewayFault(429, '900800', 'Message throttled out',
+  'You have exceeded your quota. Retry after the time given in the Retry-After header');
+export const BACKEND_UNREACHABLE = new GatewayFault(502, '101503', 'Runtime Error', 'Error connecting to the back end');
+export const BACKEND_TIMEOUT = new GatewayFault(504, '101504', 'Runtime Error', 'Connection timed out');
+export const INTERNAL_ERROR = new GatewayFault(500, '101500', 'Runtime Error', 'Internal gateway error');
+export const DOT_SEGMENTS = new GatewayFault(400, '900400', 'Bad Request', 'The request path must not contain "." or ".." segments');
+export const STORE_UNAVAILABLE = new GatewayFault(503, '900900', 'Unclassified Authentication Failure',
+  'The gateway could not reach its store to validate the request; try again later');
+
+export function forbidden(description: string): GatewayFault {
+  return new GatewayFault(403, '900908', 'Resource forbidden', description);
+}
+
+export function notFound(path: string): GatewayFault {
+  return new GatewayFault(404, '900906', 'No matching resource found for given API Request',
+    `No published API matches the request path ${path.length > 200 ? path.slice(0, 200) + '…' : path}`);
+}
 
 const CT_JSON = 'application/json; charset=utf-8';
 
 /**
- * Writes a JSON fault on the raw response. When the client sent a request body
- * that nobody read, the connection is closed instead of draining the body.
+ * Writes a fault on the raw response, with its own extra header and optionally one more
+ * (Retry-After). When the client sent a request body that nobody read, the connection is
+ * closed instead of draining the body.
  */
-export function writeFault(
-  req: IncomingMessage,
-  res: ServerResponse,
-  status: number,
-  body: Buffer | string,
-  extraName?: string,
-  extraValue?: string,
-): void {
+export function writeFault(req: IncomingMessage, res: ServerResponse, fault: GatewayFault, extraName?: string, extraValue?: string): void {
   if (res.headersSent || res.destroyed) {
     if (!res.destroyed) res.destroy();
     return;
   }
-  const len = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
-  const headers: string[] = ['content-type', CT_JSON, 'content-length', String(len)];
+  const headers: string[] = ['content-type', CT_JSON, 'content-length', String(fault.body.length)];
+  if (fault.header !== undefined) headers.push(fault.header[0], fault.header[1]);
   if (extraName !== undefined && extraValue !== undefined) headers.push(extraName, extraValue);
   if (!req.complete && hasBody(req)) headers.push('connection', 'close');
-  res.writeHead(status, headers);
-  res.end(body);
+  res.writeHead(fault.status, headers);
+  res.end(fault.body);
 }
 
 export function hasBody(req: IncomingMessage): boolean {
@@ -69,15 +93,3 @@ export function hasBody(req: IncomingMessage): boolean {
   const cl = h['content-length'];
   return cl !== undefined && cl !== '0';
 }
-
-export function forbidden(description: string): string {
-  return faultBody('900908', 'Resource forbidden', description);
-}
-
-export function notFound(path: string): string {
-  return faultBody('900906', 'No matching resource found for given API Request',
-    `No published API matches the request path ${path.length > 200 ? path.slice(0, 200) + '…' : path}`);
-}
-
-export const STORE_UNAVAILABLE = Buffer.from(faultBody('900900', 'Unclassified Authentication Failure',
-  'The gateway could not reach its store to validate the request; try again later'));

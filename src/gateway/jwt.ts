@@ -1,23 +1,11 @@
-import { KeyObject, createPublicKey } from 'node:crypto';
-import { SignJWT, exportJWK, type JWK } from 'jose';
+import { SignJWT } from 'jose';
+import type { RateLimitedLog } from './log.js';
 import type { GatewayApi, GatewayOptions, TokenInfo } from './types.js';
 
 export type JwtOptions = NonNullable<GatewayOptions['jwt']>;
 
 /** WSO2 claim dialect, kept as-is so existing backends keep reading the same claims. */
 export const WSO2_CLAIMS = 'http://wso2.org/claims/';
-
-/**
- * JWKS `{keys:[...]}` with the public half of the gateway's JWT signing key,
- * for the lead to publish at /.well-known/jwks.json.
- */
-export async function buildJwks(jwt: Pick<JwtOptions, 'privateKey' | 'kid' | 'alg'>): Promise<{ keys: JWK[] }> {
-  const pk = jwt.privateKey;
-  const keyObject = pk instanceof KeyObject ? pk : KeyObject.from(pk);
-  const pub = keyObject.type === 'public' ? keyObject : createPublicKey(keyObject);
-  const jwk = await exportJWK(pub);
-  return { keys: [{ ...jwk, kid: jwt.kid, alg: jwt.alg, use: 'sig' }] };
-}
 
 /**
  * Builds the X-JWT-Assertion for one token × API. Claims: iss, iat, exp, sub
@@ -52,4 +40,57 @@ export async function signAssertion(
     .setExpirationTime(exp)
     .sign(jwt.privateKey);
   return { jwt: signed, exp };
+}
+
+/** Where one token × API keeps its assertion (the gateway's binding of the token to the API). */
+export interface AssertionSlot {
+  jwt: string | undefined;
+  /** epoch ms */
+  jwtExp: number;
+  /** epoch ms after which the assertion is re-signed in the background */
+  jwtRefreshAt: number;
+  jwtPending: Promise<string> | undefined;
+}
+
+/**
+ * Keeps one assertion per token × API: reused while valid, re-signed in the background once
+ * 80 % of its life is gone (so backends never get a nearly expired one), signed anew when it
+ * has expired. Concurrent requests share one signing.
+ */
+export class AssertionSigner {
+  constructor(
+    private readonly options: JwtOptions,
+    private readonly log: RateLimitedLog,
+  ) {}
+
+  /** The assertion to send now, or a promise of it when none is valid. */
+  assertion(slot: AssertionSlot, info: TokenInfo, api: GatewayApi, tier: string, now: number): string | Promise<string> {
+    if (slot.jwt !== undefined && slot.jwtExp > now + 1000) {
+      if (slot.jwtRefreshAt <= now && slot.jwtPending === undefined) {
+        this.sign(slot, info, api, tier).catch((err: unknown) => this.log.every('jwt', 30_000, 'gateway: JWT signing failed', err));
+      }
+      return slot.jwt;
+    }
+    return this.sign(slot, info, api, tier);
+  }
+
+  private sign(slot: AssertionSlot, info: TokenInfo, api: GatewayApi, tier: string): Promise<string> {
+    if (slot.jwtPending !== undefined) return slot.jwtPending;
+    const nowS = Math.floor(Date.now() / 1000);
+    const p = signAssertion(this.options, info, api, tier, nowS).then(
+      ({ jwt, exp }) => {
+        slot.jwt = jwt;
+        slot.jwtExp = exp * 1000;
+        slot.jwtRefreshAt = (nowS + (exp - nowS) * 0.8) * 1000;
+        slot.jwtPending = undefined;
+        return jwt;
+      },
+      (err: unknown) => {
+        slot.jwtPending = undefined;
+        throw err;
+      },
+    );
+    slot.jwtPending = p;
+    return p;
+  }
 }

@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import type { Logger } from 'pino';
+import type { RateLimitedLog } from './log.js';
 import type { TierLimit } from './types.js';
 
 /** A resolved finite limit: `requests` per `windowMs`. Unlimited tiers never reach a throttler. */
@@ -136,7 +136,7 @@ export interface RedisThrottlerOptions {
   keyPrefix?: string;
   /** per-command timeout, ms (default 200): a hung Redis must not hold requests */
   commandTimeoutMs?: number;
-  logger?: Logger | undefined;
+  log: RateLimitedLog;
 }
 
 /**
@@ -148,13 +148,11 @@ export interface RedisThrottlerOptions {
 export class RedisThrottler implements Throttler {
   readonly redis: ThrottleRedis;
   private readonly prefix: string;
-  private readonly logger: Logger | undefined;
-  private lastWarn = 0;
-  failOpenCount = 0;
+  private readonly log: RateLimitedLog;
 
-  constructor(url: string, opts: RedisThrottlerOptions = {}) {
+  constructor(url: string, opts: RedisThrottlerOptions) {
     this.prefix = opts.keyPrefix ?? 'gatehouse:throttle:';
-    this.logger = opts.logger;
+    this.log = opts.log;
     const redis = new Redis(url, {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
@@ -183,20 +181,15 @@ export class RedisThrottler implements Throttler {
     return this.redis.ghSlidingWindow(this.prefix + key, limit.requests, limit.windowMs).then(
       (wait) => Number(wait),
       (err: unknown) => {
-        this.failOpenCount++;
         this.warn('throttling failed open (request admitted)', err);
         return 0;
       },
     );
   }
 
+  /** One warning line per 30 s for every Redis problem together. */
   private warn(msg: string, err: unknown): void {
-    const now = Date.now();
-    if (now - this.lastWarn < 30_000) return;
-    this.lastWarn = now;
-    const e = err instanceof Error ? err.message : String(err);
-    if (this.logger !== undefined) this.logger.warn({ err: e }, `gateway: ${msg}`);
-    else process.emitWarning(`gatehouse gateway: ${msg}: ${e}`);
+    this.log.every('redis-throttle', 30_000, `gateway: ${msg}`, err);
   }
 
   async close(): Promise<void> {

@@ -1,15 +1,11 @@
 import { LRUCache } from 'lru-cache';
-import { sha256 } from '../crypto/hash.js';
 import { coalesce } from './coalesce.js';
 import type { GatewayStore, TokenInfo, TokenInvalidation } from './types.js';
-
-/** sha256(token) as base64url: the key of the validation cache and of invalidation messages. */
-export const hashToken: (token: string) => string = sha256;
 
 /** A cached, valid token. `bindings` is per-API state the gateway hangs on it (subscription, JWT). */
 export interface TokenEntry {
   readonly info: TokenInfo;
-  readonly hash: string;
+  readonly key: string;
   /** epoch ms after which the entry must not be used */
   readonly exp: number;
   /** gateway-private per-API state, dropped with the entry */
@@ -37,14 +33,17 @@ const NOOP_LISTENER: TokenCacheListener = { hit() {}, miss() {} };
 /**
  * In-process validation cache for bearer tokens.
  *
- * - keyed by sha256(token) (base64url); the raw token is never stored;
+ * - keyed by the token's lookup key (the token format's, e.g. its SHA-256): the raw token is
+ *   never stored, and the store and invalidation messages use the same key;
  * - a positive entry lives min(token expiry, ttlSeconds);
  * - a negative entry (store said unknown/revoked/expired) lives negativeTtlSeconds,
  *   in a separate LRU, so floods of bad tokens do not reach the store;
  * - concurrent lookups of the same uncached token share one store call;
- * - `invalidate({tokenHashes, grantIds})` drops entries at once (grantId → hashes index).
- *   A lookup that was in flight while an invalidation happened is answered to its
- *   waiting callers but not cached, so a revoke cannot be undone by a racing lookup.
+ * - `invalidate(msg)` drops entries at once: by key, by grant (a grantId → keys index), or
+ *   every entry of consumer keys, applications, users or identity providers (a scan: those
+ *   come from rare administrative changes). A lookup that was in flight while an
+ *   invalidation happened is answered to its waiting callers but not cached, so a revoke
+ *   cannot be undone by a racing lookup.
  */
 export class TokenValidationCache {
   private readonly positive: LRUCache<string, TokenEntry>;
@@ -64,7 +63,7 @@ export class TokenValidationCache {
     this.negTtlMs = opts.negativeTtlSeconds * 1000;
     this.positive = new LRUCache<string, TokenEntry>({
       max: opts.max ?? 100_000,
-      dispose: (entry, hash) => this.unindex(entry.info.grantId, hash),
+      dispose: (entry, key) => this.unindex(entry.info.grantId, key),
     });
     this.negative = this.negTtlMs > 0 ? new LRUCache<string, number>({ max: opts.negativeMax ?? 50_000 }) : undefined;
   }
@@ -73,89 +72,88 @@ export class TokenValidationCache {
    * Synchronous cache probe. Returns the entry, `null` for a token known to be bad,
    * `undefined` when the store must be asked (then call `load`).
    */
-  peek(hash: string, now: number): TokenEntry | null | undefined {
-    const e = this.positive.get(hash);
+  peek(key: string, now: number): TokenEntry | null | undefined {
+    const e = this.positive.get(key);
     if (e !== undefined) {
       if (e.exp > now) {
         this.listener.hit(true);
         return e;
       }
-      this.positive.delete(hash);
+      this.positive.delete(key);
     }
     if (this.negative !== undefined) {
-      const until = this.negative.get(hash);
+      const until = this.negative.get(key);
       if (until !== undefined) {
         if (until > now) {
           this.listener.hit(false);
           return null;
         }
-        this.negative.delete(hash);
+        this.negative.delete(key);
       }
     }
     return undefined;
   }
 
   /** Asks the store (coalescing concurrent calls for the same token) and caches the answer. */
-  load(token: string, hash: string): Promise<TokenEntry | null> {
-    return coalesce(this.pending, hash, () => {
+  load(key: string): Promise<TokenEntry | null> {
+    return coalesce(this.pending, key, () => {
       this.listener.miss();
-      return this.fetch(token, hash);
+      return this.fetch(key);
     });
   }
 
-  /** Convenience: full lookup of a raw token through the cache. */
-  async lookup(token: string): Promise<TokenInfo | undefined> {
-    const hash = hashToken(token);
-    const hit = this.peek(hash, Date.now());
-    if (hit !== undefined) return hit?.info;
-    return (await this.load(token, hash))?.info;
-  }
-
-  private async fetch(token: string, hash: string): Promise<TokenEntry | null> {
+  private async fetch(key: string): Promise<TokenEntry | null> {
     const gen = this.generation;
-    const info = await this.store.lookupAccessToken(token, hash);
+    const info = await this.store.lookupAccessToken(key);
     const now = Date.now();
     const cacheable = gen === this.generation;
     if (info === undefined || info.expiresAt * 1000 <= now) {
-      if (cacheable && this.negative !== undefined) this.negative.set(hash, now + this.negTtlMs);
+      if (cacheable && this.negative !== undefined) this.negative.set(key, now + this.negTtlMs);
       return null;
     }
     const exp = Math.min(info.expiresAt * 1000, now + this.ttlMs);
-    const entry: TokenEntry = { info, hash, exp, bindings: undefined };
+    const entry: TokenEntry = { info, key, exp, bindings: undefined };
     if (cacheable && exp > now) {
-      this.positive.set(hash, entry);
+      this.positive.set(key, entry);
       let set = this.byGrant.get(info.grantId);
       if (set === undefined) {
         set = new Set();
         this.byGrant.set(info.grantId, set);
       }
-      set.add(hash);
+      set.add(key);
     }
     return entry;
   }
 
-  /** Drops the given tokens (by hash) and every token of the given grants. Returns how many entries went. */
+  /** Drops what the message names (see the class comment). Returns how many entries went. */
   invalidate(msg: TokenInvalidation): number {
     this.generation++;
     let dropped = 0;
-    if (msg.tokenHashes !== undefined) {
-      for (const h of msg.tokenHashes) {
-        if (this.positive.delete(h)) dropped++;
-        this.pending.delete(h);
+    if (msg.tokenKeys !== undefined) {
+      for (const k of msg.tokenKeys) {
+        if (this.positive.delete(k)) dropped++;
+        this.pending.delete(k);
       }
     }
     if (msg.grantIds !== undefined) {
       for (const g of msg.grantIds) {
         const set = this.byGrant.get(g);
         if (set === undefined) continue;
-        for (const h of [...set]) {
-          if (this.positive.delete(h)) dropped++;
-          this.pending.delete(h);
+        for (const k of [...set]) {
+          if (this.positive.delete(k)) dropped++;
+          this.pending.delete(k);
         }
         this.byGrant.delete(g);
       }
       // a lookup in flight for a token of this grant must not be joined by new callers
       if (msg.grantIds.length > 0) this.pending.clear();
+    }
+    const match = ownerMatcher(msg);
+    if (match !== undefined) {
+      const victims: string[] = [];
+      for (const [k, e] of this.positive.entries()) if (match(e.info)) victims.push(k);
+      for (const k of victims) if (this.positive.delete(k)) dropped++;
+      this.pending.clear();
     }
     return dropped;
   }
@@ -177,10 +175,27 @@ export class TokenValidationCache {
     return this.negative?.size ?? 0;
   }
 
-  private unindex(grantId: string, hash: string): void {
+  private unindex(grantId: string, key: string): void {
     const set = this.byGrant.get(grantId);
     if (set === undefined) return;
-    set.delete(hash);
+    set.delete(key);
     if (set.size === 0) this.byGrant.delete(grantId);
   }
+}
+
+/** A predicate for the owner criteria of a message (consumer keys, applications, users, IdPs), if it has any. */
+function ownerMatcher(msg: TokenInvalidation): ((info: TokenInfo) => boolean) | undefined {
+  const sets: Array<[Set<string>, (info: TokenInfo) => string | undefined]> = [];
+  const add = (values: string[] | undefined, field: (info: TokenInfo) => string | undefined) => {
+    if (values !== undefined && values.length > 0) sets.push([new Set(values), field]);
+  };
+  add(msg.consumerKeys, (i) => i.consumerKey);
+  add(msg.applicationIds, (i) => i.applicationId);
+  add(msg.usernames, (i) => i.username);
+  add(msg.idps, (i) => i.idp);
+  if (sets.length === 0) return undefined;
+  return (info) => sets.some(([values, field]) => {
+    const v = field(info);
+    return v !== undefined && values.has(v);
+  });
 }

@@ -1,26 +1,65 @@
 import type { KeyObject } from 'node:crypto';
+import type { ApiDefinition, KeyType, TokenInvalidation } from '../types.js';
 
-export type KeyType = 'PRODUCTION' | 'SANDBOX';
-export interface GatewayApi { id: string; name: string; context: string /* '/weather', leading slash, no trailing */; version: string; productionUrl: string; sandboxUrl?: string; tiers: string[]; timeoutMs?: number; sendJwt?: boolean; }
-export interface TokenInfo { tokenHash: string; grantId: string; consumerKey: string; applicationId: string; applicationName: string; subscriber: string /* application owner's username */; keyType: KeyType; endUser?: string; scope: string[]; expiresAt: number /* epoch seconds */; }
-export interface GatewaySubscription { applicationId: string; apiId: string; tier: string; status: 'ACTIVE' | 'BLOCKED'; }
+export type { KeyType, TokenInvalidation };
+
+/** A published API as the gateway routes it. */
+export type GatewayApi = ApiDefinition;
+
+/** What a valid access token lets through: its application, key type and user. */
+export interface TokenInfo {
+  /** The token's lookup key (see GatewayDeps.tokenKey). */
+  tokenKey: string;
+  grantId: string;
+  consumerKey: string;
+  applicationId: string;
+  applicationName: string;
+  /** The application owner's username. */
+  subscriber: string;
+  keyType: KeyType;
+  /** Who the call is made for, as backends see it (a local user, or a federated subject qualified by its IdP). */
+  endUser?: string;
+  /** The local user who authorized the token, if one did. */
+  username?: string;
+  /** The identity provider of a federated subject. */
+  idp?: string;
+  scope: string[];
+  /** Epoch seconds. */
+  expiresAt: number;
+}
+
+export interface GatewaySubscription {
+  applicationId: string;
+  apiId: string;
+  tier: string;
+  status: 'ACTIVE' | 'BLOCKED';
+}
+
+/** The gateway's storage port. Called only on cache misses. */
 export interface GatewayStore {
   findPublishedApi(context: string, version: string): Promise<GatewayApi | undefined>;
-  /**
-   * Raw bearer token in (and its sha256, already computed by the cache), undefined when
-   * unknown, revoked or expired.
-   */
-  lookupAccessToken(token: string, tokenHash: string): Promise<TokenInfo | undefined>;
+  /** A live access token by its lookup key; undefined when unknown, revoked or expired. */
+  lookupAccessToken(tokenKey: string): Promise<TokenInfo | undefined>;
   findSubscription(applicationId: string, apiId: string): Promise<GatewaySubscription | undefined>;
 }
-export interface TokenInvalidation { tokenHashes?: string[]; grantIds?: string[] }  // tokenHash = sha256(token) as base64url
-export interface TierLimit { requests: number; perSeconds: number }
+
+export interface TierLimit {
+  requests: number;
+  perSeconds: number;
+}
+
 export interface GatewayOptions {
-  tiers: Record<string, TierLimit | 'unlimited'>;      // defaults Gold 5000/60, Silver 2000/60, Bronze 1000/60, Unlimited
-  tokenCacheTtlSeconds: number;      // positive cache TTL cap (entry lives min(token expiry, this))
-  negativeCacheTtlSeconds: number;   // bad-token cache
-  apiCacheTtlSeconds: number;        // published API + subscription lookups cache
-  defaultTimeoutMs: number;          // backend timeout when the API sets none
-  redisUrl?: string;                 // throttling counters shared in Redis when set
+  /** Tier name → limit; the node passes the configured `throttling.tiers`. */
+  tiers: Record<string, TierLimit | 'unlimited'>;
+  /** Positive cache TTL cap: an entry lives min(token expiry, this). */
+  tokenCacheTtlSeconds: number;
+  /** Bad-token cache. */
+  negativeCacheTtlSeconds: number;
+  /** Published API + subscription lookups cache. */
+  apiCacheTtlSeconds: number;
+  /** Backend timeout when the API sets none. */
+  defaultTimeoutMs: number;
+  /** Throttling counters shared in Redis when set. */
+  redisUrl?: string;
   jwt?: { privateKey: CryptoKey | KeyObject; kid: string; alg: 'RS256' | 'ES256'; issuer: string; ttlSeconds: number };
 }

@@ -1,3 +1,5 @@
+import { GatehouseError, type ErrorKind } from '../errors.js';
+
 /**
  * Every protocol error the OAuth endpoints return, in one place (RFC 6749 §5.2, RFC 7009,
  * RFC 7662). Handlers throw these; one error handler turns them into JSON responses.
@@ -28,22 +30,49 @@ export function sanitizeDescription(description: string): string {
     .replace(/[^\x20-\x21\x23-\x5B\x5D-\x7E]/g, '');
 }
 
-export class OAuthError extends Error {
-  override readonly name = 'OAuthError';
+const KIND: Partial<Record<OAuthErrorCode, ErrorKind>> = {
+  invalid_client: 'unauthenticated',
+  access_denied: 'forbidden',
+  server_error: 'internal',
+  temporarily_unavailable: 'unavailable',
+};
+
+/** An RFC 6749 error: the code and a description (the public message) in its character set. */
+export class OAuthError extends GatehouseError {
+  override name = 'OAuthError';
   readonly description: string;
   constructor(
     readonly error: OAuthErrorCode,
     description: string,
-    readonly status = 400,
+    status = 400,
     readonly headers: Record<string, string> = {},
+    opts: { detail?: string; cause?: unknown } = {},
   ) {
     const clean = sanitizeDescription(description);
-    super(`${error}: ${clean}`);
+    super(KIND[error] ?? 'invalid', clean, { ...opts, status });
     this.description = clean;
   }
 
   toJSON(): { error: OAuthErrorCode; error_description: string } {
     return { error: this.error, error_description: this.description };
+  }
+
+  /** Any error as the RFC 6749 error a client gets: ours as it is, the rest by kind. */
+  static from(err: GatehouseError): OAuthError {
+    if (err instanceof OAuthError) return err;
+    const opts = { detail: err.detail, cause: err.cause ?? err };
+    switch (err.kind) {
+      case 'internal':
+        return new OAuthError('server_error', 'The server could not complete the request.', 500, {}, opts);
+      case 'unavailable': {
+        const retry = (err as { retryAfterSeconds?: number }).retryAfterSeconds ?? 1;
+        return new OAuthError('temporarily_unavailable', err.message, 503, { 'Retry-After': String(retry) }, opts);
+      }
+      case 'unauthenticated':
+        return invalidClient(err.message);
+      default:
+        return new OAuthError('invalid_request', err.message, err.status, {}, opts);
+    }
   }
 }
 
@@ -55,13 +84,3 @@ export const unsupportedGrantType = (d: string) => new OAuthError('unsupported_g
 /** 401 with a Basic challenge, as RFC 6749 §5.2 asks when the client tried Basic (or nothing). */
 export const invalidClient = (d = 'Client authentication failed.') =>
   new OAuthError('invalid_client', d, 401, { 'WWW-Authenticate': 'Basic realm="gatehouse", charset="UTF-8"' });
-
-/**
- * PostgreSQL refusing a value the client sent: 22021 (invalid byte sequence, e.g. a NUL) and
- * 22001 (value too long for its column). The endpoints refuse such input before it reaches the
- * database; this is the backstop that keeps any case they miss a 400 instead of a 500.
- */
-export function isUnstorableInput(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return code === '22021' || code === '22001';
-}

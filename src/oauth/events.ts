@@ -1,14 +1,12 @@
 import { EventEmitter } from 'node:events';
+import type { TokenInvalidation } from '../types.js';
 
-/** Tokens that stopped being valid before their expiry; caches (the gateway's) drop them. */
-export interface TokenInvalidation {
-  tokenHashes?: string[];
-  grantIds?: string[];
-}
+export type { TokenInvalidation };
 
 /**
  * In-process bus for revocations. Local subscribers (the gateway's validation cache) hear
- * of a revocation at once; a multi-node transport can publish what it receives here too.
+ * of a revocation at once; the cluster transport publishes what it hears here to the other
+ * nodes and replays what they publish. Only {@link Revocation} emits revocations.
  */
 export class TokenEvents {
   private readonly emitter = new EventEmitter();

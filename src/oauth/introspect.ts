@@ -1,8 +1,8 @@
-import type { TokenStore } from '../store/tokens.js';
 import type { AuthenticatedClient } from './client-auth.js';
 import type { Params } from './params.js';
+import { formatScope } from './scope.js';
 import type { TokenFormat } from './token-format.js';
-import { findByHint } from './token-lookup.js';
+import { findByHint, type TokenLookup } from './token-lookup.js';
 
 export interface IntrospectionResponse {
   active: boolean;
@@ -25,7 +25,7 @@ const INACTIVE: IntrospectionResponse = { active: false };
  * revoked, rotated away or issued to another client is just `{"active":false}`.
  */
 export async function introspectToken(
-  deps: { tokens: Pick<TokenStore, 'findAccess' | 'findRefresh'>; format: TokenFormat; issuer: string },
+  deps: { tokens: TokenLookup; format: TokenFormat; issuer: string },
   { client }: AuthenticatedClient,
   params: Params,
   now: number,
@@ -37,7 +37,7 @@ export async function introspectToken(
   if (!live || t.consumerKey !== client.consumerKey || t.revokedAt !== null || t.expiresAt <= now) return INACTIVE;
   const body: IntrospectionResponse = {
     active: true,
-    scope: t.scope,
+    scope: formatScope(t.scope),
     client_id: t.consumerKey,
     token_type: found.kind === 'access_token' ? 'Bearer' : 'refresh_token',
     exp: t.expiresAt,

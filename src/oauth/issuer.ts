@@ -1,6 +1,6 @@
 import { uuidv7 } from '../crypto/random.js';
 import type { Client } from '../store/applications.js';
-import type { TokenRecord, TokenStore } from '../store/tokens.js';
+import type { IssuedTokens, TokenRecord } from '../store/tokens.js';
 import { formatScope } from './scope.js';
 import type { TokenFormat } from './token-format.js';
 
@@ -15,6 +15,7 @@ export interface TokenResponse {
 export interface IssueRequest {
   client: Client;
   subject: string;
+  /** The local user who authorized the tokens; null when none did (application tokens, federated subjects). */
   username: string | null;
   scope: string[];
   grantType: string;
@@ -30,14 +31,24 @@ export interface IssueRequest {
   now: number;
 }
 
-/** Mints token pairs: builds the records, stores their hashes, returns the response body. */
-export class TokenIssuer {
-  constructor(
-    private readonly tokens: Pick<TokenStore, 'issue'>,
-    private readonly format: TokenFormat,
-  ) {}
+/** What the issuer hands a grant: the records to persist and the response to send once they are. */
+export interface Minted {
+  tokens: IssuedTokens;
+  response: TokenResponse;
+}
 
-  build(req: IssueRequest, grantId: string): { access: TokenRecord; refresh?: TokenRecord; response: TokenResponse } {
+/** A new grant (token lineage): time-ordered ids, so token inserts append to the grant index. */
+export const newGrantId = (): string => uuidv7();
+
+/**
+ * Builds token pairs: the raw tokens for the response and the records (keyed by the token
+ * format's lookup key) that the grant persists. It stores nothing itself: a grant builds,
+ * then calls its storage once, so the trip of a token request touches each module once.
+ */
+export class TokenIssuer {
+  constructor(private readonly format: TokenFormat) {}
+
+  build(req: IssueRequest, grantId: string = newGrantId()): Minted {
     const scope = formatScope(req.scope);
     const base = {
       grantId,
@@ -45,7 +56,7 @@ export class TokenIssuer {
       applicationId: req.client.applicationId,
       subject: req.subject,
       username: req.username,
-      scope,
+      scope: req.scope,
       keyType: req.client.keyType,
       grantType: req.grantType,
       idp: req.idp ?? null,
@@ -55,19 +66,14 @@ export class TokenIssuer {
     const accessToken = this.format.generate();
     const access: TokenRecord = { ...base, tokenHash: this.format.key(accessToken), expiresAt: req.now + req.accessTtl };
     if (req.refreshTtl === undefined) {
-      return { access, response: { access_token: accessToken, token_type: 'Bearer', expires_in: req.accessTtl, scope } };
+      return { tokens: { access }, response: { access_token: accessToken, token_type: 'Bearer', expires_in: req.accessTtl, scope } };
     }
     const refreshToken = this.format.generate();
-    const refreshScope = req.refreshScope === undefined ? scope : formatScope(req.refreshScope);
-    const refresh: TokenRecord = { ...base, scope: refreshScope, tokenHash: this.format.key(refreshToken), expiresAt: req.now + req.refreshTtl };
+    const refresh: TokenRecord = { ...base, scope: req.refreshScope ?? req.scope, tokenHash: this.format.key(refreshToken), expiresAt: req.now + req.refreshTtl };
     // Key order of the JSON body: access_token, refresh_token, token_type, expires_in, scope.
-    return { access, refresh, response: { access_token: accessToken, refresh_token: refreshToken, token_type: 'Bearer', expires_in: req.accessTtl, scope } };
-  }
-
-  /** Starts a new grant (a new lineage) and stores its first tokens. */
-  async issue(req: IssueRequest): Promise<TokenResponse> {
-    const { access, refresh, response } = this.build(req, uuidv7());
-    await this.tokens.issue(access, refresh);
-    return response;
+    return {
+      tokens: { access, refresh },
+      response: { access_token: accessToken, refresh_token: refreshToken, token_type: 'Bearer', expires_in: req.accessTtl, scope },
+    };
   }
 }

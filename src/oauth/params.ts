@@ -1,7 +1,5 @@
+import { hasNul, type FormBody } from '../http/form.js';
 import { invalidRequest } from './errors.js';
-
-/** A parsed application/x-www-form-urlencoded body: a repeated key arrives as an array. */
-export type FormBody = Record<string, string | string[] | undefined>;
 
 /**
  * Reads form parameters under RFC 6749 §3.2: each at most once (a repeat is invalid_request)
@@ -46,17 +44,6 @@ export class Params {
   assertNoNul(): void {
     if (hasNul(this.body)) throw invalidRequest('a parameter contains a NUL character');
   }
-}
-
-/** Whether any key or (string) value of a parsed form or query contains U+0000. */
-export function hasNul(body: Record<string, unknown> | undefined | null): boolean {
-  if (!body) return false;
-  for (const [k, v] of Object.entries(body)) {
-    if (k.includes('\u0000')) return true;
-    const values = Array.isArray(v) ? v : [v];
-    if (values.some((x) => typeof x === 'string' && x.includes('\u0000'))) return true;
-  }
-  return false;
 }
 
 /** Parameter names an error description may repeat back: ours, never whatever the client made up. */

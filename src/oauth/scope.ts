@@ -1,4 +1,4 @@
-import type { KeyType } from '../store/schema.js';
+import type { KeyType } from '../types.js';
 import { invalidScope } from './errors.js';
 
 /** RFC 6749 §3.3 scope-token characters. */

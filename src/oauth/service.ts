@@ -11,6 +11,7 @@ import { defaultSamlAudience, saml2BearerGrant } from './grants/saml2-bearer.js'
 import type { Grant } from './grants/types.js';
 import { TokenIssuer } from './issuer.js';
 import { PasswordChecker } from './password-check.js';
+import { Revocation } from './revocation.js';
 import { opaqueTokens, type TokenFormat } from './token-format.js';
 
 /** The authorization server's parts, wired once per process and shared by every listener. */
@@ -20,6 +21,7 @@ export interface OAuthService {
   events: TokenEvents;
   format: TokenFormat;
   issuer: TokenIssuer;
+  revocation: Revocation;
   passwords: PasswordChecker;
   grants: Map<string, Grant>;
   /** Client records for authentication, briefly cached (see client-cache.ts). */
@@ -28,16 +30,18 @@ export interface OAuthService {
 
 export function createOAuthService(config: Config, store: Store, events: TokenEvents): OAuthService {
   const format = opaqueTokens;
-  const issuer = new TokenIssuer(store.tokens, format);
+  const issuer = new TokenIssuer(format);
+  const revocation = new Revocation(store.tokens, events);
   const passwords = new PasswordChecker(store.users, store.lockout, config.security.lockout.maxFailures);
   const oauth = config.oauth;
+  const tokens = store.tokens;
   const grants = new Map<string, Grant>();
   const add = (g: Grant) => grants.set(g.type, g);
-  add(passwordGrant({ passwords, issuer, config: oauth }));
-  add(clientCredentialsGrant({ issuer, config: oauth }));
-  add(refreshTokenGrant({ tokens: store.tokens, issuer, format, events, config: oauth }));
-  add(authorizationCodeGrant({ codes: store.codes, tokens: store.tokens, issuer, format, events, config: oauth }));
-  add(saml2BearerGrant({ idps: store.idps, issuer, defaultAudience: defaultSamlAudience(oauth.issuer), config: oauth }));
+  add(passwordGrant({ passwords, tokens, issuer, config: oauth }));
+  add(clientCredentialsGrant({ tokens, issuer, config: oauth }));
+  add(refreshTokenGrant({ tokens, issuer, format, revocation, config: oauth }));
+  add(authorizationCodeGrant({ codes: store.codes, issuer, format, revocation, config: oauth }));
+  add(saml2BearerGrant({ idps: store.idps, tokens, issuer, defaultAudience: defaultSamlAudience(oauth.issuer), config: oauth }));
   const clients = cachedClients(store.applications, oauth.clientCacheTtl);
-  return { config: oauth, store, events, format, issuer, passwords, grants, clients };
+  return { config: oauth, store, events, format, issuer, revocation, passwords, grants, clients };
 }

@@ -14,7 +14,7 @@ import { loadTls, type TlsMaterial } from './tls.js';
 import { loadSigningKey, type SigningKey } from './signing-key.js';
 import { connectInvalidationBus } from '../cluster/invalidation.js';
 import { createGateway, createGatewayMetrics, type Gateway, type GatewayOptions } from '../gateway/index.js';
-import { gatewayStore } from '../gateway/store-adapter.js';
+import { gatewayStore } from './gateway-store.js';
 import { Registry } from 'prom-client';
 import { processMetrics } from './process-metrics.js';
 
@@ -120,7 +120,8 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
     const registry = new Registry();
     processMetrics(registry);
     gateway = createGateway({
-      store: gatewayStore(store, oauth.format),
+      store: gatewayStore(store),
+      tokenKey: oauth.format.key,
       options: gatewayOptions(config, signingKey),
       metrics: createGatewayMetrics(registry),
       logger: logger.child({ component: 'gateway' }),

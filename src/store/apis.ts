@@ -1,20 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import { isUniqueViolation, StoreConflict, StoreNotFound } from './errors.js';
+import { Conflict, NotFound } from '../errors.js';
+import { isUniqueViolation } from './errors.js';
 import { nowSeconds } from '../clock.js';
-import type { ApisTable, ApiStatus, Database, SubscriptionStatus } from './schema.js';
+import type { ApiDefinition } from '../types.js';
+import type { ApisTable, ApiStatus, Database, SubscriptionStatus } from './schema/index.js';
 
-export interface Api {
-  id: string;
-  name: string;
-  context: string;
-  version: string;
-  productionUrl: string;
-  sandboxUrl?: string;
-  tiers: string[];
+/** An API with its life-cycle status (CREATED, PUBLISHED, RETIRED). */
+export interface Api extends ApiDefinition {
   status: ApiStatus;
-  timeoutMs?: number;
-  sendJwt: boolean;
 }
 
 export interface Subscription {
@@ -62,7 +56,7 @@ export class ApiStore {
         })
         .execute();
     } catch (err) {
-      if (isUniqueViolation(err)) throw new StoreConflict(`an API with context ${api.context} or name ${api.name}, version ${api.version} already exists`);
+      if (isUniqueViolation(err)) throw new Conflict(`an API with context ${api.context} or name ${api.name}, version ${api.version} already exists`);
       throw err;
     }
     return api;
@@ -85,7 +79,7 @@ export class ApiStore {
 
   async setStatus(name: string, version: string, status: ApiStatus): Promise<Api> {
     const res = await this.db.updateTable('apis').set({ status }).where('name', '=', name).where('version', '=', version).executeTakeFirst();
-    if (Number(res.numUpdatedRows) === 0) throw new StoreNotFound(`no API ${name}:${version}`);
+    if (Number(res.numUpdatedRows) === 0) throw new NotFound(`no API ${name}:${version}`);
     return (await this.find(name, version))!;
   }
 
@@ -97,7 +91,7 @@ export class ApiStore {
         .values({ id: sub.id, application_id: applicationId, api_id: apiId, tier, status: 'ACTIVE', created_at: nowSeconds() })
         .execute();
     } catch (err) {
-      if (isUniqueViolation(err)) throw new StoreConflict('the application is already subscribed to this API');
+      if (isUniqueViolation(err)) throw new Conflict('the application is already subscribed to this API');
       throw err;
     }
     return sub;

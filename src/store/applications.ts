@@ -2,11 +2,12 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { sha256 } from '../crypto/hash.js';
 import { newConsumerKey, newConsumerSecret } from '../crypto/random.js';
-import { isUniqueViolation, StoreConflict, StoreNotFound } from './errors.js';
+import { Conflict, NotFound } from '../errors.js';
+import { isUniqueViolation } from './errors.js';
 import { nowSeconds } from '../clock.js';
-import type { Database, KeyType } from './schema.js';
+import type { KeyType } from '../types.js';
+import type { Database } from './schema/index.js';
 
-export const KEY_TYPES: readonly KeyType[] = ['PRODUCTION', 'SANDBOX'];
 
 export interface Application {
   id: string;
@@ -46,7 +47,7 @@ export class ApplicationStore {
 
   async create(input: { ownerUsername: string; name: string; tier: string; callbackUrls: string[]; description?: string }): Promise<Application> {
     const owner = await this.db.selectFrom('users').select(['id']).where('username', '=', input.ownerUsername).executeTakeFirst();
-    if (!owner) throw new StoreNotFound(`no user "${input.ownerUsername}"`);
+    if (!owner) throw new NotFound(`no user "${input.ownerUsername}"`);
     const row = {
       id: randomUUID(),
       owner_id: owner.id,
@@ -59,7 +60,7 @@ export class ApplicationStore {
     try {
       await this.db.insertInto('applications').values(row).execute();
     } catch (err) {
-      if (isUniqueViolation(err)) throw new StoreConflict(`user "${input.ownerUsername}" already has an application named "${input.name}"`);
+      if (isUniqueViolation(err)) throw new Conflict(`user "${input.ownerUsername}" already has an application named "${input.name}"`);
       throw err;
     }
     return { id: row.id, ownerId: owner.id, ownerUsername: input.ownerUsername, name: input.name, tier: input.tier, callbackUrls: input.callbackUrls };
@@ -122,10 +123,10 @@ export class ApplicationStore {
       // A key's kind is fixed when it is generated: never silently converted, never ignored.
       const isPublic = existing.secret_hash === null;
       if (opts.publicClient && !isPublic) {
-        throw new StoreConflict(`the ${keyType} key of this application is confidential (it has a secret) and cannot be made public; use another application for a public client`);
+        throw new Conflict(`the ${keyType} key of this application is confidential (it has a secret) and cannot be made public; use another application for a public client`);
       }
       if (opts.regenerate && isPublic) {
-        throw new StoreConflict(`the ${keyType} key of this application is a public client: it has no secret to regenerate`);
+        throw new Conflict(`the ${keyType} key of this application is a public client: it has no secret to regenerate`);
       }
       const update: { validity_seconds?: number | null; secret_hash?: string | null } = {};
       let consumerSecret: string | undefined;

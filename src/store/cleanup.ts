@@ -2,36 +2,46 @@ import type { Logger } from 'pino';
 import { nowSeconds } from '../clock.js';
 import type { Store } from './index.js';
 
+/** Deletes at most `batchSize` expired rows of one kind; returns how many went. */
+export type BatchRemover = (now: number, batchSize: number) => Promise<number>;
+
 /**
- * Deletes expired tokens in bounded batches (never one huge DELETE that would hold locks or
- * bloat a transaction): batch after batch until a short one, at most `maxBatches` per run.
+ * Runs a batch remover until a short batch (at most `maxBatches`), yielding between batches:
+ * never one huge DELETE that would hold locks or bloat a transaction.
  */
-export async function cleanupExpired(store: Store, batchSize: number, maxBatches = 200): Promise<Record<string, number>> {
-  const now = nowSeconds();
-  const deleted: Record<string, number> = {};
-  for (const table of ['access_tokens', 'refresh_tokens'] as const) {
+export function inBatches(remove: BatchRemover, maxBatches = 200): BatchRemover {
+  return async (now, batchSize) => {
     let total = 0;
     for (let i = 0; i < maxBatches; i++) {
-      const n = await store.tokens.deleteExpiredBatch(table, now, batchSize);
+      const n = await remove(now, batchSize);
       total += n;
       if (n < batchSize) break;
       await new Promise((r) => setImmediate(r));
     }
-    deleted[table] = total;
-  }
-  let grants = 0;
-  for (let i = 0; i < maxBatches; i++) {
-    const n = await store.tokens.deleteIdleGrants(now, batchSize);
-    grants += n;
-    if (n < batchSize) break;
-    await new Promise((r) => setImmediate(r));
-  }
-  deleted.grants = grants;
-  deleted.login_failures = await store.lockout.deleteStale(now, batchSize);
-  deleted.saml_assertions = await store.idps.deleteExpiredAssertions(now, batchSize);
-  for (const [name, remover] of Object.entries(store.expiring ?? {})) {
-    deleted[name] = await remover(now, batchSize);
-  }
+    return total;
+  };
+}
+
+/** Every kind of expiring row the store keeps, by name, each removed in batches. */
+export function expiringRows(store: Store): Record<string, BatchRemover> {
+  const removers: Record<string, BatchRemover> = {
+    access_tokens: (now, n) => store.tokens.deleteExpiredBatch('access_tokens', now, n),
+    refresh_tokens: (now, n) => store.tokens.deleteExpiredBatch('refresh_tokens', now, n),
+    grants: (now, n) => store.tokens.deleteIdleGrants(now, n),
+    login_failures: (now, n) => store.lockout.deleteStale(now, n),
+    saml_assertions: (now, n) => store.idps.deleteExpiredAssertions(now, n),
+    authorization_codes: (now, n) => store.codes.deleteExpiredBatch(now, n),
+    authorization_requests: (now, n) => store.sessions.deleteExpiredRequests(now, n),
+    login_sessions: (now, n) => store.sessions.deleteExpiredSessions(now, n),
+  };
+  return Object.fromEntries(Object.entries(removers).map(([name, remove]) => [name, inBatches(remove)]));
+}
+
+/** One pass over every kind of expiring row; returns how many rows of each went. */
+export async function cleanupExpired(store: Store, batchSize: number): Promise<Record<string, number>> {
+  const now = nowSeconds();
+  const deleted: Record<string, number> = {};
+  for (const [name, remove] of Object.entries(expiringRows(store))) deleted[name] = await remove(now, batchSize);
   return deleted;
 }
 

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
-import type { AuthorizationCodesTable } from './schema-authorization.js';
-import type { Database } from './schema.js';
-import type { lockGrant, TokenRecord, TokenStore } from './tokens.js';
+import type { AuthorizationCodesTable, Database } from './schema/index.js';
+import { decodeScope, encodeScope } from './scope-column.js';
+import type { IssuedTokens, lockGrant, TokenStore } from './tokens.js';
 
 /** An authorization code as stored (the code itself never is, only its SHA-256). */
 export interface CodeRecord {
@@ -16,13 +16,13 @@ export interface CodeRecord {
   codeChallengeMethod: string | null;
   subject: string;
   username: string | null;
-  scope: string;
+  scope: string[];
   issuedAt: number;
   expiresAt: number;
   consumedAt: number | null;
 }
 
-export type ConsumeOutcome = { ok: true; code: CodeRecord } | { ok: false; reason: 'unknown' | 'expired' } | { ok: false; reason: 'consumed'; code: CodeRecord };
+export type ExchangeOutcome = { ok: true } | { ok: false; reason: 'unknown' | 'expired' | 'consumed' };
 
 /** Consumed codes are kept this long past their expiry, so a late replay still revokes its tokens. */
 export const CONSUMED_CODE_RETENTION = 86400;
@@ -38,7 +38,7 @@ const fromRow = (r: AuthorizationCodesTable): CodeRecord => ({
   codeChallengeMethod: r.code_challenge_method,
   subject: r.subject,
   username: r.username,
-  scope: r.scope,
+  scope: decodeScope(r.scope),
   issuedAt: Number(r.issued_at),
   expiresAt: Number(r.expires_at),
   consumedAt: r.consumed_at == null ? null : Number(r.consumed_at),
@@ -64,7 +64,7 @@ export class CodeStore {
         code_challenge_method: code.codeChallengeMethod,
         subject: code.subject,
         username: code.username,
-        scope: code.scope,
+        scope: encodeScope(code.scope),
         issued_at: code.issuedAt,
         expires_at: code.expiresAt,
         consumed_at: null,
@@ -78,41 +78,33 @@ export class CodeStore {
   }
 
   /**
-   * Consumes a code and stores the tokens issued for it in one transaction. The conditional
-   * UPDATE … RETURNING is the arbiter: of any number of concurrent exchanges exactly one sees
-   * the code unconsumed; the tokens are committed with the consumption, so whoever sees the
-   * code consumed afterwards can revoke them.
+   * Consumes a code and stores the tokens issued for it (built by the caller from the code it
+   * read) in one transaction. The conditional UPDATE is the arbiter: of any number of
+   * concurrent exchanges exactly one sees the code unconsumed; the tokens are committed with
+   * the consumption, so whoever sees the code consumed afterwards can revoke them.
    *
    * No grant lock ({@link lockGrant}) is needed here: these are the grant's first tokens, and
    * every revocation of it starts from something that exists only once this transaction has
    * committed (the consumed code, whose row lock a concurrent replay waits on, or one of these
    * tokens), so no revocation can run concurrently and miss them.
    */
-  async consume(
-    codeHash: string,
-    now: number,
-    next: (code: CodeRecord) => { access: TokenRecord; refresh?: TokenRecord },
-  ): Promise<ConsumeOutcome> {
+  async exchange(codeHash: string, now: number, tokens: IssuedTokens): Promise<ExchangeOutcome> {
     const won = await this.db.transaction().execute(async (trx) => {
-      const row = await trx
+      const res = await trx
         .updateTable('authorization_codes')
         .set({ consumed_at: now })
         .where('code_hash', '=', codeHash)
         .where('consumed_at', 'is', null)
         .where('expires_at', '>', now)
-        .returningAll()
         .executeTakeFirst();
-      if (!row) return undefined;
-      const code = fromRow(row);
-      const { access, refresh } = next(code);
-      await this.tokens.insert(trx, access, refresh);
-      return code;
+      if (Number(res.numUpdatedRows) === 0) return false;
+      await this.tokens.insert(trx, tokens);
+      return true;
     });
-    if (won) return { ok: true, code: won };
+    if (won) return { ok: true };
     const current = await this.find(codeHash);
     if (!current) return { ok: false, reason: 'unknown' };
-    if (current.consumedAt !== null) return { ok: false, reason: 'consumed', code: current };
-    return { ok: false, reason: 'expired' };
+    return { ok: false, reason: current.consumedAt !== null ? 'consumed' : 'expired' };
   }
 
   /** Deletes a batch of dead codes: unused ones once expired, consumed ones after the retention. */

@@ -5,7 +5,7 @@ import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { Config } from '../config/schema.js';
 import { migrationProvider } from './migrations/index.js';
-import type { Database } from './schema.js';
+import type { Database } from './schema/index.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 

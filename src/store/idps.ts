@@ -1,7 +1,8 @@
 import type { Kysely } from 'kysely';
-import { isUniqueViolation, StoreConflict } from './errors.js';
+import { Conflict } from '../errors.js';
+import { isUniqueViolation } from './errors.js';
 import { nowSeconds } from '../clock.js';
-import type { Database } from './schema.js';
+import type { Database } from './schema/index.js';
 
 export interface IdentityProvider {
   issuer: string;
@@ -21,7 +22,7 @@ export class IdpStore {
         .values({ issuer: idp.issuer, alias: idp.alias, certificates: JSON.stringify(idp.certificates), created_at: nowSeconds() })
         .execute();
     } catch (err) {
-      if (isUniqueViolation(err)) throw new StoreConflict(`identity provider "${idp.issuer}" is already registered`);
+      if (isUniqueViolation(err)) throw new Conflict(`identity provider "${idp.issuer}" is already registered`);
       throw err;
     }
   }

@@ -23,8 +23,6 @@ export interface Store {
   codes: CodeStore;
   sessions: SessionStore;
   consents: ConsentStore;
-  /** Other areas' expiring rows (codes, assertion IDs): name → batch remover returning rows deleted. */
-  expiring?: Record<string, (now: number, batchSize: number) => Promise<number>>;
   close(): Promise<void>;
 }
 
@@ -50,12 +48,11 @@ export async function openStore(config: Pick<Config, 'dataDir' | 'database' | 's
     codes: authz.codes,
     sessions: authz.sessions,
     consents: authz.consents,
-    expiring: { ...authz.expiring },
     close: () => db.close(),
   };
 }
 
 export type { Client, Application, IssuedKeys } from './applications.js';
 export type { Api, Subscription } from './apis.js';
-export type { TokenRecord, RefreshRecord } from './tokens.js';
-export type { KeyType } from './schema.js';
+export type { TokenRecord, RefreshRecord, IssuedTokens } from './tokens.js';
+export type { KeyType } from '../types.js';

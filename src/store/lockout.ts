@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import type { Database } from './schema.js';
+import type { Database } from './schema/index.js';
 
 export interface LockoutPolicy {
   maxFailures: number;
@@ -68,12 +68,6 @@ export class LockoutStore {
   /** After a successful sign-in: the failures before it no longer count. */
   async clear(username: string): Promise<void> {
     await this.db.deleteFrom('login_failures').where('username', '=', username).execute();
-  }
-
-  /** The counter of a name, for tests and operators: failures counted in the window, lock expiry. */
-  async get(username: string): Promise<{ failures: number; windowStart: number; lockedUntil: number | null } | undefined> {
-    const row = await this.db.selectFrom('login_failures').selectAll().where('username', '=', username).executeTakeFirst();
-    return row && { failures: Number(row.failures), windowStart: Number(row.window_start), lockedUntil: row.locked_until == null ? null : Number(row.locked_until) };
   }
 
   async deleteStale(now: number, batchSize: number): Promise<number> {

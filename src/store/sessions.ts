@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import type { AuthorizationRequestsTable, LoginSessionsTable } from './schema-authorization.js';
-import type { Database } from './schema.js';
+import type { AuthorizationRequestsTable, Database, LoginSessionsTable } from './schema/index.js';
+import { decodeScope, encodeScope } from './scope-column.js';
 
 /** A browser sign-in session at /authorize. */
 export interface LoginSession {
@@ -21,7 +21,7 @@ export interface PendingRequest {
   consumerKey: string;
   redirectUri: string;
   redirectUriSent: boolean;
-  scope: string;
+  scope: string[];
   state: string | null;
   codeChallenge: string | null;
   codeChallengeMethod: string | null;
@@ -45,7 +45,7 @@ const requestFromRow = (r: AuthorizationRequestsTable): PendingRequest => ({
   consumerKey: r.consumer_key,
   redirectUri: r.redirect_uri,
   redirectUriSent: Number(r.redirect_uri_sent) === 1,
-  scope: r.scope,
+  scope: decodeScope(r.scope),
   state: r.state,
   codeChallenge: r.code_challenge,
   codeChallengeMethod: r.code_challenge_method,
@@ -126,7 +126,7 @@ export class SessionStore {
         consumer_key: req.consumerKey,
         redirect_uri: req.redirectUri,
         redirect_uri_sent: req.redirectUriSent ? 1 : 0,
-        scope: req.scope,
+        scope: encodeScope(req.scope),
         state: req.state,
         code_challenge: req.codeChallenge,
         code_challenge_method: req.codeChallengeMethod,
@@ -179,13 +179,13 @@ export class ConsentStore {
       .where('user_id', '=', userId)
       .where('application_id', '=', applicationId)
       .executeTakeFirst();
-    return row ? row.scope.split(' ').filter((s) => s !== '') : undefined;
+    return row ? decodeScope(row.scope) : undefined;
   }
 
   /** Adds scopes to what the user has approved for the application. */
   async remember(userId: string, applicationId: string, scope: string[], now: number): Promise<void> {
     const previous = (await this.find(userId, applicationId)) ?? [];
-    const merged = [...new Set([...previous, ...scope])].sort().join(' ');
+    const merged = encodeScope([...new Set([...previous, ...scope])].sort());
     await this.db
       .insertInto('consents')
       .values({ user_id: userId, application_id: applicationId, scope: merged, updated_at: now })

@@ -3,7 +3,7 @@ import { createTestDatabase, availableKinds, type TestDatabase } from '../../tes
 import { loadConfig } from '../config/load.js';
 import { sha256 } from '../crypto/hash.js';
 import { cleanupExpired } from './cleanup.js';
-import { StoreConflict, StoreNotFound } from './errors.js';
+import { Conflict, NotFound } from '../errors.js';
 import { openStore, type Store, type TokenRecord } from './index.js';
 
 const kinds = await availableKinds();
@@ -27,7 +27,7 @@ describe.each(kinds)('data layer on %s', (kind) => {
     applicationId: 'app',
     subject: 'alice',
     username: 'alice',
-    scope: 'default',
+    scope: ['default'],
     keyType: 'PRODUCTION',
     grantType: 'password',
     idp: null,
@@ -36,6 +36,12 @@ describe.each(kinds)('data layer on %s', (kind) => {
     revokedAt: null,
     ...over,
   });
+
+  /** The stored counter of a name, read straight from its table. */
+  const lockoutRow = async (username: string) => {
+    const row = await store.db.kysely.selectFrom('login_failures').selectAll().where('username', '=', username).executeTakeFirst();
+    return row && { failures: Number(row.failures), windowStart: Number(row.window_start), lockedUntil: row.locked_until == null ? null : Number(row.locked_until) };
+  };
 
   it('migrations are idempotent: a second open of the same database works', async () => {
     const again = await openStore(loadConfig({}, {}, { dataDir: tdb.dataDir, database: tdb.database }));
@@ -46,7 +52,7 @@ describe.each(kinds)('data layer on %s', (kind) => {
     const u = await store.users.create('alice', 'pw', 'subscriber');
     expect(u.passwordHash).toMatch(/^\$argon2id\$/);
     expect((await store.users.findByUsername('alice'))?.id).toBe(u.id);
-    await expect(store.users.create('alice', 'pw', 'admin')).rejects.toBeInstanceOf(StoreConflict);
+    await expect(store.users.create('alice', 'pw', 'admin')).rejects.toBeInstanceOf(Conflict);
     expect(await store.users.findByUsername('nobody')).toBeUndefined();
   });
 
@@ -54,8 +60,8 @@ describe.each(kinds)('data layer on %s', (kind) => {
     await store.users.create('bob', 'pw', 'subscriber');
     const a = await store.applications.create({ ownerUsername: 'alice', name: 'shared-name', tier: 'Gold', callbackUrls: ['https://a/cb', 'https://a/cb2'] });
     await store.applications.create({ ownerUsername: 'bob', name: 'shared-name', tier: 'Gold', callbackUrls: [] });
-    await expect(store.applications.create({ ownerUsername: 'alice', name: 'shared-name', tier: 'Gold', callbackUrls: [] })).rejects.toBeInstanceOf(StoreConflict);
-    await expect(store.applications.create({ ownerUsername: 'ghost', name: 'x', tier: 'Gold', callbackUrls: [] })).rejects.toBeInstanceOf(StoreNotFound);
+    await expect(store.applications.create({ ownerUsername: 'alice', name: 'shared-name', tier: 'Gold', callbackUrls: [] })).rejects.toBeInstanceOf(Conflict);
+    await expect(store.applications.create({ ownerUsername: 'ghost', name: 'x', tier: 'Gold', callbackUrls: [] })).rejects.toBeInstanceOf(NotFound);
 
     const k = await store.applications.ensureKeys(a.id, 'PRODUCTION', { validitySeconds: 99 });
     expect(k.created).toBe(true);
@@ -79,37 +85,39 @@ describe.each(kinds)('data layer on %s', (kind) => {
 
   it('rotation: of concurrent consumers of one refresh token exactly one wins', async () => {
     const first = token();
-    await store.tokens.issue(token({ grantId: first.grantId }), first);
+    await store.tokens.create({ access: token({ grantId: first.grantId }), refresh: first });
+    const presented = (await store.tokens.findRefresh(first.tokenHash))!;
     const outcomes = await Promise.all(
       Array.from({ length: 20 }, () =>
-        store.tokens.rotate(first.tokenHash, 'ck', 2000, (prev) => ({ access: token({ grantId: prev.grantId }), refresh: token({ grantId: prev.grantId }) })),
+        store.tokens.rotate(presented, 2000, { access: token({ grantId: presented.grantId }), refresh: token({ grantId: presented.grantId }) }),
       ),
     );
     expect(outcomes.filter((o) => o.ok)).toHaveLength(1);
-    for (const o of outcomes.filter((x) => !x.ok)) expect(o).toMatchObject({ ok: false, reason: 'consumed', consumedAt: 2000, grantId: first.grantId });
-    expect(await store.tokens.rotate(first.tokenHash, 'other-client', 2000, () => ({ access: token(), refresh: token() }))).toEqual({ ok: false, reason: 'unknown' });
+    for (const o of outcomes.filter((x) => !x.ok)) expect(o).toEqual({ ok: false, reason: 'consumed', consumedAt: 2000 });
+    await store.db.kysely.deleteFrom('refresh_tokens').where('token_hash', '=', first.tokenHash).execute();
+    expect(await store.tokens.rotate(presented, 2000, { access: token(), refresh: token() })).toEqual({ ok: false, reason: 'unknown' });
   });
 
   it('rotation reports expired and revoked tokens', async () => {
     const old = token({ expiresAt: 1500 });
-    await store.tokens.issue(token(), old);
-    expect(await store.tokens.rotate(old.tokenHash, 'ck', 2000, () => ({ access: token(), refresh: token() }))).toEqual({ ok: false, reason: 'expired' });
+    await store.tokens.create({ access: token(), refresh: old });
+    expect(await store.tokens.rotate({ ...old, consumedAt: null }, 2000, { access: token(), refresh: token() })).toEqual({ ok: false, reason: 'expired' });
     const r = token();
-    await store.tokens.issue(token({ grantId: r.grantId }), r);
-    await store.tokens.revokeGrant(r.grantId, 2000);
-    expect(await store.tokens.rotate(r.tokenHash, 'ck', 2001, () => ({ access: token(), refresh: token() }))).toEqual({ ok: false, reason: 'revoked' });
+    await store.tokens.create({ access: token({ grantId: r.grantId }), refresh: r });
+    await store.tokens.revokeGrants([r.grantId], 2000);
+    expect(await store.tokens.rotate({ ...r, consumedAt: null }, 2001, { access: token(), refresh: token() })).toEqual({ ok: false, reason: 'revoked' });
   });
 
-  it('revokeGrant ends every token of a lineage, and only those', async () => {
+  it('revokeGrants ends every token of a lineage, and only those', async () => {
     const grantId = crypto.randomUUID();
     const a1 = token({ grantId });
     const a2 = token({ grantId });
     const r1 = token({ grantId });
     const bystander = token();
-    await store.tokens.issue(a1, r1);
-    await store.tokens.issue(a2);
-    await store.tokens.issue(bystander);
-    await store.tokens.revokeGrant(grantId, 3000);
+    await store.tokens.create({ access: a1, refresh: r1 });
+    await store.tokens.create({ access: a2 });
+    await store.tokens.create({ access: bystander });
+    await store.tokens.revokeGrants([grantId], 3000);
     expect((await store.tokens.findAccess(a1.tokenHash))?.revokedAt).toBe(3000);
     expect((await store.tokens.findAccess(a2.tokenHash))?.revokedAt).toBe(3000);
     expect((await store.tokens.findRefresh(r1.tokenHash))?.revokedAt).toBe(3000);
@@ -120,44 +128,46 @@ describe.each(kinds)('data layer on %s', (kind) => {
     const countGrants = async (id: string) => (await store.db.kysely.selectFrom('grants').select('id').where('id', '=', id).execute()).length;
     await store.db.kysely.deleteFrom('grants').execute();
     const r = token();
-    await store.tokens.issue(token({ grantId: r.grantId }), r);
+    await store.tokens.create({ access: token({ grantId: r.grantId }), refresh: r });
     expect(await countGrants(r.grantId)).toBe(0);
     const next = token({ grantId: r.grantId });
-    expect((await store.tokens.rotate(r.tokenHash, 'ck', 5000, () => ({ access: token({ grantId: r.grantId }), refresh: next }))).ok).toBe(true);
+    expect((await store.tokens.rotate({ ...r, consumedAt: null }, 5000, { access: token({ grantId: r.grantId }), refresh: next })).ok).toBe(true);
     expect(await countGrants(r.grantId)).toBe(1);
-    expect(await store.tokens.grantRevoked(r.grantId)).toBe(false);
-    await store.tokens.revokeGrant(r.grantId, 5001);
-    await store.tokens.revokeGrant(r.grantId, 5002);
-    expect(await store.tokens.grantRevoked(r.grantId)).toBe(true);
-    expect((await store.db.kysely.selectFrom('grants').select('revoked_at').where('id', '=', r.grantId).executeTakeFirst())?.revoked_at).toBe(5001);
-    expect(await store.tokens.rotate(next.tokenHash, 'ck', 5003, () => ({ access: token(), refresh: token() }))).toEqual({ ok: false, reason: 'revoked' });
+    const mark = async () => (await store.db.kysely.selectFrom('grants').select('revoked_at').where('id', '=', r.grantId).executeTakeFirst())?.revoked_at;
+    expect(await mark()).toBeNull();
+    await store.tokens.revokeGrants([r.grantId], 5001);
+    await store.tokens.revokeGrants([r.grantId], 5002);
+    expect(await mark()).toBe(5001);
+    expect(await store.tokens.rotate({ ...next, consumedAt: null }, 5003, { access: token(), refresh: token() })).toEqual({ ok: false, reason: 'revoked' });
     // Idle for a day: removed; recently used rows stay.
     expect(await store.tokens.deleteIdleGrants(5002 + 86400, 100)).toBe(0);
     expect(await store.tokens.deleteIdleGrants(5003 + 86401, 100)).toBe(1);
     expect(await countGrants(r.grantId)).toBe(0);
     // Still revoked without its mark: the tokens carry their own.
-    expect(await store.tokens.rotate(next.tokenHash, 'ck', 5004, () => ({ access: token(), refresh: token() }))).toEqual({ ok: false, reason: 'revoked' });
+    expect(await store.tokens.rotate({ ...next, consumedAt: null }, 5004, { access: token(), refresh: token() })).toEqual({ ok: false, reason: 'revoked' });
   });
 
   it('cleanup deletes expired tokens in bounded batches and keeps rotated refresh tokens until their expiry', async () => {
     const now = Math.floor(Date.now() / 1000);
     await store.db.kysely.deleteFrom('access_tokens').execute();
     await store.db.kysely.deleteFrom('refresh_tokens').execute();
-    for (let i = 0; i < 25; i++) await store.tokens.issue(token({ expiresAt: now - 10 }));
+    await store.db.kysely.deleteFrom('grants').execute();
+    await store.db.kysely.insertInto('grants').values({ id: 'idle-grant', revoked_at: null, updated_at: now - 86401 }).execute();
+    for (let i = 0; i < 25; i++) await store.tokens.create({ access: token({ expiresAt: now - 10 }) });
     const live = token({ expiresAt: now + 1000 });
-    await store.tokens.issue(live);
+    await store.tokens.create({ access: live });
     const rotated = token({ expiresAt: now + 1000 });
-    await store.tokens.issue(token(), rotated);
-    await store.tokens.rotate(rotated.tokenHash, 'ck', now, (p) => ({ access: token({ grantId: p.grantId }), refresh: token({ grantId: p.grantId }) }));
+    await store.tokens.create({ access: token(), refresh: rotated });
+    await store.tokens.rotate({ ...rotated, consumedAt: null }, now, { access: token({ grantId: rotated.grantId }), refresh: token({ grantId: rotated.grantId }) });
 
     // One batch of 10 deletes exactly 10.
     expect(await store.tokens.deleteExpiredBatch('access_tokens', now, 10)).toBe(10);
     const deleted = await cleanupExpired(store, 10);
     expect(deleted.access_tokens).toBe(15);
-    // The rotation's grant lock row was just used: it stays.
-    expect(deleted.grants).toBeTypeOf('number');
-    expect(await store.db.kysely.selectFrom('grants').select('id').where('id', '=', rotated.grantId).executeTakeFirst()).toBeDefined();
-    expect(await store.tokens.findAccess(live.tokenHash)).toBeDefined();
+    // The idle grant lock row goes; the rotation's was just used: it stays.
+    expect(deleted.grants).toBe(1);
+    expect((await store.db.kysely.selectFrom('grants').select('id').execute()).map((r) => r.id)).toEqual([rotated.grantId]);
+    expect((await store.tokens.findAccess(live.tokenHash))?.expiresAt).toBe(now + 1000);
     const kept = await store.tokens.findRefresh(rotated.tokenHash);
     expect(kept?.consumedAt).toBe(now);
   });
@@ -168,19 +178,19 @@ describe.each(kinds)('data layer on %s', (kind) => {
     expect(await store.lockout.recordFailure('carol', now)).toBe(false);
     expect(await store.lockout.recordFailure('carol', now + 1)).toBe(false);
     expect(await store.lockout.recordFailure('carol', now + 2)).toBe(true);
-    expect(await store.lockout.get('carol')).toEqual({ failures: 3, windowStart: now, lockedUntil: now + 2 + 120 });
+    expect(await lockoutRow('carol')).toEqual({ failures: 3, windowStart: now, lockedUntil: now + 2 + 120 });
     expect(await store.lockout.status('carol', now + 3)).toEqual({ locked: true, failures: 3, hasFailures: true });
     // Failures while locked do not extend the lock; once it is over a new window starts.
     expect(await store.lockout.recordFailure('carol', now + 50)).toBe(true);
-    expect((await store.lockout.get('carol'))?.lockedUntil).toBe(now + 2 + 120);
+    expect((await lockoutRow('carol'))?.lockedUntil).toBe(now + 2 + 120);
     expect((await store.lockout.status('carol', now + 2 + 120)).locked).toBe(false);
     expect(await store.lockout.recordFailure('carol', now + 2 + 120)).toBe(false);
-    expect(await store.lockout.get('carol')).toEqual({ failures: 1, windowStart: now + 122, lockedUntil: null });
+    expect(await lockoutRow('carol')).toEqual({ failures: 1, windowStart: now + 122, lockedUntil: null });
     // Failures spread beyond the window do not accumulate.
     await store.lockout.recordFailure('dan', now);
     await store.lockout.recordFailure('dan', now + 61);
     expect(await store.lockout.recordFailure('dan', now + 62)).toBe(false);
-    expect((await store.lockout.get('dan'))?.failures).toBe(2);
+    expect((await lockoutRow('dan'))?.failures).toBe(2);
     await store.lockout.clear('dan');
     expect(await store.lockout.status('dan', now + 63)).toEqual({ locked: false, failures: 0, hasFailures: false });
   });
@@ -189,7 +199,7 @@ describe.each(kinds)('data layer on %s', (kind) => {
     const now = 30_000;
     const locked = await Promise.all(Array.from({ length: 20 }, () => store.lockout.recordFailure('frank', now)));
     expect(locked.filter(Boolean).length).toBeGreaterThanOrEqual(18);
-    expect(await store.lockout.get('frank')).toEqual({ failures: 20, windowStart: now, lockedUntil: now + 120 });
+    expect(await lockoutRow('frank')).toEqual({ failures: 20, windowStart: now, lockedUntil: now + 120 });
   });
 
   it('sessions: a pending request extends an anonymous session to its own expiry, never a signed-in one', async () => {
@@ -200,7 +210,7 @@ describe.each(kinds)('data layer on %s', (kind) => {
       consumerKey: 'ck',
       redirectUri: 'https://client.example/cb',
       redirectUriSent: true,
-      scope: 'default',
+      scope: ['default'],
       state: null,
       codeChallenge: null,
       codeChallengeMethod: null,
@@ -224,16 +234,16 @@ describe.each(kinds)('data layer on %s', (kind) => {
   it('APIs: context+version unique, status changes, subscriptions active/blocked', async () => {
     const api = await store.apis.create({ name: 'Weather', context: '/weather', version: 'v1', productionUrl: 'http://p', sandboxUrl: 'http://s', tiers: ['Gold'], sendJwt: false });
     expect(api.status).toBe('CREATED');
-    await expect(store.apis.create({ name: 'Other', context: '/weather', version: 'v1', productionUrl: 'http://p', tiers: ['Gold'], sendJwt: false })).rejects.toBeInstanceOf(StoreConflict);
+    await expect(store.apis.create({ name: 'Other', context: '/weather', version: 'v1', productionUrl: 'http://p', tiers: ['Gold'], sendJwt: false })).rejects.toBeInstanceOf(Conflict);
     await store.apis.create({ name: 'Weather', context: '/weather', version: 'v2', productionUrl: 'http://p', tiers: ['Gold'], sendJwt: true, timeoutMs: 500 });
     expect((await store.apis.setStatus('Weather', 'v1', 'PUBLISHED')).status).toBe('PUBLISHED');
-    await expect(store.apis.setStatus('Nope', 'v1', 'PUBLISHED')).rejects.toBeInstanceOf(StoreNotFound);
+    await expect(store.apis.setStatus('Nope', 'v1', 'PUBLISHED')).rejects.toBeInstanceOf(NotFound);
     expect(await store.apis.findByContext('/weather', 'v2')).toMatchObject({ sendJwt: true, timeoutMs: 500, tiers: ['Gold'] });
     expect((await store.apis.list()).map((a) => a.version)).toEqual(['v1', 'v2']);
 
     const app = await store.applications.create({ ownerUsername: 'alice', name: 'subscriber-app', tier: 'Gold', callbackUrls: [] });
     await store.apis.subscribe(app.id, api.id, 'Gold');
-    await expect(store.apis.subscribe(app.id, api.id, 'Gold')).rejects.toBeInstanceOf(StoreConflict);
+    await expect(store.apis.subscribe(app.id, api.id, 'Gold')).rejects.toBeInstanceOf(Conflict);
     expect(await store.apis.setSubscriptionStatus(app.id, api.id, 'BLOCKED')).toBe(true);
     expect(await store.apis.findSubscription(app.id, api.id)).toMatchObject({ tier: 'Gold', status: 'BLOCKED' });
     expect(await store.apis.unsubscribe(app.id, api.id)).toBe(true);
@@ -246,7 +256,7 @@ describe.each(kinds)('data layer on %s', (kind) => {
     const live = token({ applicationId: app.id, expiresAt: now + 100 });
     const expired = token({ applicationId: app.id, expiresAt: now - 1 });
     const revoked = token({ applicationId: app.id, expiresAt: now + 100 });
-    for (const t of [live, expired, revoked]) await store.tokens.issue(t);
+    for (const t of [live, expired, revoked]) await store.tokens.create({ access: t });
     await store.tokens.revokeAccess(revoked.tokenHash, now);
     expect(await store.tokens.findLiveAccessWithApplication(live.tokenHash, now)).toMatchObject({ applicationName: 'gw-app', owner: 'alice', keyType: 'PRODUCTION' });
     expect(await store.tokens.findLiveAccessWithApplication(expired.tokenHash, now)).toBeUndefined();
@@ -255,7 +265,7 @@ describe.each(kinds)('data layer on %s', (kind) => {
 
   it('identity providers and the assertion replay cache', async () => {
     await store.idps.add({ issuer: 'https://idp', alias: null, certificates: ['PEM1', 'PEM2'] });
-    await expect(store.idps.add({ issuer: 'https://idp', alias: null, certificates: [] })).rejects.toBeInstanceOf(StoreConflict);
+    await expect(store.idps.add({ issuer: 'https://idp', alias: null, certificates: [] })).rejects.toBeInstanceOf(Conflict);
     expect(await store.idps.find('https://idp')).toEqual({ issuer: 'https://idp', alias: null, certificates: ['PEM1', 'PEM2'] });
     expect(await store.idps.recordAssertion('https://idp', 'id-1', 5000)).toBe(true);
     expect(await store.idps.recordAssertion('https://idp', 'id-1', 5000)).toBe(false);

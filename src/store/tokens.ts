@@ -1,5 +1,7 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
-import type { AccessTokensTable, Database, KeyType, RefreshTokensTable } from './schema.js';
+import type { KeyType } from '../types.js';
+import type { AccessTokensTable, Database, RefreshTokensTable } from './schema/index.js';
+import { decodeScope, encodeScope } from './scope-column.js';
 
 /** One issued token as stored: the token itself is never stored, only its SHA-256. */
 export interface TokenRecord {
@@ -9,7 +11,7 @@ export interface TokenRecord {
   applicationId: string;
   subject: string;
   username: string | null;
-  scope: string;
+  scope: string[];
   keyType: KeyType;
   grantType: string;
   idp: string | null;
@@ -22,10 +24,22 @@ export interface RefreshRecord extends TokenRecord {
   consumedAt: number | null;
 }
 
+/** What one grant step persists: an access token and, for most grants, its refresh token. */
+export interface IssuedTokens {
+  access: TokenRecord;
+  refresh?: TokenRecord;
+}
+
 export type RotationOutcome =
-  | { ok: true; previous: RefreshRecord }
+  | { ok: true }
   | { ok: false; reason: 'unknown' | 'expired' | 'revoked' }
-  | { ok: false; reason: 'consumed'; consumedAt: number; grantId: string };
+  | { ok: false; reason: 'consumed'; consumedAt: number };
+
+/** Whose tokens a bulk revocation is about (see {@link TokenStore.grantIdsOf}). */
+export type TokenOwner = { consumerKeys: string[] } | { username: string } | { idp: string };
+
+/** Grants revoked per transaction by a bulk revocation: each batch is short, so issuance interleaves. */
+const REVOKE_BATCH = 500;
 
 const toRow = (t: TokenRecord): AccessTokensTable => ({
   token_hash: t.tokenHash,
@@ -34,7 +48,7 @@ const toRow = (t: TokenRecord): AccessTokensTable => ({
   application_id: t.applicationId,
   subject: t.subject,
   username: t.username,
-  scope: t.scope,
+  scope: encodeScope(t.scope),
   key_type: t.keyType,
   grant_type: t.grantType,
   idp: t.idp,
@@ -50,7 +64,7 @@ const fromRow = (r: AccessTokensTable): TokenRecord => ({
   applicationId: r.application_id,
   subject: r.subject,
   username: r.username,
-  scope: r.scope,
+  scope: decodeScope(r.scope),
   keyType: r.key_type,
   grantType: r.grant_type,
   idp: r.idp,
@@ -64,9 +78,7 @@ const fromRefreshRow = (r: RefreshTokensTable): RefreshRecord => ({
   consumedAt: r.consumed_at == null ? null : Number(r.consumed_at),
 });
 
-interface PendingIssue {
-  access: TokenRecord;
-  refresh?: TokenRecord;
+interface PendingIssue extends IssuedTokens {
   resolve: () => void;
   reject: (err: unknown) => void;
 }
@@ -81,7 +93,7 @@ export const GRANT_LOCK_RETENTION = 86400;
  * Takes a grant's lock for the rest of the transaction (an upsert of its `grants` row, created
  * on first use, so issuing tokens writes nothing there). False when the grant is revoked: then
  * nothing may be added to it. Whoever adds tokens to an existing grant takes this lock first,
- * like {@link TokenStore.revokeGrant}: one lock order, grant before tokens, so no deadlock.
+ * like {@link TokenStore.revokeGrants}: one lock order, grant before tokens, so no deadlock.
  */
 export async function lockGrant(trx: Transaction<Database>, grantId: string, now: number): Promise<boolean> {
   const row = await trx
@@ -97,20 +109,20 @@ export class TokenStore {
   constructor(private readonly db: Kysely<Database>) {}
 
   /** Inserts a token pair; pass a transaction to store it atomically with other writes (code consumption). */
-  async insert(db: Kysely<Database> | Transaction<Database>, access: TokenRecord, refresh?: TokenRecord): Promise<void> {
+  async insert(db: Kysely<Database> | Transaction<Database>, { access, refresh }: IssuedTokens): Promise<void> {
     await db.insertInto('access_tokens').values(toRow(access)).execute();
     if (refresh) await db.insertInto('refresh_tokens').values({ ...toRow(refresh), consumed_at: null }).execute();
   }
 
   /**
-   * Stores a new access token (and its refresh token) of one grant. Group commit: the tokens
-   * of the requests that arrive in one event-loop turn (and while a batch is being written)
-   * go into one transaction of multi-row INSERTs, so a busy node pays one commit for many
-   * tokens. Each caller resumes only once its own rows are committed.
+   * Stores the first tokens of a new grant. Group commit: the tokens of the requests that
+   * arrive in one event-loop turn (and while a batch is being written) go into one
+   * transaction of multi-row INSERTs, so a busy node pays one commit for many tokens. Each
+   * caller resumes only once its own rows are committed.
    */
-  issue(access: TokenRecord, refresh?: TokenRecord): Promise<void> {
+  create(tokens: IssuedTokens): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.pending.push({ access, refresh, resolve, reject });
+      this.pending.push({ access: tokens.access, refresh: tokens.refresh, resolve, reject });
       this.scheduleFlush();
     });
   }
@@ -148,7 +160,7 @@ export class TokenStore {
         // One bad row must not fail its neighbours: each on its own, so only it sees the error.
         await Promise.all(
           batch.map((p) =>
-            (p.refresh ? this.db.transaction().execute((trx) => this.insert(trx, p.access, p.refresh)) : this.insert(this.db, p.access)).then(p.resolve, p.reject),
+            (p.refresh ? this.db.transaction().execute((trx) => this.insert(trx, p)) : this.insert(this.db, p)).then(p.resolve, p.reject),
           ),
         );
       }
@@ -159,50 +171,36 @@ export class TokenStore {
   }
 
   /**
-   * Consumes a refresh token and stores its successors in one transaction. The conditional
-   * UPDATE … RETURNING is the arbiter: of any number of concurrent presentations, exactly
-   * one sees the row unconsumed.
+   * Consumes a refresh token and stores its successors (built by the caller from the token it
+   * read) in one transaction. The conditional UPDATE is the arbiter: of any number of
+   * concurrent presentations, exactly one sees the row unconsumed; the others get why not.
    *
    * The transaction first takes the grant's lock ({@link lockGrant}), the same lock a
    * revocation of the grant takes first: a rotation and a revocation of one grant never
    * interleave. Without it, on PostgreSQL (READ COMMITTED) a revocation waiting on the
    * refresh row would not see the successors the rotation inserted and leave them live.
    */
-  async rotate(
-    oldHash: string,
-    consumerKey: string,
-    now: number,
-    next: (previous: RefreshRecord) => { access: TokenRecord; refresh: TokenRecord },
-  ): Promise<RotationOutcome> {
-    // The grant id never changes: read without a lock, to know which grant to lock.
-    const presented = await this.db.selectFrom('refresh_tokens').select(['grant_id', 'consumer_key']).where('token_hash', '=', oldHash).executeTakeFirst();
-    if (!presented || presented.consumer_key !== consumerKey) return { ok: false, reason: 'unknown' };
-    const grantId = presented.grant_id;
+  async rotate(presented: RefreshRecord, now: number, successors: Required<IssuedTokens>): Promise<RotationOutcome> {
     const won = await this.db.transaction().execute(async (trx) => {
-      if (!(await lockGrant(trx, grantId, now))) return 'revoked' as const;
-      const row = await trx
+      if (!(await lockGrant(trx, presented.grantId, now))) return 'revoked' as const;
+      const res = await trx
         .updateTable('refresh_tokens')
         .set({ consumed_at: now })
-        .where('token_hash', '=', oldHash)
-        .where('grant_id', '=', grantId)
-        .where('consumer_key', '=', consumerKey)
+        .where('token_hash', '=', presented.tokenHash)
         .where('consumed_at', 'is', null)
         .where('revoked_at', 'is', null)
         .where('expires_at', '>', now)
-        .returningAll()
         .executeTakeFirst();
-      if (!row) return undefined;
-      const previous = fromRefreshRow(row);
-      const { access, refresh } = next(previous);
-      await this.insert(trx, access, refresh);
-      return previous;
+      if (Number(res.numUpdatedRows) === 0) return false;
+      await this.insert(trx, successors);
+      return true;
     });
+    if (won === true) return { ok: true };
     if (won === 'revoked') return { ok: false, reason: 'revoked' };
-    if (won) return { ok: true, previous: won };
-    const current = await this.findRefresh(oldHash);
-    if (!current || current.consumerKey !== consumerKey) return { ok: false, reason: 'unknown' };
+    const current = await this.findRefresh(presented.tokenHash);
+    if (!current) return { ok: false, reason: 'unknown' };
     if (current.revokedAt !== null) return { ok: false, reason: 'revoked' };
-    if (current.consumedAt !== null) return { ok: false, reason: 'consumed', consumedAt: current.consumedAt, grantId: current.grantId };
+    if (current.consumedAt !== null) return { ok: false, reason: 'consumed', consumedAt: current.consumedAt };
     return { ok: false, reason: 'expired' };
   }
 
@@ -246,27 +244,58 @@ export class TokenStore {
   }
 
   /**
-   * Revokes every access and refresh token of a grant (its whole lineage). The grant's lock
-   * comes first: it waits for a rotation of the grant in flight to commit, so the token
-   * updates after it (new statements) see that rotation's successors and revoke them too; a
+   * Revokes every access and refresh token of these grants (their whole lineages), in one
+   * transaction. The grants' locks come first, in id order (one lock order for everyone, so
+   * concurrent revocations never deadlock): a rotation of one of them in flight commits first,
+   * and the token updates after it (new statements) see its successors and revoke them too; a
    * rotation that comes later finds the grant revoked.
    */
-  async revokeGrant(grantId: string, now: number): Promise<void> {
+  async revokeGrants(grantIds: readonly string[], now: number): Promise<void> {
+    if (grantIds.length === 0) return;
+    const ids = [...new Set(grantIds)].sort();
     await this.db.transaction().execute(async (trx) => {
       await trx
         .insertInto('grants')
-        .values({ id: grantId, revoked_at: now, updated_at: now })
+        .values(ids.map((id) => ({ id, revoked_at: now, updated_at: now })))
         .onConflict((oc) => oc.column('id').doUpdateSet({ revoked_at: sql<number>`coalesce(grants.revoked_at, excluded.revoked_at)`, updated_at: now }))
         .execute();
-      await trx.updateTable('refresh_tokens').set({ revoked_at: now }).where('grant_id', '=', grantId).where('revoked_at', 'is', null).execute();
-      await trx.updateTable('access_tokens').set({ revoked_at: now }).where('grant_id', '=', grantId).where('revoked_at', 'is', null).execute();
+      await trx.updateTable('refresh_tokens').set({ revoked_at: now }).where('grant_id', 'in', ids).where('revoked_at', 'is', null).execute();
+      await trx.updateTable('access_tokens').set({ revoked_at: now }).where('grant_id', 'in', ids).where('revoked_at', 'is', null).execute();
     });
   }
 
-  /** Whether the grant has been revoked as a whole (its lock row carries the mark). */
-  async grantRevoked(grantId: string): Promise<boolean> {
-    const row = await this.db.selectFrom('grants').select('revoked_at').where('id', '=', grantId).executeTakeFirst();
-    return row?.revoked_at != null;
+  /**
+   * Revokes every grant that has a token of this owner (issued with these consumer keys, to
+   * this local user, or from this identity provider), a batch of grants per transaction.
+   * Returns how many grants were touched.
+   */
+  async revokeTokensOf(owner: TokenOwner, now: number): Promise<number> {
+    let after = '';
+    let total = 0;
+    for (;;) {
+      const page = await this.grantIdsOf(owner, after, REVOKE_BATCH);
+      if (page.length === 0) return total;
+      await this.revokeGrants(page, now);
+      total += page.length;
+      if (page.length < REVOKE_BATCH) return total;
+      after = page[page.length - 1]!;
+    }
+  }
+
+  /** One page (in grant id order, after `after`) of the grants that have a token of this owner. */
+  private async grantIdsOf(owner: TokenOwner, after: string, limit: number): Promise<string[]> {
+    const page = async (table: 'access_tokens' | 'refresh_tokens'): Promise<string[]> => {
+      let q = this.db.selectFrom(table).select('grant_id').where('grant_id', '>', after);
+      if ('consumerKeys' in owner) {
+        if (owner.consumerKeys.length === 0) return [];
+        q = q.where('consumer_key', 'in', owner.consumerKeys);
+      } else if ('username' in owner) q = q.where('username', '=', owner.username);
+      else q = q.where('idp', '=', owner.idp);
+      const rows = await q.groupBy('grant_id').orderBy('grant_id').limit(limit).execute();
+      return rows.map((r) => r.grant_id);
+    };
+    const merged = [...new Set([...(await page('access_tokens')), ...(await page('refresh_tokens'))])].sort();
+    return merged.slice(0, limit);
   }
 
   /**

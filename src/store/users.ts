@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { hashPassword } from '../crypto/password.js';
-import { isUniqueViolation, StoreConflict } from './errors.js';
+import { Conflict } from '../errors.js';
+import { isUniqueViolation } from './errors.js';
 import { nowSeconds } from '../clock.js';
-import type { Database } from './schema.js';
+import type { Database } from './schema/index.js';
 
 export const ROLES = ['subscriber', 'publisher', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
@@ -26,7 +27,7 @@ export class UserStore {
     try {
       await this.db.insertInto('users').values(row).execute();
     } catch (err) {
-      if (isUniqueViolation(err)) throw new StoreConflict(`user "${username}" already exists`);
+      if (isUniqueViolation(err)) throw new Conflict(`user "${username}" already exists`);
       throw err;
     }
     return { id: row.id, username, role, passwordHash };

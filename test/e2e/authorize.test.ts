@@ -410,7 +410,7 @@ describe.each(kinds)('authorization code grant on %s', (kind) => {
       const rows = await s.server.store.db.kysely.selectFrom('authorization_codes').selectAll().execute();
       expect(rows.some((r) => r.code_hash === p.code)).toBe(false);
       const row = await s.server.store.codes.find(s.server.oauth.format.key(p.code!));
-      expect(row).toMatchObject({ consumerKey: conf.consumerKey, redirectUri: CB, username: 'alice', scope: 'default', consumedAt: null });
+      expect(row).toMatchObject({ consumerKey: conf.consumerKey, redirectUri: CB, username: 'alice', scope: ['default'], consumedAt: null });
       expect(row!.expiresAt - row!.issuedAt).toBe(300);
       expect(row!.issuedAt).toBeGreaterThanOrEqual(before);
     });

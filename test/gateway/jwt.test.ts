@@ -1,7 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { createLocalJWKSet, generateKeyPair, jwtVerify } from 'jose';
+import { createLocalJWKSet, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildJwks } from '../../src/gateway/index.js';
 import type { GatewayApi } from '../../src/gateway/types.js';
 import { MemoryStore } from './support/memory-store.js';
 import { call, startBackend, startGateway, type TestBackend, type TestGateway } from './support/servers.js';
@@ -78,14 +77,5 @@ describe('X-JWT-Assertion', () => {
     const p = await call(`${g.url}/plain/1.0/c`, { headers: { authorization: `Bearer ${t.token}`, 'x-jwt-assertion': 'client-sent' } });
     // a client cannot forge an assertion for a backend, whatever the API's setting
     expect(p.json().headers).not.toHaveProperty('x-jwt-assertion');
-  });
-});
-
-describe('buildJwks', () => {
-  it('exports the public half of an ES256 CryptoKey', async () => {
-    const { privateKey } = await generateKeyPair('ES256');
-    const jwks = await buildJwks({ privateKey, kid: 'ec-1', alg: 'ES256' });
-    expect(jwks.keys[0]).toMatchObject({ kty: 'EC', crv: 'P-256', kid: 'ec-1', alg: 'ES256', use: 'sig' });
-    expect(jwks.keys[0]).not.toHaveProperty('d');
   });
 });

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import type { Api } from '../../store/apis.js';
-import { StoreNotFound } from '../../store/errors.js';
+import { NotFound } from '../../errors.js';
 import type { Store } from '../../store/index.js';
 import { withStore } from '../context.js';
 import { CliError, emit, run } from '../output.js';
@@ -142,9 +142,9 @@ export function apiCommand(): Command {
 async function findTarget(store: Store, opts: { owner: string; app: string; api: string }) {
   const ref = parseApiRef(opts.api);
   const application = await store.applications.find(opts.owner, opts.app);
-  if (!application) throw new StoreNotFound(`user "${opts.owner}" has no application named "${opts.app}"`);
+  if (!application) throw new NotFound(`user "${opts.owner}" has no application named "${opts.app}"`);
   const api = await store.apis.find(ref.name, ref.version);
-  if (!api) throw new StoreNotFound(`no API ${ref.name}:${ref.version}`);
+  if (!api) throw new NotFound(`no API ${ref.name}:${ref.version}`);
   return { application, api };
 }
 
@@ -176,7 +176,7 @@ export function subscriptionCommands(): Command[] {
         await withStore(cmd, async (store) => {
           const { application, api } = await findTarget(store, opts);
           if (!(await store.apis.unsubscribe(application.id, api.id))) {
-            throw new StoreNotFound(`${opts.app} of ${opts.owner} is not subscribed to ${opts.api}`);
+            throw new NotFound(`${opts.app} of ${opts.owner} is not subscribed to ${opts.api}`);
           }
           emit(opts, { application: opts.app, owner: opts.owner, api: opts.api, unsubscribed: true }, `${opts.app} unsubscribed from ${opts.api}`);
         });
@@ -195,7 +195,7 @@ export function subscriptionCommands(): Command[] {
             await withStore(cmd, async (store) => {
               const { application, api } = await findTarget(store, opts);
               if (!(await store.apis.setSubscriptionStatus(application.id, api.id, status))) {
-                throw new StoreNotFound(`${opts.app} of ${opts.owner} is not subscribed to ${opts.api}`);
+                throw new NotFound(`${opts.app} of ${opts.owner} is not subscribed to ${opts.api}`);
               }
               emit(opts, { application: opts.app, owner: opts.owner, api: opts.api, status }, `subscription of ${opts.app} to ${opts.api} is ${status}`);
             });

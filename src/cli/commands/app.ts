@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
-import { KEY_TYPES } from '../../store/applications.js';
-import { StoreNotFound } from '../../store/errors.js';
-import type { KeyType } from '../../store/schema.js';
+import { KEY_TYPES } from '../../types.js';
+import { NotFound } from '../../errors.js';
+import type { KeyType } from '../../types.js';
 import { withStore } from '../context.js';
 import { CliError, emit, run } from '../output.js';
 
@@ -96,8 +96,8 @@ export function appCommand(): Command {
           await withStore(cmd, async (store) => {
             const application = await store.applications.find(opts.owner, name);
             if (!application) {
-              if (!(await store.users.findByUsername(opts.owner))) throw new StoreNotFound(`no user "${opts.owner}"`);
-              throw new StoreNotFound(`user "${opts.owner}" has no application named "${name}"`);
+              if (!(await store.users.findByUsername(opts.owner))) throw new NotFound(`no user "${opts.owner}"`);
+              throw new NotFound(`user "${opts.owner}" has no application named "${name}"`);
             }
             const keys = await store.applications.ensureKeys(application.id, keyType, {
               regenerate: opts.regenerate,

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
 import { Command } from 'commander';
 import type { IdentityProvider } from '../../store/idps.js';
-import { StoreNotFound } from '../../store/errors.js';
+import { NotFound } from '../../errors.js';
 import type { Config } from '../../config/schema.js';
 import { defaultSamlAudience } from '../../oauth/grants/saml2-bearer.js';
 import { withStore } from '../context.js';
@@ -90,7 +90,7 @@ export function idpCommand(): Command {
     .action(async (opts: { issuer: string; json?: boolean }, cmd: Command) =>
       run(opts, async () => {
         const removed = await withStore(cmd, (store) => store.idps.remove(opts.issuer));
-        if (!removed) throw new StoreNotFound(`no identity provider "${opts.issuer}"`);
+        if (!removed) throw new NotFound(`no identity provider "${opts.issuer}"`);
         emit(opts, { issuer: opts.issuer, removed: true }, `identity provider ${opts.issuer} removed`);
       }),
     );

@@ -2,7 +2,6 @@ import { newOpaqueToken, uuidv7 } from '../../crypto/random.js';
 import type { CodeStore } from '../../store/codes.js';
 import type { ConsentStore } from '../../store/sessions.js';
 import type { TokenFormat } from '../token-format.js';
-import { formatScope } from '../scope.js';
 import { withParams } from './redirect-uri.js';
 import type { AuthorizationRequest } from './request.js';
 
@@ -42,7 +41,7 @@ export async function issueCode(deps: FlowDeps, a: Authorization, user: { userna
     codeChallengeMethod: a.codeChallengeMethod ?? null,
     subject: user.username,
     username: user.username,
-    scope: formatScope(a.scope),
+    scope: a.scope,
     issuedAt: now,
     expiresAt: now + deps.codeValidity,
   });

@@ -1,20 +1,35 @@
+import { GatehouseError } from '../../errors.js';
+import type { FormBody } from '../../http/form.js';
 import type { Client } from '../../store/applications.js';
 import { MAX_CLIENT_ID_LENGTH, type ClientLookup } from '../client-auth.js';
 import { OAuthError, invalidRequest } from '../errors.js';
-import { Params, type FormBody } from '../params.js';
+import { Params } from '../params.js';
 import { checkChallenge } from '../pkce.js';
 import { grantScope, parseScope } from '../scope.js';
 import { resolveRedirectUri } from './redirect-uri.js';
 
-/** A request we must not redirect for (unknown client, bad redirect_uri): shown as a page of ours. */
-export class AuthorizePageError extends Error {
-  override readonly name = 'AuthorizePageError';
+/**
+ * A request we must not redirect for (unknown client, bad redirect_uri), or any failure on the
+ * sign-in pages: shown as a page of ours with a title and the public message.
+ */
+export class AuthorizePageError extends GatehouseError {
+  override name = 'AuthorizePageError';
   constructor(
     readonly title: string,
-    readonly detail: string,
-    readonly status = 400,
+    message: string,
+    status = 400,
+    opts: { detail?: string; cause?: unknown } = {},
   ) {
-    super(`${title}: ${detail}`);
+    super(status >= 500 ? 'internal' : status === 403 ? 'forbidden' : status === 413 ? 'too_large' : 'invalid', message, { ...opts, status });
+  }
+
+  /** Any error as the page a browser gets: ours as it is, the rest by kind. */
+  static from(err: GatehouseError): AuthorizePageError {
+    if (err instanceof AuthorizePageError) return err;
+    const opts = { detail: err.detail, cause: err.cause ?? err };
+    if (err.kind === 'internal') return new AuthorizePageError('Something went wrong', 'The server could not complete the request.', 500, opts);
+    if (err.kind === 'unavailable') return new AuthorizePageError('Temporarily unavailable', err.message, 503, opts);
+    return new AuthorizePageError('Invalid request', err.message, err.status, opts);
   }
 }
 

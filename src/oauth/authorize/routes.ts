@@ -3,15 +3,15 @@ import formbody from '@fastify/formbody';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { randomToken } from '../../crypto/random.js';
 import type { LoginSession, PendingRequest } from '../../store/sessions.js';
-import type { FormBody } from '../params.js';
-import { isUnstorableInput } from '../errors.js';
+import { describeError } from '../../errors.js';
+import { toGatehouseError } from '../../http/errors.js';
+import { FORM, formBodyOf, type FormBody } from '../../http/form.js';
 import type { OAuthService } from '../service.js';
 import { consentRemembered, destinationOf, errorRedirect, issueCode, type Authorization, type FlowDeps } from './flow.js';
 import { consentPage, CSP, errorPage, loginPage } from './html.js';
 import { AuthorizePageError, validateAuthorizationRequest } from './request.js';
 import { BrowserSessions, csrfValid, REQUEST_TTL } from './session.js';
 
-const FORM = 'application/x-www-form-urlencoded';
 import { nowSeconds } from '../../clock.js';
 
 /** Headers of every response here: never cached, never framed (clickjacking on consent), no referrer. */
@@ -27,12 +27,12 @@ const PAGE_HEADERS = {
 const sessionExpired = () =>
   new AuthorizePageError('Your sign-in has expired', 'This sign-in request is no longer valid (it took too long, was already answered, or your browser does not keep cookies).');
 
+const FORM_MESSAGES = { tooLarge: 'The form is too large.', badContentType: `The form must be sent as ${FORM}.` };
+
 function formBody(request: FastifyRequest): FormBody {
-  const type = request.headers['content-type'];
-  if (!type || !type.toLowerCase().startsWith(FORM) || typeof request.body !== 'object' || request.body === null) {
-    throw new AuthorizePageError('Invalid request', `The form must be sent as ${FORM}.`);
-  }
-  return request.body as FormBody;
+  const body = formBodyOf(request);
+  if (body === undefined) throw new AuthorizePageError('Invalid request', FORM_MESSAGES.badContentType);
+  return body;
 }
 
 /** A single string form/query field, or undefined (absent, empty, repeated, or with a NUL: never valid here). */
@@ -41,17 +41,10 @@ function field(source: unknown, name: string): string | undefined {
   return typeof v === 'string' && v !== '' && !v.includes('\u0000') ? v : undefined;
 }
 
-function pageErrorHandler(this: FastifyInstance, err: FastifyError | AuthorizePageError, request: FastifyRequest, reply: FastifyReply) {
-  let e: AuthorizePageError;
-  if (err instanceof AuthorizePageError) e = err;
-  else if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') e = new AuthorizePageError('Invalid request', 'The form is too large.', 413);
-  else if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) e = new AuthorizePageError('Invalid request', 'The request could not be read.');
-  else if (isUnstorableInput(err)) e = new AuthorizePageError('Invalid request', 'The request has a value that is too long or not valid text.');
-  else {
-    request.log.error({ err: { message: err.message, code: err.code, stack: err.stack } }, 'authorization endpoint failed');
-    e = new AuthorizePageError('Something went wrong', 'The server could not complete the request.', 500);
-  }
-  return reply.code(e.status).type('text/html; charset=utf-8').send(errorPage(e.title, e.detail));
+function pageErrorHandler(this: FastifyInstance, err: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  const e = AuthorizePageError.from(toGatehouseError(err, FORM_MESSAGES));
+  if (e.status >= 500) request.log.error({ err: describeError(e) }, 'authorization endpoint failed');
+  return reply.code(e.status).type('text/html; charset=utf-8').send(errorPage(e.title, e.message));
 }
 
 /**
@@ -81,6 +74,17 @@ export async function authorizeRoutes(app: FastifyInstance, opts: { service: OAu
 
   const html = (reply: FastifyReply, body: string, status = 200) => reply.code(status).type('text/html; charset=utf-8').send(body);
 
+  /** A form posted from one of the pages: its session (CSRF-checked) and its pending request. */
+  async function posted(request: FastifyRequest, page: string) {
+    const form = formBody(request);
+    const now = nowSeconds();
+    const session = await sessions.current(request, now);
+    if (!session) throw sessionExpired();
+    if (!csrfValid(session, form.csrf)) throw new AuthorizePageError('Request refused', `The form was not sent from this ${page} page (CSRF check failed).`, 403);
+    const { req, a } = await pending(session, field(form, 'request'), now);
+    return { form, now, session, req, a };
+  }
+
   /** The pending request of this session with its (still registered) client. */
   async function pending(session: LoginSession, requestId: string | undefined, now: number): Promise<{ req: PendingRequest; a: Authorization }> {
     if (requestId === undefined || requestId.length > 64) throw sessionExpired();
@@ -94,7 +98,7 @@ export async function authorizeRoutes(app: FastifyInstance, opts: { service: OAu
         client,
         redirectUri: req.redirectUri,
         redirectUriSent: req.redirectUriSent,
-        scope: req.scope.split(' ').filter((s) => s !== ''),
+        scope: req.scope,
         state: req.state ?? undefined,
         codeChallenge: req.codeChallenge ?? undefined,
         codeChallengeMethod: req.codeChallengeMethod ?? undefined,
@@ -124,7 +128,7 @@ export async function authorizeRoutes(app: FastifyInstance, opts: { service: OAu
       consumerKey: a.client.consumerKey,
       redirectUri: a.redirectUri,
       redirectUriSent: a.redirectUriSent,
-      scope: a.scope.join(' '),
+      scope: a.scope,
       state: a.state ?? null,
       codeChallenge: a.codeChallenge ?? null,
       codeChallengeMethod: a.codeChallengeMethod ?? null,
@@ -151,12 +155,7 @@ export async function authorizeRoutes(app: FastifyInstance, opts: { service: OAu
   });
 
   app.post('/authorize/login', async (request, reply) => {
-    const form = formBody(request);
-    const now = nowSeconds();
-    const session = await sessions.current(request, now);
-    if (!session) throw sessionExpired();
-    if (!csrfValid(session, form.csrf)) throw new AuthorizePageError('Request refused', 'The form was not sent from this sign-in page (CSRF check failed).', 403);
-    const { req, a } = await pending(session, field(form, 'request'), now);
+    const { form, now, session, req, a } = await posted(request, 'sign-in');
     const again = `/authorize/login?request=${encodeURIComponent(req.id)}&error=1`;
     const username = field(form, 'username');
     const password = field(form, 'password');
@@ -193,12 +192,7 @@ export async function authorizeRoutes(app: FastifyInstance, opts: { service: OAu
   });
 
   app.post('/authorize/consent', async (request, reply) => {
-    const form = formBody(request);
-    const now = nowSeconds();
-    const session = await sessions.current(request, now);
-    if (!session) throw sessionExpired();
-    if (!csrfValid(session, form.csrf)) throw new AuthorizePageError('Request refused', 'The form was not sent from this consent page (CSRF check failed).', 403);
-    const { req, a } = await pending(session, field(form, 'request'), now);
+    const { form, now, session, req, a } = await posted(request, 'consent');
     if (session.userId === null || session.username === null) return reply.redirect(`/authorize/login?request=${encodeURIComponent(req.id)}`, 303);
     const decision = field(form, 'decision');
     if (decision !== 'approve' && decision !== 'deny') throw new AuthorizePageError('Invalid request', 'Choose Approve or Deny.');

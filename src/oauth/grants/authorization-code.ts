@@ -1,16 +1,16 @@
-import type { CodeRecord, ConsumeOutcome } from '../../store/codes.js';
-import type { TokenRecord, TokenStore } from '../../store/tokens.js';
+import type { CodeRecord, ExchangeOutcome } from '../../store/codes.js';
+import type { IssuedTokens } from '../../store/tokens.js';
 import { invalidGrant } from '../errors.js';
-import type { TokenEvents } from '../events.js';
 import type { TokenIssuer } from '../issuer.js';
 import { verifierMatches } from '../pkce.js';
+import type { Revocation } from '../revocation.js';
 import type { TokenFormat } from '../token-format.js';
 import type { Grant, OAuthConfig } from './types.js';
 
-/** The narrow storage the code exchange needs. */
-export interface CodeExchangeStore {
+/** The narrow storage the code exchange needs: read a code, consume it with its tokens. */
+export interface CodeExchangeStorage {
   find(codeHash: string): Promise<CodeRecord | undefined>;
-  consume(codeHash: string, now: number, next: (code: CodeRecord) => { access: TokenRecord; refresh?: TokenRecord }): Promise<ConsumeOutcome>;
+  exchange(codeHash: string, now: number, tokens: IssuedTokens): Promise<ExchangeOutcome>;
 }
 
 const INVALID_CODE = 'The authorization code is invalid, expired, or was issued to another client.';
@@ -23,11 +23,10 @@ const INVALID_CODE = 'The authorization code is invalid, expired, or was issued 
  * grant (RFC 6749 §4.1.2, RFC 9700 §4.5.3).
  */
 export function authorizationCodeGrant(deps: {
-  codes: CodeExchangeStore;
-  tokens: Pick<TokenStore, 'revokeGrant'>;
+  codes: CodeExchangeStorage;
   issuer: TokenIssuer;
   format: TokenFormat;
-  events: TokenEvents;
+  revocation: Pick<Revocation, 'grant'>;
   config: Pick<OAuthConfig, 'userAccessTokenValidity' | 'refreshTokenValidity'>;
 }): Grant {
   return {
@@ -53,28 +52,23 @@ export function authorizationCodeGrant(deps: {
         if (method === 'none') throw invalidGrant('A public client must use PKCE.');
       }
 
-      let response;
-      const outcome = await deps.codes.consume(codeHash, now, (c) => {
-        const built = deps.issuer.build(
-          {
-            client,
-            subject: c.subject,
-            username: c.username,
-            scope: c.scope.split(' ').filter((s) => s !== ''),
-            grantType: 'authorization_code',
-            accessTtl: deps.config.userAccessTokenValidity,
-            refreshTtl: deps.config.refreshTokenValidity,
-            now,
-          },
-          c.grantId,
-        );
-        response = built.response;
-        return { access: built.access, refresh: built.refresh };
-      });
-      if (outcome.ok) return response!;
+      const { tokens, response } = deps.issuer.build(
+        {
+          client,
+          subject: code.subject,
+          username: code.username,
+          scope: code.scope,
+          grantType: 'authorization_code',
+          accessTtl: deps.config.userAccessTokenValidity,
+          refreshTtl: deps.config.refreshTokenValidity,
+          now,
+        },
+        code.grantId,
+      );
+      const outcome = await deps.codes.exchange(codeHash, now, tokens);
+      if (outcome.ok) return response;
       if (outcome.reason === 'consumed') {
-        await deps.tokens.revokeGrant(outcome.code.grantId, now);
-        deps.events.invalidated({ grantIds: [outcome.code.grantId] });
+        await deps.revocation.grant(code.grantId, now);
         throw invalidGrant('The authorization code was already used; every token issued for it has been revoked.');
       }
       throw invalidGrant(outcome.reason === 'expired' ? 'The authorization code has expired.' : INVALID_CODE);

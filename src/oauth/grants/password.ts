@@ -2,11 +2,12 @@ import { invalidGrant } from '../errors.js';
 import type { TokenIssuer } from '../issuer.js';
 import type { PasswordChecker } from '../password-check.js';
 import { grantScope, parseScope } from '../scope.js';
-import type { Grant, OAuthConfig } from './types.js';
+import type { Grant, NewGrantStorage, OAuthConfig } from './types.js';
 
 /** Resource owner password credentials (RFC 6749 §4.3): user tokens for first-party apps. */
 export function passwordGrant(deps: {
   passwords: PasswordChecker;
+  tokens: NewGrantStorage;
   issuer: TokenIssuer;
   config: Pick<OAuthConfig, 'userAccessTokenValidity' | 'refreshTokenValidity'>;
 }): Grant {
@@ -20,7 +21,7 @@ export function passwordGrant(deps: {
       const scope = grantScope(parseScope(params.get('scope')), client.client.keyType);
       const result = await deps.passwords.check(username, password, now);
       if (!result.ok) throw invalidGrant('Invalid username or password, or the account is temporarily locked.');
-      return deps.issuer.issue({
+      const { tokens, response } = deps.issuer.build({
         client: client.client,
         subject: result.user.username,
         username: result.user.username,
@@ -30,6 +31,8 @@ export function passwordGrant(deps: {
         refreshTtl: deps.config.refreshTokenValidity,
         now,
       });
+      await deps.tokens.create(tokens);
+      return response;
     },
   };
 }

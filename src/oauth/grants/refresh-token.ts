@@ -1,24 +1,53 @@
-import type { TokenStore } from '../../store/tokens.js';
-import { invalidGrant } from '../errors.js';
-import type { TokenEvents } from '../events.js';
+import type { RefreshRecord, RotationOutcome } from '../../store/tokens.js';
+import type { IssuedTokens } from '../../store/tokens.js';
+import { invalidGrant, type OAuthError } from '../errors.js';
 import type { TokenIssuer } from '../issuer.js';
+import type { Revocation } from '../revocation.js';
 import { grantScope, narrowScope, parseScope } from '../scope.js';
 import type { TokenFormat } from '../token-format.js';
 import type { Grant, OAuthConfig } from './types.js';
+
+/** The narrow storage the refresh grant needs: read the presented token, rotate it. */
+export interface RefreshStorage {
+  findRefresh(tokenKey: string): Promise<RefreshRecord | undefined>;
+  rotate(presented: RefreshRecord, now: number, successors: Required<IssuedTokens>): Promise<RotationOutcome>;
+}
+
+const UNKNOWN = 'The refresh token is invalid or was issued to another client.';
 
 /**
  * Refresh (RFC 6749 §6) with rotation (RFC 9700 §4.14.2): each use consumes the refresh token
  * and issues a new pair in the same grant. A consumed token presented again after the grace
  * window is treated as stolen and the whole grant is revoked; within the window (a client's own
  * retry race) it is only refused.
+ *
+ * The grant reads the presented token, checks it, builds the successors, then asks the store
+ * to rotate atomically; a presentation that loses a race is answered as if it had come second.
  */
 export function refreshTokenGrant(deps: {
-  tokens: Pick<TokenStore, 'rotate' | 'revokeGrant'>;
+  tokens: RefreshStorage;
   issuer: TokenIssuer;
   format: TokenFormat;
-  events: TokenEvents;
+  revocation: Pick<Revocation, 'grant'>;
   config: Pick<OAuthConfig, 'userAccessTokenValidity' | 'refreshTokenValidity' | 'refreshTokenReuseGrace'>;
 }): Grant {
+  const refused = async (previous: RefreshRecord, outcome: Exclude<RotationOutcome, { ok: true }>, now: number): Promise<OAuthError> => {
+    switch (outcome.reason) {
+      case 'consumed':
+        if (now - outcome.consumedAt > deps.config.refreshTokenReuseGrace) {
+          await deps.revocation.grant(previous.grantId, now);
+          return invalidGrant('The refresh token was already used; every token of this grant has been revoked.');
+        }
+        return invalidGrant('The refresh token was already used.');
+      case 'revoked':
+        return invalidGrant('The refresh token has been revoked.');
+      case 'expired':
+        return invalidGrant('The refresh token has expired.');
+      default:
+        return invalidGrant(UNKNOWN);
+    }
+  };
+
   return {
     type: 'refresh_token',
     parameters: new Set(['refresh_token', 'scope']),
@@ -28,45 +57,31 @@ export function refreshTokenGrant(deps: {
       const requested = parseScope(params.get('scope'));
       // PRODUCTION/SANDBOX must still match the key; other tokens may only narrow (checked below).
       grantScope(requested, client.keyType);
-      let response;
-      const outcome = await deps.tokens.rotate(deps.format.key(presented), client.consumerKey, now, (previous) => {
-        const granted = previous.scope.split(' ').filter((t) => t !== '');
-        const scope = narrowScope(requested, granted);
-        const built = deps.issuer.build(
-          {
-            client,
-            subject: previous.subject,
-            username: previous.username,
-            scope,
-            grantType: previous.grantType,
-            idp: previous.idp,
-            accessTtl: deps.config.userAccessTokenValidity,
-            refreshTtl: deps.config.refreshTokenValidity,
-            // A narrower scope is for this access token only: the grant keeps its scope (RFC 6749 §6).
-            refreshScope: granted,
-            now,
-          },
-          previous.grantId,
-        );
-        response = built.response;
-        return { access: built.access, refresh: built.refresh! };
-      });
-      if (outcome.ok) return response!;
-      switch (outcome.reason) {
-        case 'consumed':
-          if (now - outcome.consumedAt > deps.config.refreshTokenReuseGrace) {
-            await deps.tokens.revokeGrant(outcome.grantId, now);
-            deps.events.invalidated({ grantIds: [outcome.grantId] });
-            throw invalidGrant('The refresh token was already used; every token of this grant has been revoked.');
-          }
-          throw invalidGrant('The refresh token was already used.');
-        case 'revoked':
-          throw invalidGrant('The refresh token has been revoked.');
-        case 'expired':
-          throw invalidGrant('The refresh token has expired.');
-        default:
-          throw invalidGrant('The refresh token is invalid or was issued to another client.');
-      }
+      const previous = await deps.tokens.findRefresh(deps.format.key(presented));
+      if (!previous || previous.consumerKey !== client.consumerKey) throw invalidGrant(UNKNOWN);
+      if (previous.revokedAt !== null) throw await refused(previous, { ok: false, reason: 'revoked' }, now);
+      if (previous.consumedAt !== null) throw await refused(previous, { ok: false, reason: 'consumed', consumedAt: previous.consumedAt }, now);
+      if (previous.expiresAt <= now) throw await refused(previous, { ok: false, reason: 'expired' }, now);
+
+      const { tokens, response } = deps.issuer.build(
+        {
+          client,
+          subject: previous.subject,
+          username: previous.username,
+          scope: narrowScope(requested, previous.scope),
+          grantType: previous.grantType,
+          idp: previous.idp,
+          accessTtl: deps.config.userAccessTokenValidity,
+          refreshTtl: deps.config.refreshTokenValidity,
+          // A narrower scope is for this access token only: the grant keeps its scope (RFC 6749 §6).
+          refreshScope: previous.scope,
+          now,
+        },
+        previous.grantId,
+      );
+      const outcome = await deps.tokens.rotate(previous, now, tokens as Required<IssuedTokens>);
+      if (!outcome.ok) throw await refused(previous, outcome, now);
+      return response;
     },
   };
 }

@@ -3,7 +3,7 @@ import type { IdpStore } from '../../store/idps.js';
 import { invalidGrant } from '../errors.js';
 import type { TokenIssuer } from '../issuer.js';
 import { grantScope, parseScope } from '../scope.js';
-import type { Grant, OAuthConfig } from './types.js';
+import type { Grant, NewGrantStorage, OAuthConfig } from './types.js';
 
 export const SAML2_BEARER = 'urn:ietf:params:oauth:grant-type:saml2-bearer';
 
@@ -21,6 +21,7 @@ export const defaultSamlAudience = (issuer: string): string => `${issuer}/token`
  */
 export function saml2BearerGrant(deps: {
   idps: Pick<IdpStore, 'find' | 'recordAssertion'>;
+  tokens: NewGrantStorage;
   issuer: TokenIssuer;
   /** The audience an IdP registered without an alias must name: this node's token endpoint. */
   defaultAudience: string;
@@ -58,7 +59,7 @@ export function saml2BearerGrant(deps: {
       }
       const remaining = claims.notOnOrAfter - now;
       if (remaining < 1) throw invalidGrant('Invalid SAML assertion: it has expired.');
-      return deps.issuer.issue({
+      const { tokens, response } = deps.issuer.build({
         client,
         subject: claims.nameId,
         username: null,
@@ -69,6 +70,8 @@ export function saml2BearerGrant(deps: {
         refreshTtl: deps.config.refreshTokenValidity,
         now,
       });
+      await deps.tokens.create(tokens);
+      return response;
     },
   };
 }

@@ -1,4 +1,5 @@
 import type { Config } from '../../config/schema.js';
+import type { IssuedTokens } from '../../store/tokens.js';
 import type { AuthenticatedClient } from '../client-auth.js';
 import type { TokenResponse } from '../issuer.js';
 import type { Params } from '../params.js';
@@ -20,6 +21,11 @@ export interface Grant {
   readonly parameters: ReadonlySet<string>;
   readonly allowsPublicClients: boolean;
   handle(req: GrantRequest): Promise<TokenResponse>;
+}
+
+/** The storage a grant that starts a new lineage needs: persist its first tokens. */
+export interface NewGrantStorage {
+  create(tokens: IssuedTokens): Promise<void>;
 }
 
 export type OAuthConfig = Config['oauth'];

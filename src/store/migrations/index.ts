@@ -4,6 +4,7 @@ import * as saml from './0003_saml.js';
 import * as gateway from './0004_gateway.js';
 import * as grants from './0005_grants.js';
 import * as authorization from './0002_authorization.js';
+import * as revocationIndexes from './0007_revocation_indexes.js';
 
 /**
  * Migrations are compiled into the program (no directory scanning at run time), applied
@@ -15,6 +16,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0003_saml': saml,
   '0004_gateway': gateway,
   '0005_grants': grants,
+  '0007_revocation_indexes': revocationIndexes,
 };
 
 export const migrationProvider: MigrationProvider = {

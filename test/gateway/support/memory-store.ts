@@ -1,6 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { GatewayApi, GatewayStore, GatewaySubscription, TokenInfo } from '../../../src/gateway/types.js';
 
+/** Tokens are looked up by their SHA-256 (base64url), the opaque format's lookup key. */
+const keyOf = (raw: string): string => createHash('sha256').update(raw).digest('base64url');
+
 /** In-memory GatewayStore for tests and benches: counts calls, can be slowed down or broken. */
 export class MemoryStore implements GatewayStore {
   readonly apis = new Map<string, GatewayApi>();
@@ -22,7 +25,7 @@ export class MemoryStore implements GatewayStore {
   addToken(partial: Partial<TokenInfo> = {}, raw = randomBytes(24).toString('base64url')): { token: string; info: TokenInfo } {
     const appId = partial.applicationId ?? `app-${randomBytes(4).toString('hex')}`;
     const info: TokenInfo = {
-      tokenHash: createHash('sha256').update(raw).digest('base64url'),
+      tokenKey: keyOf(raw),
       grantId: `grant-${randomBytes(4).toString('hex')}`,
       consumerKey: `ck-${appId}`,
       applicationId: appId,
@@ -33,7 +36,7 @@ export class MemoryStore implements GatewayStore {
       expiresAt: Math.floor(Date.now() / 1000) + 3600,
       ...partial,
     };
-    this.tokens.set(raw, info);
+    this.tokens.set(info.tokenKey, info);
     return { token: raw, info };
   }
 
@@ -44,7 +47,7 @@ export class MemoryStore implements GatewayStore {
   }
 
   revoke(token: string): void {
-    this.tokens.delete(token);
+    this.tokens.delete(keyOf(token));
   }
 
   private async gate(): Promise<void> {
@@ -58,10 +61,10 @@ export class MemoryStore implements GatewayStore {
     return this.apis.get(`${context}\n${version}`);
   }
 
-  async lookupAccessToken(token: string): Promise<TokenInfo | undefined> {
+  async lookupAccessToken(tokenKey: string): Promise<TokenInfo | undefined> {
     this.calls.token++;
     await this.gate();
-    const info = this.tokens.get(token);
+    const info = this.tokens.get(tokenKey);
     if (info === undefined || info.expiresAt * 1000 <= Date.now()) return undefined;
     return info;
   }

@@ -5,7 +5,10 @@ import net, { type AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Registry } from 'prom-client';
 import { request } from 'undici';
-import { createGateway, createGatewayMetrics, DEFAULT_TIERS, type Gateway, type GatewayMetrics } from '../../../src/gateway/index.js';
+import { createPublicKey, KeyObject } from 'node:crypto';
+import { exportJWK } from 'jose';
+import { createGateway, createGatewayMetrics, type Gateway, type GatewayMetrics } from '../../../src/gateway/index.js';
+import { sha256 } from '../../../src/crypto/hash.js';
 import type { GatewayOptions, GatewayStore } from '../../../src/gateway/types.js';
 
 export interface Echo {
@@ -148,8 +151,19 @@ export async function startBackend(name: string): Promise<TestBackend> {
   };
 }
 
+/** The tiers the node configures by default, plus a tiny one for throttling tests. */
+export const TEST_TIERS: GatewayOptions['tiers'] = {
+  Gold: { requests: 5000, perSeconds: 60 },
+  Silver: { requests: 2000, perSeconds: 60 },
+  Bronze: { requests: 1000, perSeconds: 60 },
+  Unlimited: 'unlimited',
+};
+
+/** The lookup key the tests' tokens use: the opaque format's, SHA-256 as base64url. */
+export const tokenKey = sha256;
+
 export const TEST_OPTIONS: GatewayOptions = {
-  tiers: { ...DEFAULT_TIERS, Tiny: { requests: 3, perSeconds: 60 } },
+  tiers: { ...TEST_TIERS, Tiny: { requests: 3, perSeconds: 60 } },
   tokenCacheTtlSeconds: 300,
   negativeCacheTtlSeconds: 30,
   apiCacheTtlSeconds: 60,
@@ -174,10 +188,12 @@ export interface TestGateway {
 export async function startGateway(store: GatewayStore, options: Partial<GatewayOptions> = {}): Promise<TestGateway> {
   const registry = new Registry();
   const metrics = createGatewayMetrics(registry);
-  const gw = createGateway({ store, options: { ...TEST_OPTIONS, ...options }, metrics });
+  const opts = { ...TEST_OPTIONS, ...options };
+  const gw = createGateway({ store, tokenKey, options: opts, metrics });
+  const jwks = { keys: opts.jwt === undefined ? [] : [await publicJwk(opts.jwt)] };
   const app = Fastify({ logger: false });
   app.post('/token', async () => ({ token: 'endpoint' }));
-  app.get('/.well-known/jwks.json', async () => (await gw.jwks()) ?? { keys: [] });
+  app.get('/.well-known/jwks.json', async () => jwks);
   app.get('/metrics', async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()));
   await app.register(async (ctx) => { await ctx.register(gw.plugin); });
   await app.listen({ port: 0, host: '127.0.0.1' });
@@ -186,6 +202,13 @@ export async function startGateway(store: GatewayStore, options: Partial<Gateway
     app, gw, registry, metrics, port, url: `http://127.0.0.1:${port}`,
     close: async () => { await app.close(); await gw.close(); },
   };
+}
+
+/** The public half of the JWT signing key as the node publishes it. */
+async function publicJwk(jwt: NonNullable<GatewayOptions['jwt']>): Promise<object> {
+  const pk = jwt.privateKey instanceof KeyObject ? jwt.privateKey : KeyObject.from(jwt.privateKey);
+  const pub = pk.type === 'public' ? pk : createPublicKey(pk);
+  return { ...(await exportJWK(pub)), kid: jwt.kid, alg: jwt.alg, use: 'sig' };
 }
 
 export interface Res { status: number; headers: http.IncomingHttpHeaders; text: string; json: () => any }

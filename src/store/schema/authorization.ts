@@ -1,4 +1,4 @@
-import type { Epoch } from './schema.js';
+import type { Epoch } from './common.js';
 
 /** A one-time authorization code (RFC 6749 §4.1.2): only its SHA-256 is stored. */
 export interface AuthorizationCodesTable {

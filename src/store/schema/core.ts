@@ -1,10 +1,7 @@
-import type { Generated } from 'kysely';
-import type { AuthorizationTables } from './schema-authorization.js';
+import type { KeyType } from '../../types.js';
+import type { Epoch } from './common.js';
 
-/** Times are whole epoch seconds everywhere in the store. */
-export type Epoch = number;
-export type KeyType = 'PRODUCTION' | 'SANDBOX';
-
+/** Users, applications, consumer keys, tokens, lock-out counters (migration 0001). */
 export interface UsersTable {
   id: string;
   username: string;
@@ -61,13 +58,6 @@ export interface RefreshTokensTable extends TokenColumns {
   consumed_at: Epoch | null;
 }
 
-/** A grant (lineage) that was rotated or revoked: the per-grant lock and revocation mark. */
-export interface GrantsTable {
-  id: string;
-  revoked_at: Epoch | null;
-  updated_at: Epoch;
-}
-
 export interface LoginFailuresTable {
   username: string;
   failures: number;
@@ -75,61 +65,11 @@ export interface LoginFailuresTable {
   locked_until: Epoch | null;
 }
 
-export type ApiStatus = 'CREATED' | 'PUBLISHED' | 'RETIRED';
-export type SubscriptionStatus = 'ACTIVE' | 'BLOCKED';
-
-export interface ApisTable {
-  id: string;
-  name: string;
-  context: string;
-  version: string;
-  production_url: string;
-  sandbox_url: string | null;
-  /** JSON array of tier names the API offers. */
-  tiers: string;
-  status: ApiStatus;
-  timeout_ms: number | null;
-  /** 1 when the gateway passes the backend an X-JWT-Assertion. */
-  send_jwt: number;
-  created_at: Epoch;
-}
-
-export interface SubscriptionsTable {
-  id: string;
-  application_id: string;
-  api_id: string;
-  tier: string;
-  status: SubscriptionStatus;
-  created_at: Epoch;
-}
-
-export interface SamlIdpsTable {
-  issuer: string;
-  /** The audience this node answers to for the IdP; null means "<issuer>/token". */
-  alias: string | null;
-  /** JSON array of PEM certificates (several during a key rollover). */
-  certificates: string;
-  created_at: Epoch;
-}
-
-export interface SamlAssertionsTable {
-  issuer: string;
-  assertion_id: string;
-  not_on_or_after: Epoch;
-}
-
-export interface Database extends AuthorizationTables {
-  saml_idps: SamlIdpsTable;
-  saml_assertions: SamlAssertionsTable;
-  apis: ApisTable;
-  subscriptions: SubscriptionsTable;
+export interface CoreTables {
   users: UsersTable;
   applications: ApplicationsTable;
   consumer_keys: ConsumerKeysTable;
   access_tokens: AccessTokensTable;
   refresh_tokens: RefreshTokensTable;
-  grants: GrantsTable;
   login_failures: LoginFailuresTable;
 }
-
-export type { Generated };

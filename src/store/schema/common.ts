@@ -1,0 +1,2 @@
+/** Times are whole epoch seconds everywhere in the store. */
+export type Epoch = number;
