@@ -68,7 +68,12 @@ describe.each(kinds)('saml2-bearer grant on %s', (kind) => {
       ...(s.db.database.url ? { GATEHOUSE_DATABASE_URL: s.db.database.url, GATEHOUSE_DATABASE_SCHEMA: s.db.database.schema! } : {}),
     });
     expect(r.code, r.stderr + r.stdout).toBe(0);
-    expect(JSON.parse(r.stdout).alias).toBe('https://localhost:8243/token');
+    // No --audience or --alias: the defaults, from the configuration the CLI reads (offset 0).
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      alias: null,
+      audiences: ['https://localhost:8243', 'https://localhost:8243/token'],
+      recipients: ['https://localhost:8243/token', 'https://localhost:8243/login'],
+    });
   });
   afterAll(async () => {
     await s?.close();
