@@ -101,6 +101,24 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    /** The saml2-bearer grant's verifier (src/saml/README.md): caps, worker pool, failure budget. */
+    saml: Type.Object(
+      {
+        /** Cap on the decoded assertion, checked before any parsing or crypto. */
+        maxAssertionBytes: Type.Integer({ minimum: 1024, maximum: 1048576, default: 16384 }),
+        maxElements: Type.Integer({ minimum: 16, maximum: 100000, default: 512 }),
+        maxAttributes: Type.Integer({ minimum: 16, maximum: 100000, default: 1024 }),
+        /** Verification worker threads; absent: one per core beyond the first (1 to 4). */
+        workers: Type.Optional(Type.Integer({ minimum: 1, maximum: 32 })),
+        /** Assertions that may wait for a busy worker; beyond that 503 temporarily_unavailable. */
+        queueSize: Type.Integer({ minimum: 0, maximum: 10000, default: 16 }),
+        /** Failed saml2-bearer attempts per consumer key in any 60 s; beyond that 429. */
+        maxFailuresPerMinute: Type.Integer({ minimum: 1, maximum: 1000, default: 30 }),
+        /** More token endpoint URLs a bearer Recipient may name (e.g. behind a reverse proxy). */
+        recipients: Type.Array(Type.String({ pattern: '^https?://[^\\s]+$', maxLength: 512 }), { maxItems: 32, default: [] }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     log: Type.Object(
       { level: Type.Union([Type.Literal('trace'), Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn'), Type.Literal('error'), Type.Literal('fatal'), Type.Literal('silent')], { default: 'info' }) },
       { additionalProperties: false, default: {} },

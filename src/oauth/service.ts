@@ -7,12 +7,13 @@ import { authorizationCodeGrant } from './grants/authorization-code.js';
 import { clientCredentialsGrant } from './grants/client-credentials.js';
 import { passwordGrant } from './grants/password.js';
 import { refreshTokenGrant } from './grants/refresh-token.js';
-import { defaultSamlAudience, saml2BearerGrant } from './grants/saml2-bearer.js';
+import { saml2BearerGrant } from './grants/saml2-bearer.js';
 import type { Grant } from './grants/types.js';
 import { TokenIssuer } from './issuer.js';
 import { PasswordChecker } from './password-check.js';
 import { Revocation } from './revocation.js';
 import { opaqueTokens, type TokenFormat } from './token-format.js';
+import { SamlVerifier } from '../saml/index.js';
 
 /** The authorization server's parts, wired once per process and shared by every listener. */
 export interface OAuthService {
@@ -26,6 +27,10 @@ export interface OAuthService {
   grants: Map<string, Grant>;
   /** Client records for authentication, briefly cached (see client-cache.ts). */
   clients: ClientLookup;
+  /** The saml2-bearer grant's worker pool; closed with close(). */
+  saml: SamlVerifier;
+  /** Stops what the service started (the SAML verification workers). */
+  close(): Promise<void>;
 }
 
 export function createOAuthService(config: Config, store: Store, events: TokenEvents): OAuthService {
@@ -41,7 +46,8 @@ export function createOAuthService(config: Config, store: Store, events: TokenEv
   add(clientCredentialsGrant({ tokens, issuer, config: oauth }));
   add(refreshTokenGrant({ tokens, issuer, format, revocation, config: oauth }));
   add(authorizationCodeGrant({ codes: store.codes, issuer, format, revocation, config: oauth }));
-  add(saml2BearerGrant({ idps: store.idps, tokens, issuer, defaultAudience: defaultSamlAudience(oauth.issuer), config: oauth }));
+  const saml = new SamlVerifier(config.saml);
+  add(saml2BearerGrant({ idps: store.idps, tokens, issuer, saml, recipients: config.saml.recipients, config: oauth }));
   const clients = cachedClients(store.applications, oauth.clientCacheTtl);
-  return { config: oauth, store, events, format, issuer, revocation, passwords, grants, clients };
+  return { config: oauth, store, events, format, issuer, revocation, passwords, grants, clients, saml, close: () => saml.close() };
 }

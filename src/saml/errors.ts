@@ -1,3 +1,5 @@
+import { GatehouseError } from '../errors.js';
+
 /**
  * The only exception type the SAML verifier throws for a bad assertion.
  *
@@ -5,12 +7,12 @@
  * OAuth `error_description`: it never echoes any part of the assertion (no element names, no
  * values, no parser messages), so it cannot leak or reflect attacker-controlled content.
  */
-export class SamlValidationError extends Error {
+export class SamlValidationError extends GatehouseError {
+  override name = 'SamlValidationError';
   readonly description: string;
 
   constructor(description: string) {
-    super(description);
-    this.name = 'SamlValidationError';
+    super('invalid', description);
     this.description = description;
   }
 }

@@ -2,27 +2,23 @@ import type { Element } from '@xmldom/xmldom';
 import { decodeAssertionParam } from './base64.js';
 import { SamlValidationError, fail } from './errors.js';
 import { canonicalizeParsedAssertion, checkSignatureLayout, verifyWithCertificates } from './signature.js';
-import { parseDateTimeMs } from './time.js';
+import { extractClaims, readIssuer } from './claims.js';
 import {
+  DEFAULT_MAX_ATTRIBUTES,
   DEFAULT_MAX_BYTES,
   DEFAULT_MAX_DEPTH,
+  DEFAULT_MAX_ELEMENTS,
   type SamlBearerClaims,
   type SamlIdentityProvider,
   type SamlVerifyOptions,
 } from './types.js';
-import { NS, attr, childElements, descendants, is, parseStrictXml, simpleText } from './xml.js';
+import { NS, attr, childElements, descendants, is, parseStrictXml, type TreeLimits } from './xml.js';
 
-const BEARER = 'urn:oasis:names:tc:SAML:2.0:cm:bearer';
-const ENTITY_FORMAT = 'urn:oasis:names:tc:SAML:2.0:nameid-format:entity';
 const NCNAME = /^[A-Za-z_][A-Za-z0-9._-]*$/;
-const TEXT_NODE = 3;
 /** Names of XML-DSig signature-structure elements that may exist only inside the one Signature. */
 const DSIG_STRUCTURE = new Set([
   'Signature', 'SignedInfo', 'SignatureValue', 'CanonicalizationMethod', 'SignatureMethod',
   'Reference', 'Transforms', 'Transform', 'DigestMethod', 'DigestValue', 'Object', 'Manifest',
-]);
-const ASSERTION_CHILDREN = new Set([
-  'Issuer', 'Subject', 'Conditions', 'Advice', 'Statement', 'AuthnStatement', 'AuthzDecisionStatement', 'AttributeStatement',
 ]);
 
 export interface SamlVerification {
@@ -80,169 +76,49 @@ function isInside(el: Element, ancestor: Element): boolean {
   return false;
 }
 
-function readIssuer(issuerEl: Element | undefined): string {
-  if (!issuerEl || !is(issuerEl, NS.saml, 'Issuer')) fail('assertion must start with an Issuer');
-  const format = attr(issuerEl, 'Format');
-  if (format !== undefined && format !== ENTITY_FORMAT) fail('Issuer Format must be the entity format');
-  const issuer = simpleText(issuerEl, 'Issuer');
-  if (issuer.trim() === '') fail('Issuer is empty');
-  return issuer;
+interface Checked extends TreeLimits {
+  nowMs: number;
+  skewMs: number;
+  maxBytes: number;
 }
 
-function seconds(ms: number, round: 'floor' | 'ceil'): number {
-  return round === 'floor' ? Math.floor(ms / 1000) : Math.ceil(ms / 1000);
-}
-
-function optionalDate(el: Element, name: string, what: string): number | undefined {
-  const value = attr(el, name);
-  return value === undefined ? undefined : parseDateTimeMs(value, what);
-}
-
-/** RFC 7522 section 3 checks and claim extraction, on the re-parsed signed bytes only. */
-function extractClaims(root: Element, assertionId: string, issuer: string, idp: SamlIdentityProvider, nowMs: number, skewMs: number): SamlBearerClaims {
-  const children = childElements(root);
-  for (const el of children) {
-    if (el.namespaceURI !== NS.saml || !ASSERTION_CHILDREN.has(el.localName ?? '')) fail('unexpected element in the Assertion');
-  }
-  if (readIssuer(children[0]) !== issuer) fail('signed Issuer does not match');
-  if (children.filter((el) => el.localName === 'Issuer').length !== 1) fail('assertion must have exactly one Issuer');
-
-  const issueInstantValue = attr(root, 'IssueInstant');
-  if (issueInstantValue === undefined) fail('assertion has no IssueInstant');
-  const issueInstant = parseDateTimeMs(issueInstantValue, 'IssueInstant');
-  if (issueInstant > nowMs + skewMs) fail('assertion IssueInstant is in the future');
-
-  // Conditions: validity window and audience restriction.
-  const conditionsList = children.filter((el) => el.localName === 'Conditions');
-  if (conditionsList.length > 1) fail('assertion must not have more than one Conditions');
-  const conditions = conditionsList[0];
-  if (!conditions) fail('assertion has no Conditions with an AudienceRestriction');
-  const notBefore = optionalDate(conditions, 'NotBefore', 'Conditions NotBefore');
-  const conditionsNotOnOrAfter = optionalDate(conditions, 'NotOnOrAfter', 'Conditions NotOnOrAfter');
-  if (conditionsNotOnOrAfter !== undefined && nowMs >= conditionsNotOnOrAfter + skewMs) fail('assertion has expired');
-  if (notBefore !== undefined && nowMs + skewMs < notBefore) fail('assertion is not yet valid');
-  if (notBefore !== undefined && conditionsNotOnOrAfter !== undefined && notBefore >= conditionsNotOnOrAfter) {
-    fail('assertion Conditions window is empty');
-  }
-  let restrictions = 0;
-  let audienceOk = true;
-  for (const condition of childElements(conditions)) {
-    if (is(condition, NS.saml, 'AudienceRestriction')) {
-      restrictions++;
-      const audiences = childElements(condition).map((a) => {
-        if (!is(a, NS.saml, 'Audience')) fail('AudienceRestriction has unexpected content');
-        return simpleText(a, 'Audience').trim();
-      });
-      if (audiences.length === 0) fail('AudienceRestriction has no Audience');
-      // Every AudienceRestriction must be satisfied (SAML core 2.5.1.4).
-      if (!audiences.includes(idp.audience)) audienceOk = false;
-    } else if (!is(condition, NS.saml, 'OneTimeUse') && !is(condition, NS.saml, 'ProxyRestriction')) {
-      // An unknown condition makes the assertion Indeterminate (SAML core 2.5.1): refuse.
-      fail('assertion has an unsupported condition');
-    }
-  }
-  if (restrictions === 0) fail('assertion has no AudienceRestriction');
-  if (!audienceOk) fail('assertion audience does not match');
-
-  // Subject: the NameID and a usable bearer confirmation.
-  const subjects = children.filter((el) => el.localName === 'Subject');
-  if (subjects.length !== 1) fail(subjects.length === 0 ? 'assertion has no Subject' : 'assertion must have exactly one Subject');
-  const subjectParts = childElements(subjects[0]!);
-  const nameIds = subjectParts.filter((el) => is(el, NS.saml, 'NameID'));
-  if (nameIds.length === 0) fail('assertion has no NameID');
-  if (nameIds.length > 1 || subjectParts[0] !== nameIds[0]) fail('assertion Subject must start with exactly one NameID');
-  const nameIdEl = nameIds[0]!;
-  const nameIdNodes = Array.from(nameIdEl.childNodes);
-  if (nameIdNodes.length !== 1 || nameIdNodes[0]!.nodeType !== TEXT_NODE) {
-    fail(nameIdNodes.length === 0 ? 'NameID is empty' : 'NameID must be a single text node');
-  }
-  const nameId = (nameIdNodes[0]!.nodeValue ?? '').trim();
-  if (nameId === '') fail('NameID is empty');
-  const nameIdFormat = attr(nameIdEl, 'Format');
-
-  let bearerSeen = false;
-  let reason: string | undefined;
-  let reasonForRecipient: string | undefined;
-  let confirmedUntil: number | undefined;
-  for (const part of subjectParts.slice(1)) {
-    if (!is(part, NS.saml, 'SubjectConfirmation')) fail('unexpected element in the Subject');
-    if (attr(part, 'Method') !== BEARER) continue;
-    bearerSeen = true;
-    const dataList = childElements(part).filter((el) => is(el, NS.saml, 'SubjectConfirmationData'));
-    if (dataList.length !== 1) {
-      reason ??= 'bearer SubjectConfirmation must have one SubjectConfirmationData';
-      continue;
-    }
-    const data = dataList[0]!;
-    const until = optionalDate(data, 'NotOnOrAfter', 'SubjectConfirmationData NotOnOrAfter');
-    const from = optionalDate(data, 'NotBefore', 'SubjectConfirmationData NotBefore');
-    let problem: string | undefined;
-    if ((attr(data, 'Recipient') ?? '').trim() !== idp.audience) problem = 'bearer SubjectConfirmationData Recipient does not match';
-    else if (until === undefined) problem = 'bearer SubjectConfirmationData has no NotOnOrAfter';
-    else if (nowMs >= until + skewMs) problem = 'bearer SubjectConfirmation has expired';
-    else if (from !== undefined && nowMs + skewMs < from) problem = 'bearer SubjectConfirmation is not yet valid';
-    if (problem === undefined) {
-      confirmedUntil ??= until;
-    } else if (problem.includes('Recipient')) {
-      reasonForRecipient ??= problem;
-    } else {
-      reason ??= problem;
-    }
-  }
-  if (!bearerSeen) fail('assertion has no bearer SubjectConfirmation');
-  if (confirmedUntil === undefined) fail(reason ?? reasonForRecipient ?? 'assertion has no valid bearer SubjectConfirmation');
-
-  const sessionIndex = children
-    .filter((el) => is(el, NS.saml, 'AuthnStatement'))
-    .map((el) => attr(el, 'SessionIndex'))
-    .find((s) => s !== undefined);
-
-  const claims: SamlBearerClaims = {
-    issuer,
-    assertionId,
-    nameId,
-    audience: idp.audience,
-    notOnOrAfter: seconds(Math.min(confirmedUntil, conditionsNotOnOrAfter ?? Infinity), 'floor'),
-    issueInstant: seconds(issueInstant, 'floor'),
-  };
-  if (nameIdFormat !== undefined) claims.nameIdFormat = nameIdFormat;
-  if (notBefore !== undefined) claims.notBefore = seconds(notBefore, 'ceil');
-  if (sessionIndex !== undefined) claims.sessionIndex = sessionIndex;
-  return claims;
-}
-
-function checkOptions(opts: SamlVerifyOptions): { nowMs: number; skewMs: number; maxBytes: number; maxDepth: number } {
+function checkOptions(opts: SamlVerifyOptions): Checked {
   const nowSeconds = opts.nowSeconds ?? Date.now() / 1000;
   const { skewSeconds } = opts;
-  const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
-  const maxDepth = opts.maxDepth ?? DEFAULT_MAX_DEPTH;
+  const caps = {
+    maxBytes: opts.maxBytes ?? DEFAULT_MAX_BYTES,
+    maxDepth: opts.maxDepth ?? DEFAULT_MAX_DEPTH,
+    maxElements: opts.maxElements ?? DEFAULT_MAX_ELEMENTS,
+    maxAttributes: opts.maxAttributes ?? DEFAULT_MAX_ATTRIBUTES,
+  };
   if (!Number.isFinite(nowSeconds) || !Number.isFinite(skewSeconds) || skewSeconds < 0) {
     throw new TypeError('SamlVerifyOptions: nowSeconds and skewSeconds must be finite, skewSeconds >= 0');
   }
-  if (!Number.isInteger(maxBytes) || maxBytes <= 0 || !Number.isInteger(maxDepth) || maxDepth <= 0) {
-    throw new TypeError('SamlVerifyOptions: maxBytes and maxDepth must be positive integers');
+  if (Object.values(caps).some((n) => !Number.isInteger(n) || n <= 0)) {
+    throw new TypeError('SamlVerifyOptions: maxBytes, maxDepth, maxElements and maxAttributes must be positive integers');
   }
-  return { nowMs: nowSeconds * 1000, skewMs: skewSeconds * 1000, maxBytes, maxDepth };
+  return { nowMs: nowSeconds * 1000, skewMs: skewSeconds * 1000, ...caps };
 }
 
-/**
- * Like verifySamlBearerAssertion but also returns the signed canonical XML (used by tests to
- * prove that whatever is accepted is exactly what was signed).
- */
-export async function verifySamlBearerAssertionDetailed(assertionParam: string, opts: SamlVerifyOptions): Promise<SamlVerification> {
-  const { nowMs, skewMs, maxBytes, maxDepth } = checkOptions(opts);
+function validIdp(idp: SamlIdentityProvider): boolean {
+  const uris = (list: unknown) => Array.isArray(list) && list.every((u) => typeof u === 'string' && u !== '');
+  return uris(idp.audiences) && idp.audiences.length > 0 && uris(idp.recipients) && Array.isArray(idp.certificates);
+}
+
+/** The pipeline after decoding: `xml` is the decoded text, at most `maxBytes` long. */
+async function verifyXml(xml: string, opts: SamlVerifyOptions, checked: Checked): Promise<SamlVerification> {
+  const { nowMs, skewMs } = checked;
 
   // Phase 1: everything up to the issuer lookup, on the received (untrusted) document.
   const before = guard(() => {
-    const xml = decodeAssertionParam(assertionParam, maxBytes);
-    const doc = parseStrictXml(xml, maxDepth);
+    const doc = parseStrictXml(xml, checked);
     const envelope = checkEnvelope(doc.documentElement!);
     if (!envelope.signature) fail('assertion is not signed');
     const rootChildren = childElements(envelope.root);
     const issuer = readIssuer(rootChildren[0]);
     if (rootChildren[1] !== envelope.signature) fail('Signature must immediately follow the Issuer');
     const layout = checkSignatureLayout(envelope.signature, envelope.assertionId);
-    return { xml, envelope, issuer, layout };
+    return { envelope, issuer, layout };
   });
 
   // The caller's lookup: its own exceptions (e.g. a database outage) propagate unchanged.
@@ -250,10 +126,8 @@ export async function verifySamlBearerAssertionDetailed(assertionParam: string, 
 
   return guard(() => {
     if (!idp || idp.issuer !== before.issuer) fail('unknown issuer');
-    if (typeof idp.audience !== 'string' || idp.audience === '' || !Array.isArray(idp.certificates)) {
-      fail('identity provider is not configured correctly');
-    }
-    const { xml, envelope, issuer, layout } = before;
+    if (!validIdp(idp)) fail('identity provider is not configured correctly');
+    const { envelope, issuer, layout } = before;
 
     // Phase 2: the signature, with keys from the registry only.
     const signedXml = verifyWithCertificates(xml, layout, idp.certificates);
@@ -262,7 +136,7 @@ export async function verifySamlBearerAssertionDetailed(assertionParam: string, 
     }
 
     // Phase 3: claims, read only from the signed bytes.
-    const signedDoc = parseStrictXml(signedXml, maxDepth);
+    const signedDoc = parseStrictXml(signedXml, checked);
     const signedEnvelope = checkEnvelope(signedDoc.documentElement!);
     if (signedEnvelope.signature || signedEnvelope.assertionId !== envelope.assertionId) {
       fail('signed content is not the referenced Assertion');
@@ -282,6 +156,27 @@ function guard<T>(work: () => T): T {
   }
 }
 
+/**
+ * Like verifySamlBearerAssertion but also returns the signed canonical XML (used by tests to
+ * prove that whatever is accepted is exactly what was signed).
+ */
+export async function verifySamlBearerAssertionDetailed(assertionParam: string, opts: SamlVerifyOptions): Promise<SamlVerification> {
+  const checked = checkOptions(opts);
+  const xml = guard(() => decodeAssertionParam(assertionParam, checked.maxBytes));
+  return verifyXml(xml, opts, checked);
+}
+
 export async function verifySamlBearerAssertion(assertionParam: string, opts: SamlVerifyOptions): Promise<SamlBearerClaims> {
   return (await verifySamlBearerAssertionDetailed(assertionParam, opts)).claims;
+}
+
+/**
+ * The verifier after decoding, for a caller that decoded the parameter itself with
+ * `decodeAssertionParam` (the worker pool decodes on the main thread, where the size cap costs
+ * nothing, and verifies here in a worker).
+ */
+export async function verifyDecodedAssertion(xml: string, opts: SamlVerifyOptions): Promise<SamlBearerClaims> {
+  const checked = checkOptions(opts);
+  if (Buffer.byteLength(xml, 'utf8') > checked.maxBytes) throw new SamlValidationError('assertion is too large');
+  return (await verifyXml(xml, opts, checked)).claims;
 }

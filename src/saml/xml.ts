@@ -58,13 +58,22 @@ function scanRaw(xml: string): void {
   }
 }
 
+export interface TreeLimits {
+  maxDepth: number;
+  maxElements: number;
+  /** Attributes of all elements together, namespace declarations included. */
+  maxAttributes: number;
+}
+
 /**
  * Parses XML with every xmldom warning and error treated as fatal, then walks the tree
- * (iteratively, no recursion) enforcing: nesting depth, no comments, no processing instructions
- * (other than a leading UTF-8 XML 1.0 declaration), no DOCTYPE/entity nodes, only XML characters
- * in text and attribute values (character references included), no empty namespace prefix bindings.
+ * (iteratively, no recursion) enforcing: nesting depth, element and attribute counts, no
+ * comments, no processing instructions (other than a leading UTF-8 XML 1.0 declaration), no
+ * DOCTYPE/entity nodes, only XML characters in text and attribute values (character references
+ * included), no empty namespace prefix bindings.
  */
-export function parseStrictXml(xml: string, maxDepth: number): Document {
+export function parseStrictXml(xml: string, limits: TreeLimits): Document {
+  const { maxDepth, maxElements, maxAttributes } = limits;
   scanRaw(xml);
   let doc: Document;
   try {
@@ -100,12 +109,17 @@ export function parseStrictXml(xml: string, maxDepth: number): Document {
   if (!root) return fail('assertion is not well-formed XML');
 
   const stack: Array<[Node, number]> = [[root, 1]];
+  let elements = 0;
+  let attributes = 0;
   while (stack.length > 0) {
     const [node, depth] = stack.pop()!;
     switch (node.nodeType) {
       case ELEMENT_NODE: {
         if (depth > maxDepth) fail('assertion is nested too deeply');
         const el = node as Element;
+        if (++elements > maxElements) fail('assertion has too many elements');
+        attributes += el.attributes.length;
+        if (attributes > maxAttributes) fail('assertion has too many attributes');
         if (!ASCII_QNAME.test(el.tagName)) fail('element and attribute names must be ASCII');
         for (const a of Array.from(el.attributes)) {
           if (!ASCII_QNAME.test(a.name)) fail('element and attribute names must be ASCII');

@@ -111,7 +111,7 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
   const shutdown = async () => {
     stopCleanup();
     await Promise.allSettled(apps.map((a) => a.close()));
-    await Promise.allSettled([gateway?.close(), stopBus()]);
+    await Promise.allSettled([gateway?.close(), stopBus(), oauth.close()]);
     await store.close();
   };
   try {

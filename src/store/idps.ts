@@ -6,10 +6,21 @@ import type { Database } from './schema/index.js';
 
 export interface IdentityProvider {
   issuer: string;
-  /** null: the node's token endpoint URL, resolved at run time from oauth.issuer. */
+  /** WSO2's alias: one more accepted Audience (and Recipient); null: none. */
   alias: string | null;
+  /** Accepted Audience URIs; none (and no alias): oauth.issuer and <issuer>/token (src/saml/audiences.ts). */
+  audiences: string[];
   certificates: string[];
 }
+
+type Row = Database['saml_idps'];
+
+const fromRow = (r: Pick<Row, 'issuer' | 'alias' | 'audiences' | 'certificates'>): IdentityProvider => ({
+  issuer: r.issuer,
+  alias: r.alias,
+  audiences: r.audiences === null ? [] : (JSON.parse(r.audiences) as string[]),
+  certificates: JSON.parse(r.certificates) as string[],
+});
 
 /** Trusted SAML 2.0 identity providers and the replay cache of exchanged assertion IDs. */
 export class IdpStore {
@@ -19,7 +30,13 @@ export class IdpStore {
     try {
       await this.db
         .insertInto('saml_idps')
-        .values({ issuer: idp.issuer, alias: idp.alias, certificates: JSON.stringify(idp.certificates), created_at: nowSeconds() })
+        .values({
+          issuer: idp.issuer,
+          alias: idp.alias,
+          audiences: idp.audiences.length === 0 ? null : JSON.stringify(idp.audiences),
+          certificates: JSON.stringify(idp.certificates),
+          created_at: nowSeconds(),
+        })
         .execute();
     } catch (err) {
       if (isUniqueViolation(err)) throw new Conflict(`identity provider "${idp.issuer}" is already registered`);
@@ -29,12 +46,12 @@ export class IdpStore {
 
   async find(issuer: string): Promise<IdentityProvider | undefined> {
     const r = await this.db.selectFrom('saml_idps').selectAll().where('issuer', '=', issuer).executeTakeFirst();
-    return r && { issuer: r.issuer, alias: r.alias, certificates: JSON.parse(r.certificates) as string[] };
+    return r && fromRow(r);
   }
 
   async list(): Promise<IdentityProvider[]> {
     const rows = await this.db.selectFrom('saml_idps').selectAll().orderBy('issuer').execute();
-    return rows.map((r) => ({ issuer: r.issuer, alias: r.alias, certificates: JSON.parse(r.certificates) as string[] }));
+    return rows.map(fromRow);
   }
 
   async remove(issuer: string): Promise<boolean> {

@@ -264,9 +264,12 @@ describe.each(kinds)('data layer on %s', (kind) => {
   });
 
   it('identity providers and the assertion replay cache', async () => {
-    await store.idps.add({ issuer: 'https://idp', alias: null, certificates: ['PEM1', 'PEM2'] });
-    await expect(store.idps.add({ issuer: 'https://idp', alias: null, certificates: [] })).rejects.toBeInstanceOf(Conflict);
-    expect(await store.idps.find('https://idp')).toEqual({ issuer: 'https://idp', alias: null, certificates: ['PEM1', 'PEM2'] });
+    await store.idps.add({ issuer: 'https://idp', alias: null, audiences: [], certificates: ['PEM1', 'PEM2'] });
+    await expect(store.idps.add({ issuer: 'https://idp', alias: null, audiences: [], certificates: [] })).rejects.toBeInstanceOf(Conflict);
+    expect(await store.idps.find('https://idp')).toEqual({ issuer: 'https://idp', alias: null, audiences: [], certificates: ['PEM1', 'PEM2'] });
+    await store.idps.add({ issuer: 'https://idp2', alias: 'urn:alias', audiences: ['https://as', 'urn:as'], certificates: ['PEM3'] });
+    expect(await store.idps.find('https://idp2')).toEqual({ issuer: 'https://idp2', alias: 'urn:alias', audiences: ['https://as', 'urn:as'], certificates: ['PEM3'] });
+    expect(await store.idps.remove('https://idp2')).toBe(true);
     expect(await store.idps.recordAssertion('https://idp', 'id-1', 5000)).toBe(true);
     expect(await store.idps.recordAssertion('https://idp', 'id-1', 5000)).toBe(false);
     expect(await store.idps.recordAssertion('https://other', 'id-1', 5000)).toBe(true);

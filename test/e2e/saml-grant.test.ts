@@ -34,10 +34,13 @@ describe.each(kinds)('saml2-bearer grant on %s', (kind) => {
   let keys: KeyStore;
   let idpKey: TestKey;
   let audience: string;
+  let cliEnv: Record<string, string>;
   const auth = (client: TestClient = c) => ({ authorization: basic(client.consumerKey, client.consumerSecret) });
 
   /** An assertion for `nameId`, valid now for `ttl` seconds, signed by xmlsec1 with the IdP's key. */
-  function signed(opts: { nameId?: string; ttl?: number; id?: string; issuer?: string; audience?: string; key?: TestKey } = {}): string {
+  function signed(
+    opts: { nameId?: string; ttl?: number; id?: string; issuer?: string; audience?: string; recipient?: string; confirmationData?: boolean; conditionsExpiry?: boolean; key?: TestKey } = {},
+  ): string {
     const now = nowS();
     const ttl = opts.ttl ?? 600;
     const xml = assertionXml({
@@ -45,10 +48,11 @@ describe.each(kinds)('saml2-bearer grant on %s', (kind) => {
       issuer: opts.issuer ?? IDP,
       nameId: opts.nameId ?? 'carol@partner.example',
       audience: opts.audience ?? audience,
-      recipient: opts.audience ?? audience,
+      recipient: opts.recipient ?? opts.audience ?? audience,
+      ...(opts.confirmationData === false ? { confirmationData: false } : {}),
       issueInstant: iso(now - 5),
       notBefore: iso(now - 5),
-      notOnOrAfter: iso(now + ttl),
+      notOnOrAfter: opts.conditionsExpiry === false ? null : iso(now + ttl),
       scNotOnOrAfter: iso(now + ttl),
     });
     const key = opts.key ?? idpKey;
@@ -64,11 +68,15 @@ describe.each(kinds)('saml2-bearer grant on %s', (kind) => {
     audience = `${s.server.config.oauth.issuer}/token`;
     c = await createClient(s, { owner: 'alice', app: 'enterprise-portal' });
     // Registered with the real CLI, on the same data the server uses.
-    const r = await gatehouse(['--data-dir', s.db.dataDir, 'idp', 'add', '--issuer', IDP, '--cert', idpKey.certPath, '--json'], {
-      ...(s.db.database.url ? { GATEHOUSE_DATABASE_URL: s.db.database.url, GATEHOUSE_DATABASE_SCHEMA: s.db.database.schema! } : {}),
-    });
+    cliEnv = s.db.database.url ? { GATEHOUSE_DATABASE_URL: s.db.database.url, GATEHOUSE_DATABASE_SCHEMA: s.db.database.schema! } : {};
+    const r = await gatehouse(['--data-dir', s.db.dataDir, 'idp', 'add', '--issuer', IDP, '--cert', idpKey.certPath, '--json'], cliEnv);
     expect(r.code, r.stderr + r.stdout).toBe(0);
-    expect(JSON.parse(r.stdout).alias).toBe('https://localhost:8243/token');
+    // No --audience or --alias: the defaults, from the configuration the CLI reads (offset 0).
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      alias: null,
+      audiences: ['https://localhost:8243', 'https://localhost:8243/token'],
+      recipients: ['https://localhost:8243/token', 'https://localhost:8243/login'],
+    });
   });
   afterAll(async () => {
     await s?.close();
@@ -91,6 +99,53 @@ describe.each(kinds)('saml2-bearer grant on %s', (kind) => {
     expect(refreshed.status).toBe(200);
     expect((await postForm(`${s.https}/introspect`, { token: refreshed.json.access_token }, auth())).json).toMatchObject({ sub: 'carol@partner.example', idp: IDP });
   });
+
+  it('accepts the common IdP shape with the default registration: Audience the issuer, Recipient its token endpoint', async () => {
+    const issuer = s.server.config.oauth.issuer;
+    const r = await exchange(signed({ audience: issuer, recipient: `${issuer}/token` }));
+    expect(r.status, r.text).toBe(200);
+    const wrong = await exchange(signed({ audience: issuer, recipient: issuer }));
+    expect(wrong.json).toEqual({ error: 'invalid_grant', error_description: 'Invalid SAML assertion: bearer SubjectConfirmationData Recipient does not match' });
+  });
+
+  it('accepts a bearer confirmation without SubjectConfirmationData when Conditions has NotOnOrAfter, and only then', async () => {
+    const r = await exchange(signed({ ttl: 300, confirmationData: false }));
+    expect(r.status, r.text).toBe(200);
+    expect(r.json.expires_in).toBeGreaterThan(290);
+    expect(r.json.expires_in).toBeLessThanOrEqual(300); // the Conditions' NotOnOrAfter bounds the token
+    const open = await exchange(signed({ confirmationData: false, conditionsExpiry: false }));
+    expect(open.json).toEqual({
+      error: 'invalid_grant',
+      error_description: 'Invalid SAML assertion: bearer SubjectConfirmation needs SubjectConfirmationData when Conditions has no NotOnOrAfter',
+    });
+  });
+
+  it('idp add --audience (repeatable) and --alias: stored, listed, and what the grant accepts', async () => {
+    const issuer = s.server.config.oauth.issuer;
+    const added = await gatehouse(['--data-dir', s.db.dataDir, 'idp', 'add', '--issuer', 'https://idp2.example.org', '--cert', idpKey.certPath, '--audience', 'urn:gatehouse:as', '--audience', 'https://as.example.com', '--json'], cliEnv);
+    expect(added.code, added.stderr).toBe(0);
+    expect(JSON.parse(added.stdout)).toMatchObject({ alias: null, audiences: ['urn:gatehouse:as', 'https://as.example.com'] });
+    // The shape of issue 12: with --alias the entity ID, a Recipient at the token endpoint is accepted.
+    const legacy = await gatehouse(['--data-dir', s.db.dataDir, 'idp', 'add', '--issuer', 'https://idp3.example.org', '--cert', idpKey.certPath, '--alias', 'https://as.example.com'], cliEnv);
+    expect(legacy.code, legacy.stderr).toBe(0);
+    expect(legacy.stdout.trim()).toBe(
+      'identity provider https://idp3.example.org registered; assertions must name the audience https://as.example.com and a bearer Recipient (if any) of ' +
+        'https://localhost:8243/token or https://localhost:8243/login or https://as.example.com',
+    );
+    const list = await gatehouse(['--data-dir', s.db.dataDir, 'idp', 'list'], cliEnv);
+    expect(list.stdout).toContain('https://idp2.example.org\taudiences urn:gatehouse:as https://as.example.com\t1 certificate(s)');
+    expect(list.stdout).toContain('https://idp3.example.org\taudiences https://as.example.com\t1 certificate(s)');
+    expect(list.stdout).toContain(`${IDP}\taudiences https://localhost:8243 https://localhost:8243/token\t1 certificate(s)`);
+
+    expect((await exchange(signed({ issuer: 'https://idp2.example.org', audience: 'urn:gatehouse:as', recipient: `${issuer}/token` }))).status).toBe(200);
+    expect((await exchange(signed({ issuer: 'https://idp3.example.org', audience: 'https://as.example.com', recipient: `${issuer}/token` }))).status).toBe(200);
+    const notOurs = await exchange(signed({ issuer: 'https://idp2.example.org', audience: issuer, recipient: `${issuer}/token` }));
+    expect(notOurs.json.error_description).toBe('Invalid SAML assertion: assertion audience does not match');
+
+    const bad = await gatehouse(['--data-dir', s.db.dataDir, 'idp', 'add', '--issuer', 'https://idp4.example.org', '--cert', idpKey.certPath, '--audience', 'urn:a b'], cliEnv);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr.trim()).toBe('gatehouse: --audience must be a URI of 1 to 512 characters without spaces (got "urn:a b")');
+  }, 90_000); // four CLI processes
 
   it('caps the token at userAccessTokenValidity for a long assertion, and accepts padded standard base64 at /login', async () => {
     const xml = signed({ ttl: 7200 });

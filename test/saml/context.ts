@@ -14,7 +14,7 @@ export interface SamlTestContext {
 export function makeContext(): SamlTestContext {
   const store = keyStore();
   const idpKey = store.make('idp', 'rsa');
-  const idp: SamlIdentityProvider = { issuer: ISSUER, certificates: [idpKey.certPem], audience: AUDIENCE };
+  const idp: SamlIdentityProvider = { issuer: ISSUER, certificates: [idpKey.certPem], audiences: [AUDIENCE], recipients: [AUDIENCE] };
   return {
     store,
     idpKey,

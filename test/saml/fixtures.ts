@@ -76,6 +76,8 @@ export interface AssertionOptions {
   notBefore?: string | null;
   notOnOrAfter?: string | null;
   scNotOnOrAfter?: string | null;
+  /** false: a bearer SubjectConfirmation without SubjectConfirmationData. */
+  confirmationData?: boolean;
   sessionIndex?: string | null;
   /** Raw XML replacing the whole Subject element. */
   subjectXml?: string;
@@ -103,7 +105,8 @@ export function assertionXml(o: AssertionOptions = {}): string {
     o.subjectXml ??
     `<saml:Subject>${nl}<saml:NameID${nameIdFormat}>${o.nameId ?? 'alice@example.org'}</saml:NameID>${nl}` +
       `<saml:SubjectConfirmation Method="${o.method ?? 'urn:oasis:names:tc:SAML:2.0:cm:bearer'}">` +
-      `<saml:SubjectConfirmationData${scAttrs}/></saml:SubjectConfirmation>${nl}</saml:Subject>`;
+      (o.confirmationData === false ? '' : `<saml:SubjectConfirmationData${scAttrs}/>`) +
+      `</saml:SubjectConfirmation>${nl}</saml:Subject>`;
   const condAttrs = [
     o.notBefore === null ? '' : ` NotBefore="${o.notBefore ?? iso(NOW - 120)}"`,
     o.notOnOrAfter === null ? '' : ` NotOnOrAfter="${o.notOnOrAfter ?? iso(NOW + 600)}"`,

@@ -201,13 +201,27 @@ describe('DTDs and entities', () => {
 });
 
 describe('size, depth and encoding', () => {
-  test('oversized (> 64 KiB decoded)', () => refuse(signed({ extraXml: `<saml:Advice><x:p xmlns:x="urn:x">${'A'.repeat(70_000)}</x:p></saml:Advice>` }), /too large/));
+  test('oversized (> 16 KiB decoded, the default cap)', () => refuse(signed({ extraXml: `<saml:Advice><x:p xmlns:x="urn:x">${'A'.repeat(70_000)}</x:p></saml:Advice>` }), /too large/));
   test('maxBytes option', () => refuse(signed(), /too large/, { maxBytes: 1000 }));
+  test('too many elements (default cap 512)', () => refuse(signed({ extraXml: `<saml:Advice><x:l xmlns:x="urn:x">${'<x:e/>'.repeat(600)}</x:l></saml:Advice>` }), /^assertion has too many elements$/));
+  test('too many attributes (default cap 1024)', () =>
+    refuse(signed({ extraXml: `<saml:Advice><x:l xmlns:x="urn:x" ${Array.from({ length: 1100 }, (_, i) => `a${i}=""`).join(' ')}/></saml:Advice>` }), /^assertion has too many attributes$/));
+  test('maxElements and maxAttributes options', async () => {
+    await refuse(signed(), /too many elements/, { maxElements: 10 });
+    await refuse(signed(), /too many attributes/, { maxAttributes: 5 });
+  });
+  test('an assertion with 100 attributes (about 310 elements, 12 KB) is within the default caps', async () => {
+    const values = Array.from({ length: 100 }, (_, i) => `<saml:Attribute Name="urn:oid:1.3.6.1.4.1.${i}"><saml:AttributeValue>value-${i}</saml:AttributeValue></saml:Attribute>`).join('');
+    const xml = signed({ extraXml: `<saml:AttributeStatement>${values}</saml:AttributeStatement>` });
+    expect(Buffer.byteLength(xml)).toBeLessThan(16384);
+    expect((await accept(xml)).nameId).toBe('alice@example.org');
+  });
   test('deeply nested (40 levels)', () => refuse(signed({ extraXml: `<saml:Advice>${'<x:a xmlns:x="urn:x">'.repeat(40)}${'</x:a>'.repeat(40)}</saml:Advice>` }), /nested too deeply/));
   test('deeply nested (8000 levels) is refused quickly', async () => {
     const started = performance.now();
     // Not signed: the test signer recurses; the depth cap applies before any signature work anyway.
-    await refuse(assertionXml({ extraXml: `<saml:Advice>${'<a>'.repeat(8000)}${'</a>'.repeat(8000)}</saml:Advice>` }), /nested too deeply/);
+    // (56 KB: above the default size cap, which is raised here so that the depth cap is what refuses it)
+    await refuse(assertionXml({ extraXml: `<saml:Advice>${'<a>'.repeat(8000)}${'</a>'.repeat(8000)}</saml:Advice>` }), /nested too deeply/, { maxBytes: 1 << 20 });
     expect(performance.now() - started).toBeLessThan(2000);
   });
   test('maxDepth option', () => refuse(signed(), /nested too deeply/, { maxDepth: 4 }));

@@ -4,7 +4,7 @@ import { Command } from 'commander';
 import type { IdentityProvider } from '../../store/idps.js';
 import { NotFound } from '../../errors.js';
 import type { Config } from '../../config/schema.js';
-import { defaultSamlAudience } from '../../oauth/grants/saml2-bearer.js';
+import { acceptedAudiences, acceptedRecipients } from '../../saml/audiences.js';
 import { withStore } from '../context.js';
 import { CliError, emit, run } from '../output.js';
 
@@ -27,17 +27,30 @@ function readCertificate(file: string): { pem: string; cert: X509Certificate } {
   }
 }
 
-/** The audience an IdP's assertions must name for this node: its alias, or the token endpoint URL. */
-export const effectiveAlias = (idp: Pick<IdentityProvider, 'alias'>, config: Pick<Config, 'oauth'>) => idp.alias ?? defaultSamlAudience(config.oauth.issuer);
+/** What this node accepts from the IdP: Audience values (any one, in every AudienceRestriction) and bearer Recipients. */
+const accepted = (idp: IdentityProvider, config: Pick<Config, 'oauth' | 'saml'>) => ({
+  audiences: acceptedAudiences(idp, config.oauth.issuer),
+  recipients: acceptedRecipients(idp, config.oauth.issuer, config.saml.recipients),
+});
 
 const describeIdp = (idp: IdentityProvider, config: Config) => ({
   issuer: idp.issuer,
-  alias: effectiveAlias(idp, config),
+  alias: idp.alias,
+  ...accepted(idp, config),
   certificates: idp.certificates.map((pem) => {
     const c = new X509Certificate(pem);
     return { subject: c.subject, fingerprint256: c.fingerprint256, validTo: new Date(c.validTo).toISOString() };
   }),
 });
+
+const MAX_AUDIENCES = 20;
+
+/** An Audience or alias URI: 1 to 512 characters, no whitespace or control characters. */
+function checkUri(flag: string, value: string): void {
+  if (value.length === 0 || value.length > 512 || /[\s\x00-\x1f\x7f]/.test(value)) {
+    throw new CliError(`${flag} must be a URI of 1 to 512 characters without spaces (got ${JSON.stringify(value.slice(0, 80))})`);
+  }
+}
 
 export function idpCommand(): Command {
   const idp = new Command('idp').description('trust SAML 2.0 identity providers for the saml2-bearer grant');
@@ -47,24 +60,23 @@ export function idpCommand(): Command {
     .description('register an identity provider whose signed assertions may be exchanged for tokens')
     .requiredOption('--issuer <entityId>', 'the IdP\'s entity ID, as in the assertion\'s <Issuer>')
     .requiredOption('--cert <pemFile>', 'the IdP\'s signing certificate (repeat for a key rollover)', collect, [])
-    .option('--alias <audience>', 'the audience this server answers to (default: this node\'s token endpoint URL)')
+    .option('--audience <uri>', 'an Audience the IdP\'s assertions may name (repeatable; default: oauth.issuer and <oauth.issuer>/token)', collect, [])
+    .option('--alias <uri>', 'WSO2\'s alias: accepted as Audience and as bearer Recipient')
     .option('--json', 'print one JSON object')
-    .action(async (opts: { issuer: string; cert: string[]; alias?: string; json?: boolean }, cmd: Command) =>
+    .action(async (opts: { issuer: string; cert: string[]; audience: string[]; alias?: string; json?: boolean }, cmd: Command) =>
       run(opts, async () => {
         if (opts.issuer.trim() === '' || opts.issuer.length > 512) throw new CliError('--issuer must be 1 to 512 characters');
         if (opts.cert.length === 0) throw new CliError('give at least one --cert');
         const certificates = opts.cert.map((f) => readCertificate(f).pem);
-        if (opts.alias !== undefined && (opts.alias.trim() === '' || opts.alias.length > 512)) throw new CliError('--alias must be 1 to 512 characters');
+        if (opts.alias !== undefined) checkUri('--alias', opts.alias);
+        for (const a of opts.audience) checkUri('--audience', a);
+        if (opts.audience.length > MAX_AUDIENCES) throw new CliError(`give at most ${MAX_AUDIENCES} --audience values`);
+        const audiences = [...new Set(opts.audience)];
         await withStore(cmd, async (store, config) => {
-          const record: IdentityProvider = { issuer: opts.issuer, alias: opts.alias ?? null, certificates };
+          const record: IdentityProvider = { issuer: opts.issuer, alias: opts.alias ?? null, audiences, certificates };
           await store.idps.add(record);
-          emit(
-            opts,
-            describeIdp(record, config),
-            record.alias === null
-              ? `identity provider ${opts.issuer} registered; assertions must name the audience <oauth.issuer>/token of the server (${effectiveAlias(record, config)} with this configuration)`
-              : `identity provider ${opts.issuer} registered; assertions must name the audience ${record.alias}`,
-          );
+          const { audiences: a, recipients: r } = accepted(record, config);
+          emit(opts, describeIdp(record, config), `identity provider ${opts.issuer} registered; assertions must name the audience ${a.join(' or ')} and a bearer Recipient (if any) of ${r.join(' or ')}`);
         });
       }),
     );
@@ -77,7 +89,7 @@ export function idpCommand(): Command {
       run(opts, async () => {
         await withStore(cmd, async (store, config) => {
           const all = (await store.idps.list()).map((i) => describeIdp(i, config));
-          emit(opts, { idps: all }, all.length === 0 ? 'no identity providers' : all.map((i) => `${i.issuer}\taudience ${i.alias}\t${i.certificates.length} certificate(s)`).join('\n'));
+          emit(opts, { idps: all }, all.length === 0 ? 'no identity providers' : all.map((i) => `${i.issuer}\taudiences ${i.audiences.join(' ')}\t${i.certificates.length} certificate(s)`).join('\n'));
         });
       }),
     );

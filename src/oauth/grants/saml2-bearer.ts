@@ -1,6 +1,14 @@
-import { SamlValidationError, verifySamlBearerAssertion } from '../../saml/index.js';
+import {
+  acceptedAudiences,
+  acceptedRecipients,
+  SamlThrottledError,
+  SamlUnavailableError,
+  SamlValidationError,
+  type SamlIdentityProvider,
+  type SamlVerifier,
+} from '../../saml/index.js';
 import type { IdpStore } from '../../store/idps.js';
-import { invalidGrant } from '../errors.js';
+import { invalidGrant, OAuthError } from '../errors.js';
 import type { TokenIssuer } from '../issuer.js';
 import { grantScope, parseScope } from '../scope.js';
 import type { Grant, NewGrantStorage, OAuthConfig } from './types.js';
@@ -11,8 +19,19 @@ export const SAML2_BEARER = 'urn:ietf:params:oauth:grant-type:saml2-bearer';
 export const MAX_NAME_ID_LENGTH = 512;
 export const MAX_ASSERTION_ID_LENGTH = 256;
 
-/** The audience (WSO2's "alias") an IdP registered without one must name: this node's token endpoint. */
-export const defaultSamlAudience = (issuer: string): string => `${issuer}/token`;
+const isInvalidGrant = (err: unknown) => err instanceof OAuthError && err.error === 'invalid_grant';
+
+/** The verifier's refusals in the protocol's terms: invalid_grant, 503 when busy, 429 when throttled. */
+function protocolError(err: unknown): unknown {
+  if (err instanceof SamlValidationError) return invalidGrant(`Invalid SAML assertion: ${err.description}`);
+  if (err instanceof SamlUnavailableError) {
+    return new OAuthError('temporarily_unavailable', 'The server is busy verifying SAML assertions; retry shortly.', 503, { 'Retry-After': String(err.retryAfterSeconds) });
+  }
+  if (err instanceof SamlThrottledError) {
+    return new OAuthError('temporarily_unavailable', 'Too many invalid SAML assertions from this client; retry later.', 429, { 'Retry-After': String(err.retryAfterSeconds) });
+  }
+  return err;
+}
 
 /**
  * SAML 2.0 bearer assertion grant (RFC 7522): an application that holds an assertion its IdP
@@ -23,10 +42,25 @@ export function saml2BearerGrant(deps: {
   idps: Pick<IdpStore, 'find' | 'recordAssertion'>;
   tokens: NewGrantStorage;
   issuer: TokenIssuer;
-  /** The audience an IdP registered without an alias must name: this node's token endpoint. */
-  defaultAudience: string;
-  config: Pick<OAuthConfig, 'userAccessTokenValidity' | 'refreshTokenValidity' | 'timestampSkew'>;
+  /** Verifies off the event loop, with the size caps and the per-client failure budget. */
+  saml: SamlVerifier;
+  /** More token endpoint URLs a Recipient may name (saml.recipients). */
+  recipients: readonly string[];
+  config: Pick<OAuthConfig, 'issuer' | 'userAccessTokenValidity' | 'refreshTokenValidity' | 'timestampSkew'>;
 }): Grant {
+  const oauthIssuer = deps.config.issuer;
+  /** A registered IdP with the Audience and Recipient values this node accepts from it. */
+  const findIdp = async (entityId: string): Promise<SamlIdentityProvider | undefined> => {
+    const idp = await deps.idps.find(entityId);
+    return (
+      idp && {
+        issuer: idp.issuer,
+        certificates: idp.certificates,
+        audiences: acceptedAudiences(idp, oauthIssuer),
+        recipients: acceptedRecipients(idp, oauthIssuer, deps.recipients),
+      }
+    );
+  };
   return {
     type: SAML2_BEARER,
     parameters: new Set(['assertion', 'scope']),
@@ -34,31 +68,37 @@ export function saml2BearerGrant(deps: {
     async handle({ client: { client }, params, now }) {
       const assertion = params.require('assertion');
       const scope = grantScope(parseScope(params.get('scope')), client.keyType);
+      const exchange = async () => {
+        let claims;
+        try {
+          claims = await deps.saml.verify(assertion, {
+            nowSeconds: now,
+            skewSeconds: deps.config.timestampSkew,
+            findIdp,
+          });
+        } catch (err) {
+          throw protocolError(err);
+        }
+        // What the store can keep (and what any sane IdP sends): refused, not a database error.
+        if (claims.nameId.length > MAX_NAME_ID_LENGTH) throw invalidGrant(`Invalid SAML assertion: the NameID is longer than ${MAX_NAME_ID_LENGTH} characters.`);
+        if (claims.assertionId.length > MAX_ASSERTION_ID_LENGTH) {
+          throw invalidGrant(`Invalid SAML assertion: the assertion ID is longer than ${MAX_ASSERTION_ID_LENGTH} characters.`);
+        }
+        // RFC 7522 §3 item 7 allows a replay cache; we keep every ID until the assertion expires.
+        if (!(await deps.idps.recordAssertion(claims.issuer, claims.assertionId, claims.notOnOrAfter))) {
+          throw invalidGrant('Invalid SAML assertion: it was already exchanged (replay).');
+        }
+        if (claims.notOnOrAfter - now < 1) throw invalidGrant('Invalid SAML assertion: it has expired.');
+        return claims;
+      };
+      // Failed attempts (invalid_grant) count against the client's budget; past it, 429 at once.
       let claims;
       try {
-        claims = await verifySamlBearerAssertion(assertion, {
-          nowSeconds: now,
-          skewSeconds: deps.config.timestampSkew,
-          findIdp: async (issuer) => {
-            const idp = await deps.idps.find(issuer);
-            return idp && { issuer: idp.issuer, certificates: idp.certificates, audience: idp.alias ?? deps.defaultAudience };
-          },
-        });
+        claims = await deps.saml.attempt(client.consumerKey, exchange, isInvalidGrant);
       } catch (err) {
-        if (err instanceof SamlValidationError) throw invalidGrant(`Invalid SAML assertion: ${err.description}`);
-        throw err;
-      }
-      // What the store can keep (and what any sane IdP sends): refused, not a database error.
-      if (claims.nameId.length > MAX_NAME_ID_LENGTH) throw invalidGrant(`Invalid SAML assertion: the NameID is longer than ${MAX_NAME_ID_LENGTH} characters.`);
-      if (claims.assertionId.length > MAX_ASSERTION_ID_LENGTH) {
-        throw invalidGrant(`Invalid SAML assertion: the assertion ID is longer than ${MAX_ASSERTION_ID_LENGTH} characters.`);
-      }
-      // RFC 7522 §3 item 7 allows a replay cache; we keep every ID until the assertion expires.
-      if (!(await deps.idps.recordAssertion(claims.issuer, claims.assertionId, claims.notOnOrAfter))) {
-        throw invalidGrant('Invalid SAML assertion: it was already exchanged (replay).');
+        throw protocolError(err);
       }
       const remaining = claims.notOnOrAfter - now;
-      if (remaining < 1) throw invalidGrant('Invalid SAML assertion: it has expired.');
       const { tokens, response } = deps.issuer.build({
         client,
         subject: claims.nameId,

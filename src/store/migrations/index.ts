@@ -3,6 +3,7 @@ import * as core from './0001_core.js';
 import * as saml from './0003_saml.js';
 import * as gateway from './0004_gateway.js';
 import * as grants from './0005_grants.js';
+import * as samlAudiences from './0006_saml_audiences.js';
 import * as authorization from './0002_authorization.js';
 import * as revocationIndexes from './0007_revocation_indexes.js';
 
@@ -16,6 +17,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0003_saml': saml,
   '0004_gateway': gateway,
   '0005_grants': grants,
+  '0006_saml_audiences': samlAudiences,
   '0007_revocation_indexes': revocationIndexes,
 };
 

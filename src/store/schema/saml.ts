@@ -3,10 +3,12 @@ import type { Epoch } from './common.js';
 /** Trusted identity providers and the assertion replay cache (migration 0003). */
 export interface SamlIdpsTable {
   issuer: string;
-  /** The audience this node answers to for the IdP; null means "<issuer>/token". */
+  /** WSO2's "alias": one more accepted Audience and Recipient for the IdP; null: none. */
   alias: string | null;
   /** JSON array of PEM certificates (several during a key rollover). */
   certificates: string;
+  /** JSON array of accepted Audience URIs; null: none registered (see 0006_saml_audiences). */
+  audiences: string | null;
   created_at: Epoch;
 }
 
