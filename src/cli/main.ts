@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { apiCommand, subscriptionCommands } from './commands/api.js';
 import { appCommand } from './commands/app.js';
+import { auditCommand } from './commands/audit.js';
 import { idpCommand } from './commands/idp.js';
 import { startCommand } from './commands/start.js';
 import { userCommand } from './commands/user.js';
@@ -18,5 +19,6 @@ program.addCommand(appCommand());
 program.addCommand(apiCommand());
 for (const c of subscriptionCommands()) program.addCommand(c);
 program.addCommand(idpCommand());
+program.addCommand(auditCommand());
 
 await program.parseAsync(process.argv);

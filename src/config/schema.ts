@@ -54,6 +54,8 @@ export const ConfigSchema = Type.Object(
         refreshTokenReuseGrace: Type.Integer({ minimum: 0, maximum: 3600, default: 10 }),
         /** Seconds a node may answer client authentication from its cache (0: always read). */
         clientCacheTtl: Type.Integer({ minimum: 0, maximum: 300, default: 5 }),
+        /** Accept plain-http callback URLs on non-loopback hosts (RFC 9700 §2.1 asks for TLS). */
+        allowInsecureCallbacks: Type.Boolean({ default: false }),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -116,6 +118,24 @@ export const ConfigSchema = Type.Object(
         maxFailuresPerMinute: Type.Integer({ minimum: 1, maximum: 1000, default: 30 }),
         /** More token endpoint URLs a bearer Recipient may name (e.g. behind a reverse proxy). */
         recipients: Type.Array(Type.String({ pattern: '^https?://[^\\s]+$', maxLength: 512 }), { maxItems: 32, default: [] }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    portal: Type.Object(
+      {
+        /** Whether anyone may create a subscriber account (the Store's sign-up and the API's signUp). */
+        selfSignUp: Type.Boolean({ default: true }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    audit: Type.Object(
+      { retentionDays: Type.Integer({ minimum: 1, maximum: 3650, default: 90 }) },
+      { additionalProperties: false, default: {} },
+    ),
+    cluster: Type.Object(
+      {
+        /** How often every node reads the change feed (a change made anywhere is in force within about this). */
+        changePollMs: Type.Integer({ minimum: 50, maximum: 5000, default: 250 }),
       },
       { additionalProperties: false, default: {} },
     ),

@@ -15,6 +15,8 @@ export interface ClientLookup {
   findClient(consumerKey: string): Promise<Client | undefined>;
   /** When findClient may answer from a cache: the stored record now (a secret may have just changed). */
   findClientFresh?(consumerKey: string): Promise<Client | undefined>;
+  /** Drops cached records (a key's secret, validity or application changed). */
+  forget?(consumerKeys: readonly string[]): void;
 }
 
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;

@@ -5,8 +5,9 @@ import type { ClientLookup } from './client-auth.js';
 /**
  * Client records (consumer key → application, key type, secret hash) kept for a few seconds,
  * so the token endpoint does not read them for every request. A secret regenerated elsewhere
- * (the CLI, another node) works at once: a mismatch re-reads the stored record. The old secret
- * keeps working on a node for at most `ttlSeconds` (`oauth.clientCacheTtl`, 0 disables the cache).
+ * (the CLI, another node) works at once: a mismatch re-reads the stored record; and the old one
+ * stops working as soon as the change reaches this node (`forget`, from the change feed), with
+ * `ttlSeconds` (`oauth.clientCacheTtl`, 0 disables the cache) only as the last bound.
  * Unknown keys are not cached, so a new key works at once.
  */
 export function cachedClients(store: ClientLookup, ttlSeconds: number): ClientLookup {
@@ -21,5 +22,8 @@ export function cachedClients(store: ClientLookup, ttlSeconds: number): ClientLo
   return {
     findClient: async (key) => cache.get(key) ?? fresh(key),
     findClientFresh: fresh,
+    forget: (keys) => {
+      for (const k of keys) cache.delete(k);
+    },
   };
 }

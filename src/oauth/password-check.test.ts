@@ -21,7 +21,7 @@ describe.each(kinds)('PasswordChecker with the lock-out on %s', (kind) => {
   beforeAll(async () => {
     tdb = await createTestDatabase(kind);
     store = await openStore(loadConfig({}, {}, { dataDir: tdb.dataDir, database: tdb.database, security: { lockout: { maxFailures: 5 } } }));
-    user = { id: 'u1', username: 'victim', role: 'subscriber', passwordHash: await hashPassword('right') };
+    user = { id: 'u1', username: 'victim', role: 'subscriber', passwordHash: await hashPassword('right'), createdAt: 0, lockedAt: null };
   });
   afterAll(async () => {
     await store?.close();
@@ -79,7 +79,7 @@ describe.each(kinds)('PasswordChecker with the lock-out on %s', (kind) => {
     for (let i = 0; i < 5; i++) expect((await checker.check('timing', 'wrong', now)).ok).toBe(false);
     const burn = vi.mocked(passwordModule.burnPasswordCheck);
     burn.mockClear();
-    expect(await checker.check('timing', 'right', now)).toEqual({ ok: false });
+    expect(await checker.check('timing', 'right', now)).toEqual({ ok: false, reason: 'locked_out' });
     expect(burn).toHaveBeenCalledTimes(1);
   });
 
@@ -87,7 +87,7 @@ describe.each(kinds)('PasswordChecker with the lock-out on %s', (kind) => {
     const checker = new PasswordChecker(store.users, store.lockout, 5);
     const burn = vi.mocked(passwordModule.burnPasswordCheck);
     burn.mockClear();
-    expect(await checker.check('x'.repeat(300), 'pw', Math.floor(Date.now() / 1000))).toEqual({ ok: false });
+    expect(await checker.check('x'.repeat(300), 'pw', Math.floor(Date.now() / 1000))).toEqual({ ok: false, reason: 'invalid' });
     expect(burn).toHaveBeenCalledTimes(1);
   });
 });

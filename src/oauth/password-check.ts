@@ -2,7 +2,12 @@ import { burnPasswordCheck, verifyPassword } from '../crypto/password.js';
 import type { LockoutStore } from '../store/lockout.js';
 import type { User, UserStore } from '../store/users.js';
 
-export type PasswordCheck = { ok: true; user: User } | { ok: false };
+/**
+ * The outcome of a sign-in. Every refusal is answered the same way to the caller's client; the
+ * reason is for the log and the metrics only: a wrong password or unknown user, a name locked
+ * out by too many failures, or an account an admin has locked.
+ */
+export type PasswordCheck = { ok: true; user: User } | { ok: false; reason: 'invalid' | 'locked_out' | 'account_locked' };
 
 /** Usernames are at most this long (the users table's limit): a longer one cannot exist. */
 export const MAX_USERNAME_LENGTH = 255;
@@ -31,20 +36,22 @@ export class PasswordChecker {
 
   async check(username: string, password: string, now: number): Promise<PasswordCheck> {
     // No such user can exist (and the counter could not store the name): refused like a wrong password.
-    if (username.length > MAX_USERNAME_LENGTH) return this.refuse(password);
+    if (username.length > MAX_USERNAME_LENGTH) return this.refuse(password, 'invalid');
     const state = this.state(username);
     state.users++;
     try {
       const admitted = await this.admit(username, state, now);
-      if (!admitted) return await this.refuse(password);
+      if (!admitted) return await this.refuse(password, 'locked_out');
       try {
         const user = await this.users.findByUsername(username);
         const ok = user ? await verifyPassword(user.passwordHash, password) : await burnPasswordCheck(password);
         if (!ok || !user) {
           await this.lockout.recordFailure(username, now);
-          return { ok: false };
+          return { ok: false, reason: 'invalid' };
         }
         if (admitted.hasFailures) await this.lockout.clear(username);
+        // The right password of an account an admin locked: refused, but not a guess to count.
+        if (user.lockedAt !== null) return { ok: false, reason: 'account_locked' };
         return { ok: true, user };
       } finally {
         state.running--;
@@ -87,9 +94,9 @@ export class PasswordChecker {
     return s;
   }
 
-  private async refuse(password: string): Promise<PasswordCheck> {
+  private async refuse(password: string, reason: 'invalid' | 'locked_out'): Promise<PasswordCheck> {
     await burnPasswordCheck(password);
-    return { ok: false };
+    return { ok: false, reason };
   }
 }
 

@@ -9,21 +9,14 @@ import { passwordGrant } from './grants/password.js';
 import { refreshTokenGrant } from './grants/refresh-token.js';
 import { saml2BearerGrant } from './grants/saml2-bearer.js';
 import type { Grant } from './grants/types.js';
-import { TokenIssuer } from './issuer.js';
-import { PasswordChecker } from './password-check.js';
-import { Revocation } from './revocation.js';
-import { opaqueTokens, type TokenFormat } from './token-format.js';
+import { createOAuthCore, type OAuthCore } from './core.js';
 import { SamlVerifier } from '../saml/index.js';
 
 /** The authorization server's parts, wired once per process and shared by every listener. */
-export interface OAuthService {
+export interface OAuthService extends OAuthCore {
   config: Config['oauth'];
   store: Store;
   events: TokenEvents;
-  format: TokenFormat;
-  issuer: TokenIssuer;
-  revocation: Revocation;
-  passwords: PasswordChecker;
   grants: Map<string, Grant>;
   /** Client records for authentication, briefly cached (see client-cache.ts). */
   clients: ClientLookup;
@@ -34,10 +27,8 @@ export interface OAuthService {
 }
 
 export function createOAuthService(config: Config, store: Store, events: TokenEvents): OAuthService {
-  const format = opaqueTokens;
-  const issuer = new TokenIssuer(format);
-  const revocation = new Revocation(store.tokens, events);
-  const passwords = new PasswordChecker(store.users, store.lockout, config.security.lockout.maxFailures);
+  const core = createOAuthCore(config, store, events);
+  const { format, issuer, revocation, passwords } = core;
   const oauth = config.oauth;
   const tokens = store.tokens;
   const grants = new Map<string, Grant>();
@@ -49,5 +40,5 @@ export function createOAuthService(config: Config, store: Store, events: TokenEv
   const saml = new SamlVerifier(config.saml);
   add(saml2BearerGrant({ idps: store.idps, tokens, issuer, saml, recipients: config.saml.recipients, config: oauth }));
   const clients = cachedClients(store.applications, oauth.clientCacheTtl);
-  return { config: oauth, store, events, format, issuer, revocation, passwords, grants, clients, saml, close: () => saml.close() };
+  return { ...core, config: oauth, store, events, grants, clients, saml, close: () => saml.close() };
 }

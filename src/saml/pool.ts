@@ -219,7 +219,10 @@ export class SamlWorkerPool {
     slot.worker = undefined;
     const ready = slot.ready;
     slot.ready = false;
-    this.finish(slot, (job) => job.reject(ready ? new SamlValidationError('assertion could not be validated') : startFailure(error)));
+    // A worker that could not load its code failed to start; one that died otherwise died on its
+    // assertion (its 'ready' may still be in flight: error events and messages are not ordered).
+    const couldNotStart = !ready && isLoadError(error);
+    this.finish(slot, (job) => job.reject(couldNotStart ? startFailure(error) : new SamlValidationError('assertion could not be validated')));
   }
 
   private release(slot: Slot): Job | undefined {
@@ -238,6 +241,12 @@ export class SamlWorkerPool {
     const next = this.queue.shift();
     if (next) this.start(slot, next);
   }
+}
+
+/** An error of loading the worker's code (a missing or broken module), not of running it. */
+function isLoadError(error: Error): boolean {
+  const code = (error as { code?: unknown }).code;
+  return error.name === 'SyntaxError' || (typeof code === 'string' && (code.includes('MODULE_NOT_FOUND') || code.startsWith('ERR_WORKER') || code === 'ERR_UNKNOWN_FILE_EXTENSION'));
 }
 
 function startFailure(error: unknown): Error {

@@ -17,12 +17,17 @@ import { createGateway, createGatewayMetrics, type Gateway, type GatewayOptions 
 import { gatewayStore } from './gateway-store.js';
 import { Registry } from 'prom-client';
 import { processMetrics } from './process-metrics.js';
+import { adminApi } from '../api/plugin.js';
+import type { Change } from '../cluster/change.js';
+import { ChangeFollower } from '../cluster/follower.js';
+import { createManagement, type Management } from '../manage/index.js';
 
 export interface RunningServer {
   config: Config;
   store: Store;
   oauth: OAuthService;
   gateway: Gateway;
+  management: Management;
   logger: Logger;
   /** The ports actually bound (differs from config when 0 asked for a free port). */
   ports: { portal: number; https: number; http: number };
@@ -78,10 +83,11 @@ async function gatewayApp(logger: Logger, listener: string, parts: NodeParts, tl
   return app;
 }
 
-/** The management listener (9443): the portal page and Prometheus metrics. */
-async function portalApp(logger: Logger, registry: Registry, tls: TlsMaterial): Promise<FastifyInstance> {
+/** The management listener (9443): the portal, the admin REST API and Prometheus metrics. */
+async function portalApp(logger: Logger, registry: Registry, tls: TlsMaterial, management: Management): Promise<FastifyInstance> {
   const app = baseApp(logger, 'portal', tls);
   await app.register(portalRoutes);
+  await app.register(adminApi, { management });
   app.get('/metrics', async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()));
   return app;
 }
@@ -108,8 +114,10 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
   let stopCleanup = () => {};
   let gateway: Gateway | undefined;
   let stopBus = async () => {};
+  let follower: ChangeFollower | undefined;
   const shutdown = async () => {
     stopCleanup();
+    await follower?.stop();
     await Promise.allSettled(apps.map((a) => a.close()));
     await Promise.allSettled([gateway?.close(), stopBus(), oauth.close()]);
     await store.close();
@@ -131,8 +139,17 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
     // so does one on any other node.
     events.onInvalidated((msg) => gw.invalidate(msg));
     if (config.redis.url) stopBus = await connectInvalidationBus(config.redis.url, events, logger);
+    // A management change (made here, in the CLI or on another node) reaches this node's caches.
+    const apply = (change: Change): void => {
+      if (change.kind === 'tokens') gw.invalidate(change.invalidation);
+      else if (change.kind === 'clients') oauth.clients.forget?.(change.consumerKeys);
+      else gw.invalidateApis();
+    };
+    const management = createManagement({ store, oauth, config, sink: apply });
+    follower = new ChangeFollower(store.changes, apply, { pollMs: config.cluster.changePollMs, logger: logger.child({ component: 'cluster' }) });
+    await follower.start();
     const parts: NodeParts = { store, oauth, gateway, jwks: { keys: [signingKey.publicJwk] } };
-    const portal = await portalApp(logger, registry, tls);
+    const portal = await portalApp(logger, registry, tls, management);
     const https = await gatewayApp(logger, 'gateway-https', parts, tls);
     const http = await gatewayApp(logger, 'gateway-http', parts);
     const host = config.listeners.host;
@@ -147,13 +164,13 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
       https: await bind(https, config.ports.https),
       http: await bind(http, config.ports.http),
     };
-    stopCleanup = scheduleCleanup(store, config.cleanup, logger);
+    stopCleanup = scheduleCleanup(store, { ...config.cleanup, retention: { auditDays: config.audit.retentionDays } }, logger);
     logger.info(
       { ports, database: store.db.describe, tls: tls.origin, issuer: config.oauth.issuer, config: config.source ?? '(defaults)' },
       'gatehouse started',
     );
     let closing: Promise<void> | undefined;
-    return { config, store, oauth, gateway, logger, ports, close: () => (closing ??= shutdown()) };
+    return { config, store, oauth, gateway, management, logger, ports, close: () => (closing ??= shutdown()) };
   } catch (err) {
     await shutdown();
     throw err;

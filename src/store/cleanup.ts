@@ -22,8 +22,17 @@ export function inBatches(remove: BatchRemover, maxBatches = 200): BatchRemover 
   };
 }
 
+/** How long rows that do not expire on their own are kept. */
+export interface Retention {
+  /** audit events (audit.retentionDays) */
+  auditDays: number;
+}
+
+/** Change-feed rows are kept a day: far longer than any node takes to read them. */
+export const CHANGE_RETENTION_SECONDS = 86400;
+
 /** Every kind of expiring row the store keeps, by name, each removed in batches. */
-export function expiringRows(store: Store): Record<string, BatchRemover> {
+export function expiringRows(store: Store, retention: Retention = { auditDays: 90 }): Record<string, BatchRemover> {
   const removers: Record<string, BatchRemover> = {
     access_tokens: (now, n) => store.tokens.deleteExpiredBatch('access_tokens', now, n),
     refresh_tokens: (now, n) => store.tokens.deleteExpiredBatch('refresh_tokens', now, n),
@@ -33,25 +42,27 @@ export function expiringRows(store: Store): Record<string, BatchRemover> {
     authorization_codes: (now, n) => store.codes.deleteExpiredBatch(now, n),
     authorization_requests: (now, n) => store.sessions.deleteExpiredRequests(now, n),
     login_sessions: (now, n) => store.sessions.deleteExpiredSessions(now, n),
+    audit_events: (now, n) => store.audit.deleteOlderThan((now - retention.auditDays * 86400) * 1000, n),
+    changes: (now, n) => store.changes.deleteOlderThan(now - CHANGE_RETENTION_SECONDS, n),
   };
   return Object.fromEntries(Object.entries(removers).map(([name, remove]) => [name, inBatches(remove)]));
 }
 
 /** One pass over every kind of expiring row; returns how many rows of each went. */
-export async function cleanupExpired(store: Store, batchSize: number): Promise<Record<string, number>> {
+export async function cleanupExpired(store: Store, batchSize: number, retention?: Retention): Promise<Record<string, number>> {
   const now = nowSeconds();
   const deleted: Record<string, number> = {};
-  for (const [name, remove] of Object.entries(expiringRows(store))) deleted[name] = await remove(now, batchSize);
+  for (const [name, remove] of Object.entries(expiringRows(store, retention))) deleted[name] = await remove(now, batchSize);
   return deleted;
 }
 
 /** Runs the cleanup every `intervalSeconds`; one run at a time; the timer never keeps the process alive. */
-export function scheduleCleanup(store: Store, opts: { intervalSeconds: number; batchSize: number }, log: Logger): () => void {
+export function scheduleCleanup(store: Store, opts: { intervalSeconds: number; batchSize: number; retention: Retention }, log: Logger): () => void {
   let running = false;
   const timer = setInterval(() => {
     if (running) return;
     running = true;
-    cleanupExpired(store, opts.batchSize)
+    cleanupExpired(store, opts.batchSize, opts.retention)
       .then((deleted) => {
         if (Object.values(deleted).some((n) => n > 0)) log.info({ deleted }, 'expired data removed');
       })

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { Conflict } from '../errors.js';
 import { isUniqueViolation } from './errors.js';
@@ -5,47 +6,57 @@ import { nowSeconds } from '../clock.js';
 import type { Database } from './schema/index.js';
 
 export interface IdentityProvider {
+  /** The admin API's identifier. */
+  id: string;
   issuer: string;
   /** WSO2's alias: one more accepted Audience (and Recipient); null: none. */
   alias: string | null;
   /** Accepted Audience URIs; none (and no alias): oauth.issuer and <issuer>/token (src/saml/audiences.ts). */
   audiences: string[];
   certificates: string[];
+  createdAt: number;
 }
 
 type Row = Database['saml_idps'];
 
-const fromRow = (r: Pick<Row, 'issuer' | 'alias' | 'audiences' | 'certificates'>): IdentityProvider => ({
+const fromRow = (r: Row): IdentityProvider => ({
+  id: r.id,
   issuer: r.issuer,
   alias: r.alias,
   audiences: r.audiences === null ? [] : (JSON.parse(r.audiences) as string[]),
   certificates: JSON.parse(r.certificates) as string[],
+  createdAt: Number(r.created_at),
 });
 
 /** Trusted SAML 2.0 identity providers and the replay cache of exchanged assertion IDs. */
 export class IdpStore {
   constructor(private readonly db: Kysely<Database>) {}
 
-  async add(idp: IdentityProvider): Promise<void> {
+  async add(idp: Omit<IdentityProvider, 'id' | 'createdAt'>): Promise<IdentityProvider> {
+    const row: Row = {
+      id: randomUUID(),
+      issuer: idp.issuer,
+      alias: idp.alias,
+      audiences: idp.audiences.length === 0 ? null : JSON.stringify(idp.audiences),
+      certificates: JSON.stringify(idp.certificates),
+      created_at: nowSeconds(),
+    };
     try {
-      await this.db
-        .insertInto('saml_idps')
-        .values({
-          issuer: idp.issuer,
-          alias: idp.alias,
-          audiences: idp.audiences.length === 0 ? null : JSON.stringify(idp.audiences),
-          certificates: JSON.stringify(idp.certificates),
-          created_at: nowSeconds(),
-        })
-        .execute();
+      await this.db.insertInto('saml_idps').values(row).execute();
     } catch (err) {
       if (isUniqueViolation(err)) throw new Conflict(`identity provider "${idp.issuer}" is already registered`);
       throw err;
     }
+    return fromRow(row);
   }
 
   async find(issuer: string): Promise<IdentityProvider | undefined> {
     const r = await this.db.selectFrom('saml_idps').selectAll().where('issuer', '=', issuer).executeTakeFirst();
+    return r && fromRow(r);
+  }
+
+  async findById(id: string): Promise<IdentityProvider | undefined> {
+    const r = await this.db.selectFrom('saml_idps').selectAll().where('id', '=', id).executeTakeFirst();
     return r && fromRow(r);
   }
 
@@ -54,8 +65,16 @@ export class IdpStore {
     return rows.map(fromRow);
   }
 
-  async remove(issuer: string): Promise<boolean> {
-    const res = await this.db.deleteFrom('saml_idps').where('issuer', '=', issuer).executeTakeFirst();
+  async update(id: string, fields: Partial<Pick<IdentityProvider, 'alias' | 'audiences' | 'certificates'>>): Promise<void> {
+    const set: Partial<Row> = {};
+    if (fields.alias !== undefined) set.alias = fields.alias;
+    if (fields.audiences !== undefined) set.audiences = fields.audiences.length === 0 ? null : JSON.stringify(fields.audiences);
+    if (fields.certificates !== undefined) set.certificates = JSON.stringify(fields.certificates);
+    if (Object.keys(set).length > 0) await this.db.updateTable('saml_idps').set(set).where('id', '=', id).execute();
+  }
+
+  async remove(id: string): Promise<boolean> {
+    const res = await this.db.deleteFrom('saml_idps').where('id', '=', id).executeTakeFirst();
     return Number(res.numDeletedRows) > 0;
   }
 

@@ -1,29 +1,52 @@
+import type { Kysely } from 'kysely';
 import type { Config } from '../config/schema.js';
 import { ApiStore } from './apis.js';
 import { ApplicationStore } from './applications.js';
+import { AuditStore } from './audit.js';
 import { authorizationStores } from './authorization.js';
+import { ChangeStore } from './changes.js';
 import type { CodeStore } from './codes.js';
 import { migrate, openDatabase, type Db } from './db.js';
 import { IdpStore } from './idps.js';
 import { LockoutStore } from './lockout.js';
+import type { Database } from './schema/index.js';
 import type { ConsentStore, SessionStore } from './sessions.js';
 import { TokenStore } from './tokens.js';
 import { UserStore } from './users.js';
 
-/** The data layer: one kysely database (SQLite or PostgreSQL) and a store per area. */
-export interface Store {
-  db: Db;
+/** The stores the management service writes through, bound to one connection or transaction. */
+export interface ManagedStores {
   users: UserStore;
   applications: ApplicationStore;
-  tokens: TokenStore;
   apis: ApiStore;
   idps: IdpStore;
+  audit: AuditStore;
+  changes: ChangeStore;
+}
+
+/** The data layer: one kysely database (SQLite or PostgreSQL) and a store per area. */
+export interface Store extends ManagedStores {
+  db: Db;
+  tokens: TokenStore;
   lockout: LockoutStore;
   /** Authorization codes, browser sign-in sessions and remembered consents (authorization code grant). */
   codes: CodeStore;
   sessions: SessionStore;
   consents: ConsentStore;
+  /** Runs `body` in one transaction, with the managed stores bound to it: all of it commits, or none. */
+  transaction<T>(body: (stores: ManagedStores) => Promise<T>): Promise<T>;
   close(): Promise<void>;
+}
+
+function managedStores(k: Kysely<Database>, dialect: Db['dialect']): ManagedStores {
+  return {
+    users: new UserStore(k),
+    applications: new ApplicationStore(k),
+    apis: new ApiStore(k),
+    idps: new IdpStore(k),
+    audit: new AuditStore(k),
+    changes: new ChangeStore(k, dialect),
+  };
 }
 
 export async function openStore(config: Pick<Config, 'dataDir' | 'database' | 'security'>): Promise<Store> {
@@ -39,20 +62,22 @@ export async function openStore(config: Pick<Config, 'dataDir' | 'database' | 's
   const authz = authorizationStores(k, tokens);
   return {
     db,
-    users: new UserStore(k),
-    applications: new ApplicationStore(k),
+    ...managedStores(k, db.dialect),
     tokens,
-    apis: new ApiStore(k),
-    idps: new IdpStore(k),
     lockout: new LockoutStore(k, config.security.lockout),
     codes: authz.codes,
     sessions: authz.sessions,
     consents: authz.consents,
+    transaction: (body) => k.transaction().execute((trx) => body(managedStores(trx, db.dialect))),
     close: () => db.close(),
   };
 }
 
-export type { Client, Application, IssuedKeys } from './applications.js';
-export type { Api, Subscription } from './apis.js';
+export type { Client, Application, ConsumerKey } from './applications.js';
+export type { Api, Subscription, SubscriptionDetail } from './apis.js';
 export type { TokenRecord, RefreshRecord, IssuedTokens } from './tokens.js';
+export type { User, Role } from './users.js';
+export type { IdentityProvider } from './idps.js';
+export type { AuditEvent } from './audit.js';
+export type { StorePage } from './page.js';
 export type { KeyType } from '../types.js';

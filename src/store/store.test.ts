@@ -48,39 +48,39 @@ describe.each(kinds)('data layer on %s', (kind) => {
     await again.close();
   });
 
-  it('stores users with an argon2id hash, refusing duplicates', async () => {
-    const u = await store.users.create('alice', 'pw', 'subscriber');
-    expect(u.passwordHash).toMatch(/^\$argon2id\$/);
-    expect((await store.users.findByUsername('alice'))?.id).toBe(u.id);
-    await expect(store.users.create('alice', 'pw', 'admin')).rejects.toBeInstanceOf(Conflict);
+  it('stores users with the password hash it is given, refusing duplicates; role and lock change', async () => {
+    const u = await store.users.create('alice', '$argon2id$v=19$stand-in', 'subscriber');
+    expect((await store.users.findByUsername('alice'))).toMatchObject({ id: u.id, passwordHash: '$argon2id$v=19$stand-in', role: 'subscriber', lockedAt: null });
+    await expect(store.users.create('alice', 'h', 'admin')).rejects.toBeInstanceOf(Conflict);
     expect(await store.users.findByUsername('nobody')).toBeUndefined();
+    expect(await store.users.update('alice', { role: 'publisher', lockedAt: 123 })).toBe(true);
+    expect(await store.users.findByUsername('alice')).toMatchObject({ role: 'publisher', lockedAt: 123 });
+    expect(await store.users.update('alice', { role: 'subscriber', lockedAt: null })).toBe(true);
+    expect(await store.users.update('nobody', { role: 'admin' })).toBe(false);
   });
 
   it('applications: name unique per owner, keys one pair per key type, secret stored only as SHA-256', async () => {
-    await store.users.create('bob', 'pw', 'subscriber');
+    await store.users.create('bob', 'h', 'subscriber');
     const a = await store.applications.create({ ownerUsername: 'alice', name: 'shared-name', tier: 'Gold', callbackUrls: ['https://a/cb', 'https://a/cb2'] });
     await store.applications.create({ ownerUsername: 'bob', name: 'shared-name', tier: 'Gold', callbackUrls: [] });
     await expect(store.applications.create({ ownerUsername: 'alice', name: 'shared-name', tier: 'Gold', callbackUrls: [] })).rejects.toBeInstanceOf(Conflict);
     await expect(store.applications.create({ ownerUsername: 'ghost', name: 'x', tier: 'Gold', callbackUrls: [] })).rejects.toBeInstanceOf(NotFound);
 
-    const k = await store.applications.ensureKeys(a.id, 'PRODUCTION', { validitySeconds: 99 });
-    expect(k.created).toBe(true);
-    expect(k.consumerSecret).toBeDefined();
-    const same = await store.applications.ensureKeys(a.id, 'PRODUCTION');
-    expect(same).toMatchObject({ consumerKey: k.consumerKey, created: false, validitySeconds: 99 });
-    expect(same.consumerSecret).toBeUndefined();
+    const k = await store.applications.createKey({ consumerKey: 'ck-prod', applicationId: a.id, keyType: 'PRODUCTION', secretHash: sha256('the-secret'), validitySeconds: 99 });
+    await expect(store.applications.createKey({ consumerKey: 'ck-prod-2', applicationId: a.id, keyType: 'PRODUCTION', secretHash: null, validitySeconds: null })).rejects.toBeInstanceOf(Conflict);
+    expect(await store.applications.key(a.id, 'PRODUCTION')).toMatchObject({ consumerKey: k.consumerKey, validitySeconds: 99, secretHash: sha256('the-secret') });
     const rows = await store.db.kysely.selectFrom('consumer_keys').selectAll().execute();
-    expect(JSON.stringify(rows)).not.toContain(k.consumerSecret!);
-    expect(rows.find((r) => r.consumer_key === k.consumerKey)?.secret_hash).toBe(sha256(k.consumerSecret!));
+    expect(JSON.stringify(rows)).not.toContain('the-secret');
 
     const client = await store.applications.findClient(k.consumerKey);
-    expect(client).toMatchObject({ applicationName: 'shared-name', ownerUsername: 'alice', keyType: 'PRODUCTION', validitySeconds: 99, callbackUrls: ['https://a/cb', 'https://a/cb2'] });
-    const regen = await store.applications.ensureKeys(a.id, 'PRODUCTION', { regenerate: true });
-    expect(regen.consumerSecret).not.toBe(k.consumerSecret);
-    expect((await store.applications.findClient(k.consumerKey))?.secretHash).toBe(sha256(regen.consumerSecret!));
-    const sb = await store.applications.ensureKeys(a.id, 'SANDBOX', { publicClient: true });
-    expect(sb.consumerSecret).toBeUndefined();
-    expect((await store.applications.findClient(sb.consumerKey))?.secretHash).toBeNull();
+    expect(client).toMatchObject({ applicationName: 'shared-name', ownerUsername: 'alice', keyType: 'PRODUCTION', validitySeconds: 99, callbackUrls: ['https://a/cb', 'https://a/cb2'], allowedOrigins: [], introspectAll: false });
+    await store.applications.updateKey(k.consumerKey, { secretHash: sha256('new-secret'), validitySeconds: null });
+    expect(await store.applications.findClient(k.consumerKey)).toMatchObject({ secretHash: sha256('new-secret'), validitySeconds: null });
+    await store.applications.createKey({ consumerKey: 'ck-sandbox', applicationId: a.id, keyType: 'SANDBOX', secretHash: null, validitySeconds: null });
+    expect((await store.applications.findClient('ck-sandbox'))?.secretHash).toBeNull();
+    expect((await store.applications.keys(a.id)).map((key) => key.keyType)).toEqual(['PRODUCTION', 'SANDBOX']);
+    await store.applications.update(a.id, { tier: 'Silver', allowedOrigins: ['https://spa.example'], introspectAll: true });
+    expect(await store.applications.findById(a.id)).toMatchObject({ tier: 'Silver', allowedOrigins: ['https://spa.example'], introspectAll: true });
   });
 
   it('rotation: of concurrent consumers of one refresh token exactly one wins', async () => {
@@ -224,7 +224,7 @@ describe.each(kinds)('data layer on %s', (kind) => {
     await store.sessions.addRequest(request(anonymous.id, now + 100));
     expect((await store.sessions.find(sha256('anon'), now + 700))?.expiresAt).toBe(now + 1100);
 
-    const owner = await store.users.create(`sess-${Math.random().toString(36).slice(2, 8)}`, 'pw', 'subscriber');
+    const owner = await store.users.create(`sess-${Math.random().toString(36).slice(2, 8)}`, 'h', 'subscriber');
     const signedIn = await store.sessions.create(sha256('pre'), 'csrf', now, 600);
     await store.sessions.authenticate(signedIn.id, owner, sha256('signed'), 'csrf2', now, 3600);
     await store.sessions.addRequest(request(signedIn.id, now + 3500));
@@ -232,21 +232,25 @@ describe.each(kinds)('data layer on %s', (kind) => {
   });
 
   it('APIs: context+version unique, status changes, subscriptions active/blocked', async () => {
-    const api = await store.apis.create({ name: 'Weather', context: '/weather', version: 'v1', productionUrl: 'http://p', sandboxUrl: 'http://s', tiers: ['Gold'], sendJwt: false });
+    const api = await store.apis.create({ name: 'Weather', context: '/weather', version: 'v1', productionUrl: 'http://p', sandboxUrl: 'http://s', tiers: ['Gold'], sendJwt: false, status: 'CREATED', description: null });
     expect(api.status).toBe('CREATED');
-    await expect(store.apis.create({ name: 'Other', context: '/weather', version: 'v1', productionUrl: 'http://p', tiers: ['Gold'], sendJwt: false })).rejects.toBeInstanceOf(Conflict);
-    await store.apis.create({ name: 'Weather', context: '/weather', version: 'v2', productionUrl: 'http://p', tiers: ['Gold'], sendJwt: true, timeoutMs: 500 });
-    expect((await store.apis.setStatus('Weather', 'v1', 'PUBLISHED')).status).toBe('PUBLISHED');
-    await expect(store.apis.setStatus('Nope', 'v1', 'PUBLISHED')).rejects.toBeInstanceOf(NotFound);
-    expect(await store.apis.findByContext('/weather', 'v2')).toMatchObject({ sendJwt: true, timeoutMs: 500, tiers: ['Gold'] });
-    expect((await store.apis.list()).map((a) => a.version)).toEqual(['v1', 'v2']);
+    await expect(store.apis.create({ name: 'Other', context: '/weather', version: 'v1', productionUrl: 'http://p', tiers: ['Gold'], sendJwt: false, status: 'CREATED', description: null })).rejects.toBeInstanceOf(Conflict);
+    await store.apis.create({ name: 'Weather', context: '/weather', version: 'v2', productionUrl: 'http://p', tiers: ['Gold'], sendJwt: true, timeoutMs: 500, status: 'CREATED', description: 'Forecasts' });
+    await store.apis.update(api.id, { status: 'PUBLISHED' });
+    expect((await store.apis.findById(api.id))?.status).toBe('PUBLISHED');
+    expect(await store.apis.findByContext('/weather', 'v2')).toMatchObject({ sendJwt: true, timeoutMs: 500, tiers: ['Gold'], description: 'Forecasts' });
+    expect((await store.apis.list({ limit: 10 })).items.map((a) => a.version)).toEqual(['v1', 'v2']);
+    const page1 = await store.apis.list({ limit: 1 });
+    expect((await store.apis.list({ limit: 1, after: page1.next })).items.map((a) => a.version)).toEqual(['v2']);
 
     const app = await store.applications.create({ ownerUsername: 'alice', name: 'subscriber-app', tier: 'Gold', callbackUrls: [] });
-    await store.apis.subscribe(app.id, api.id, 'Gold');
+    const sub = await store.apis.subscribe(app.id, api.id, 'Gold');
     await expect(store.apis.subscribe(app.id, api.id, 'Gold')).rejects.toBeInstanceOf(Conflict);
-    expect(await store.apis.setSubscriptionStatus(app.id, api.id, 'BLOCKED')).toBe(true);
+    expect(await store.apis.countSubscriptions(api.id)).toBe(1);
+    expect(await store.apis.setSubscriptionStatus(sub.id, 'BLOCKED')).toBe(true);
     expect(await store.apis.findSubscription(app.id, api.id)).toMatchObject({ tier: 'Gold', status: 'BLOCKED' });
-    expect(await store.apis.unsubscribe(app.id, api.id)).toBe(true);
+    expect((await store.apis.listSubscriptions({ apiId: api.id, limit: 5 })).items).toMatchObject([{ applicationName: 'subscriber-app', owner: 'alice', apiName: 'Weather', apiVersion: 'v1' }]);
+    expect(await store.apis.removeSubscription(sub.id)).toBe(true);
     expect(await store.apis.findSubscription(app.id, api.id)).toBeUndefined();
   });
 
@@ -264,12 +268,14 @@ describe.each(kinds)('data layer on %s', (kind) => {
   });
 
   it('identity providers and the assertion replay cache', async () => {
-    await store.idps.add({ issuer: 'https://idp', alias: null, audiences: [], certificates: ['PEM1', 'PEM2'] });
+    const idp = await store.idps.add({ issuer: 'https://idp', alias: null, audiences: [], certificates: ['PEM1', 'PEM2'] });
     await expect(store.idps.add({ issuer: 'https://idp', alias: null, audiences: [], certificates: [] })).rejects.toBeInstanceOf(Conflict);
-    expect(await store.idps.find('https://idp')).toEqual({ issuer: 'https://idp', alias: null, audiences: [], certificates: ['PEM1', 'PEM2'] });
-    await store.idps.add({ issuer: 'https://idp2', alias: 'urn:alias', audiences: ['https://as', 'urn:as'], certificates: ['PEM3'] });
-    expect(await store.idps.find('https://idp2')).toEqual({ issuer: 'https://idp2', alias: 'urn:alias', audiences: ['https://as', 'urn:as'], certificates: ['PEM3'] });
-    expect(await store.idps.remove('https://idp2')).toBe(true);
+    expect(await store.idps.find('https://idp')).toEqual({ id: idp.id, issuer: 'https://idp', alias: null, audiences: [], certificates: ['PEM1', 'PEM2'], createdAt: idp.createdAt });
+    const idp2 = await store.idps.add({ issuer: 'https://idp2', alias: 'urn:alias', audiences: ['https://as', 'urn:as'], certificates: ['PEM3'] });
+    expect(await store.idps.findById(idp2.id)).toMatchObject({ issuer: 'https://idp2', alias: 'urn:alias', audiences: ['https://as', 'urn:as'], certificates: ['PEM3'] });
+    await store.idps.update(idp2.id, { certificates: ['PEM4'], audiences: [] });
+    expect(await store.idps.find('https://idp2')).toMatchObject({ audiences: [], certificates: ['PEM4'] });
+    expect(await store.idps.remove(idp2.id)).toBe(true);
     expect(await store.idps.recordAssertion('https://idp', 'id-1', 5000)).toBe(true);
     expect(await store.idps.recordAssertion('https://idp', 'id-1', 5000)).toBe(false);
     expect(await store.idps.recordAssertion('https://other', 'id-1', 5000)).toBe(true);
@@ -279,7 +285,7 @@ describe.each(kinds)('data layer on %s', (kind) => {
     expect(await store.idps.deleteExpiredAssertions(1000, 3)).toBe(3);
     expect(await store.idps.deleteExpiredAssertions(1000, 3)).toBe(2);
     expect(await store.idps.recordAssertion('https://idp', 'id-1', 5000)).toBe(false);
-    expect(await store.idps.remove('https://idp')).toBe(true);
+    expect(await store.idps.remove(idp.id)).toBe(true);
     expect(await store.idps.list()).toEqual([]);
   });
 });

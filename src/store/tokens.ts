@@ -1,6 +1,7 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { KeyType } from '../types.js';
 import type { AccessTokensTable, Database, RefreshTokensTable } from './schema/index.js';
+import { pageOf, type StorePage } from './page.js';
 import { decodeScope, encodeScope } from './scope-column.js';
 
 /** One issued token as stored: the token itself is never stored, only its SHA-256. */
@@ -230,6 +231,23 @@ export class TokenStore {
       .where('t.expires_at', '>', now)
       .executeTakeFirst();
     return row && { ...fromRow(row), applicationName: row.application_name, owner: row.owner };
+  }
+
+  /** Live access tokens issued with these consumer keys, newest first (metadata for an admin; the token is never stored). */
+  async listLive(consumerKeys: string[], now: number, opts: { after?: { issuedAt: number; key: string }; limit: number }): Promise<StorePage<TokenRecord, { issuedAt: number; key: string }>> {
+    if (consumerKeys.length === 0) return { items: [], next: undefined };
+    let q = this.db
+      .selectFrom('access_tokens')
+      .selectAll()
+      .where('consumer_key', 'in', consumerKeys)
+      .where('revoked_at', 'is', null)
+      .where('expires_at', '>', now)
+      .orderBy('issued_at', 'desc')
+      .orderBy('token_hash')
+      .limit(opts.limit + 1);
+    const after = opts.after;
+    if (after !== undefined) q = q.where((eb) => eb.or([eb('issued_at', '<', after.issuedAt), eb.and([eb('issued_at', '=', after.issuedAt), eb('token_hash', '>', after.key)])]));
+    return pageOf((await q.execute()).map(fromRow), opts.limit, (t) => ({ issuedAt: t.issuedAt, key: t.tokenHash }));
   }
 
   /** Revokes one access token; true when it was live. */

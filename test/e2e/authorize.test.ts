@@ -3,7 +3,7 @@ import { cleanupExpired } from '../../src/store/cleanup.js';
 import { authorizeUrl, authorizeViaForms, callbackParams, FormAgent, hidden, location, pkcePair } from '../support/authorize.js';
 import { availableKinds } from '../support/databases.js';
 import { basic, call, postForm, type Reply } from '../support/http.js';
-import { createClient, startTestServer, type TestClient, type TestServer } from '../support/server.js';
+import { addUser, createClient, startTestServer, type TestClient, type TestServer } from '../support/server.js';
 
 const kinds = await availableKinds();
 
@@ -206,7 +206,7 @@ describe.each(kinds)('authorization code grant on %s', (kind) => {
     });
 
     it('a wrong password returns to the form; the lock is shared with the password grant', async () => {
-      await s.server.store.users.create('locky', 'right password', 'subscriber');
+      await addUser(s, 'locky', 'right password');
       const agent = new FormAgent(s.https);
       const first = await agent.get(authorizeUrl(s.https, { response_type: 'code', client_id: conf.consumerKey, redirect_uri: CB }));
       let page = await agent.get(location(first));

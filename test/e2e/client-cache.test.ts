@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { availableKinds } from '../support/databases.js';
 import { basic, postForm } from '../support/http.js';
-import { createClient, startTestServer, type TestClient, type TestServer } from '../support/server.js';
+import { admin, createClient, startTestServer, type TestClient, type TestServer } from '../support/server.js';
 
 const kinds = await availableKinds();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -20,7 +20,7 @@ describe.each(kinds)('client authentication cache on %s', (kind) => {
 
   it('a regenerated secret works at once; the old one stops within oauth.clientCacheTtl', async () => {
     expect((await cc(c.consumerSecret)).status).toBe(200); // now cached
-    const regenerated = await s.server.store.applications.ensureKeys(c.applicationId, 'PRODUCTION', { regenerate: true });
+    const regenerated = await s.server.management.keys.regenerateSecret(admin, c.applicationId, 'PRODUCTION');
     expect((await cc(regenerated.consumerSecret!)).status).toBe(200);
     await sleep(1100);
     const old = await cc(c.consumerSecret);

@@ -294,7 +294,7 @@ describe.runIf(multiNode)('two nodes sharing PostgreSQL and Redis', () => {
   it('revoking on node A makes node B refuse the cached token immediately', async () => {
     if (!redisOk) return;
     const c = await createClient(a, { owner: 'alice', app: 'multi' });
-    const api = await a.server.store.apis.create({ name: 'Multi', context: '/multi', version: 'v1', productionUrl: backend.url, tiers: ['Gold'], sendJwt: false, status: 'PUBLISHED' });
+    const api = await a.server.store.apis.create({ name: 'Multi', context: '/multi', version: 'v1', productionUrl: backend.url, tiers: ['Gold'], sendJwt: false, status: 'PUBLISHED', description: null });
     await a.server.store.apis.subscribe(c.applicationId, api.id, 'Gold');
     const t = (await postForm(`${a.http}/token`, { grant_type: 'client_credentials' }, { authorization: basic(c.consumerKey, c.consumerSecret) })).json.access_token;
     const onB = `http://127.0.0.1:${b.ports.http}/multi/v1/x`;

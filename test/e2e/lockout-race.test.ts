@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { availableKinds } from '../support/databases.js';
 import { basic, postForm } from '../support/http.js';
-import { createClient, startTestServer, type TestClient, type TestServer } from '../support/server.js';
+import { addUser, createClient, startTestServer, type TestClient, type TestServer } from '../support/server.js';
 
 const kinds = await availableKinds();
 
@@ -25,7 +25,7 @@ describe.each(kinds)('password lock-out under parallel guesses on %s', (kind) =>
   };
 
   it('after 10 wrong guesses sent at once, the right password is refused like a wrong one', async () => {
-    await s.server.store.users.create('target-a', 'right password', 'subscriber');
+    await addUser(s, 'target-a', 'right password');
     const wrong = await Promise.all(Array.from({ length: 10 }, (_, i) => attempt('target-a', `guess ${i}`)));
     expect(wrong.map((r) => r.status)).toEqual(Array(10).fill(400));
     const right = await attempt('target-a', 'right password');
@@ -34,7 +34,7 @@ describe.each(kinds)('password lock-out under parallel guesses on %s', (kind) =>
   });
 
   it('20 wrong guesses sent at once lock the account after the fifth; no more are verified', async () => {
-    await s.server.store.users.create('target-b', 'right password', 'subscriber');
+    await addUser(s, 'target-b', 'right password');
     const wrong = await Promise.all(Array.from({ length: 20 }, (_, i) => attempt('target-b', `guess ${i}`)));
     expect(wrong.filter((r) => r.status !== 400)).toEqual([]);
     const counter = await lockoutRow('target-b');
@@ -45,7 +45,7 @@ describe.each(kinds)('password lock-out under parallel guesses on %s', (kind) =>
   });
 
   it('39 wrong guesses and then the right one at once: never a 5xx, the right one refused', async () => {
-    await s.server.store.users.create('target-c', 'right password', 'subscriber');
+    await addUser(s, 'target-c', 'right password');
     const passwords = [...Array.from({ length: 39 }, (_, i) => `guess ${i}`), 'right password'];
     const replies = await Promise.all(passwords.map((p) => attempt('target-c', p)));
     expect(replies.filter((r) => r.status >= 500)).toEqual([]);
@@ -54,7 +54,7 @@ describe.each(kinds)('password lock-out under parallel guesses on %s', (kind) =>
   });
 
   it('30 concurrent sign-ins of one user with the right password all succeed (they queue, nothing locks)', async () => {
-    await s.server.store.users.create('busy-service', 'right password', 'subscriber');
+    await addUser(s, 'busy-service', 'right password');
     // Two typos first: the in-flight sign-ins must not push the account over the limit.
     for (let i = 0; i < 2; i++) expect((await attempt('busy-service', 'typo')).status).toBe(400);
     const replies = await Promise.all(Array.from({ length: 30 }, () => attempt('busy-service', 'right password')));
@@ -63,7 +63,7 @@ describe.each(kinds)('password lock-out under parallel guesses on %s', (kind) =>
   });
 
   it('a success clears the failures before it', async () => {
-    await s.server.store.users.create('target-d', 'right password', 'subscriber');
+    await addUser(s, 'target-d', 'right password');
     for (let i = 0; i < 4; i++) expect((await attempt('target-d', 'oops')).status).toBe(400);
     expect((await attempt('target-d', 'right password')).status).toBe(200);
     expect(await lockoutRow('target-d')).toBeUndefined();

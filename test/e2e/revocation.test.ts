@@ -40,7 +40,7 @@ describe.each(kinds)('revoking every token of an owner on %s', (kind) => {
     sandbox = await createClient(s, { owner: 'alice', app: 'orders-app', keyType: 'SANDBOX' });
     other = await createClient(s, { owner: 'bob', app: 'other-app' });
     const store = s.server.store;
-    const orders = await store.apis.create({ name: 'Orders', context: '/orders', version: 'v1', productionUrl: backend.url, sandboxUrl: backend.url, tiers: ['Unlimited'], sendJwt: false, status: 'PUBLISHED' });
+    const orders = await store.apis.create({ name: 'Orders', context: '/orders', version: 'v1', productionUrl: backend.url, sandboxUrl: backend.url, tiers: ['Unlimited'], sendJwt: false, status: 'PUBLISHED', description: null });
     for (const c of [prod, other]) await store.apis.subscribe(c.applicationId, orders.id, 'Unlimited');
   });
   afterAll(async () => {

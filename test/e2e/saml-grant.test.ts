@@ -144,7 +144,7 @@ describe.each(kinds)('saml2-bearer grant on %s', (kind) => {
 
     const bad = await gatehouse(['--data-dir', s.db.dataDir, 'idp', 'add', '--issuer', 'https://idp4.example.org', '--cert', idpKey.certPath, '--audience', 'urn:a b'], cliEnv);
     expect(bad.code).not.toBe(0);
-    expect(bad.stderr.trim()).toBe('gatehouse: --audience must be a URI of 1 to 512 characters without spaces (got "urn:a b")');
+    expect(bad.stderr.trim()).toBe('gatehouse: audiences must be a URI of 1 to 512 characters without spaces (got "urn:a b")');
   }, 90_000); // four CLI processes
 
   it('caps the token at userAccessTokenValidity for a long assertion, and accepts padded standard base64 at /login', async () => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { availableKinds } from '../support/databases.js';
 import { basic, call, postForm } from '../support/http.js';
-import { createClient, startTestServer, type TestClient, type TestServer } from '../support/server.js';
+import { addUser, createClient, startTestServer, type TestClient, type TestServer } from '../support/server.js';
 
 const kinds = await availableKinds();
 
@@ -76,7 +76,7 @@ describe.each(kinds)('token endpoint on %s', (kind) => {
     });
 
     it('locks an account after too many failures, answering like a bad password', async () => {
-      await s.server.store.users.create('mallory-target', 'right password', 'subscriber');
+      await addUser(s, 'mallory-target', 'right password');
       const bad = { grant_type: 'password', username: 'mallory-target', password: 'guess' };
       for (let i = 0; i < 3; i++) expect((await postForm(tokenUrl(), bad, auth())).json.error).toBe('invalid_grant');
       const locked = await postForm(tokenUrl(), { ...bad, password: 'right password' }, auth());

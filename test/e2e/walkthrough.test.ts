@@ -118,8 +118,8 @@ describe('CLI refusals', () => {
   const g = (...args: string[]) => gatehouse(['--data-dir', dir, ...args]);
 
   it('refuses bad input with one clear line and a non-zero exit, writing nothing', async () => {
-    expect((await g('user', 'add', 'carol', '--password', 'pw')).code).toBe(0);
-    const dup = await g('user', 'add', 'carol', '--password', 'pw');
+    expect((await g('user', 'add', 'carol', '--password', 'pw-12345')).code).toBe(0);
+    const dup = await g('user', 'add', 'carol', '--password', 'pw-12345');
     expect(dup.code).not.toBe(0);
     expect(dup.stderr.trim()).toBe('gatehouse: user "carol" already exists');
     const noOwner = await g('app', 'create', 'x', '--owner', 'nobody');
@@ -139,7 +139,7 @@ describe('CLI refusals', () => {
   });
 
   it('shows the secret only when generated or regenerated', async () => {
-    await g('user', 'add', 'dave', '--password', 'pw');
+    await g('user', 'add', 'dave', '--password', 'pw-12345');
     await g('app', 'create', 'svc', '--owner', 'dave');
     const first = JSON.parse((await g('app', 'keys', 'svc', '--owner', 'dave', '--json')).stdout);
     expect(first.consumerSecret).toBeDefined();
@@ -155,7 +155,7 @@ describe('CLI refusals', () => {
   });
 
   it('refuses a non-ASCII or space-padded callback URL, naming the encoded form', async () => {
-    await g('user', 'add', 'frank', '--password', 'pw');
+    await g('user', 'add', 'frank', '--password', 'pw-12345');
     const idn = await g('app', 'create', 'idn', '--owner', 'frank', '--callback-url', 'https://例え.jp/cb');
     expect(idn.code).not.toBe(0);
     expect(idn.stderr.trim().split('\n')).toHaveLength(1);
@@ -169,7 +169,7 @@ describe('CLI refusals', () => {
   it('user add takes the password from standard input with --password-stdin, and needs exactly one way', async () => {
     const r = await gatehouse(['--data-dir', dir, 'user', 'add', 'grace', '--password-stdin', '--json'], {}, 'stdin secret\nignored\n');
     expect(r.code, r.stderr).toBe(0);
-    expect(JSON.parse(r.stdout)).toEqual({ username: 'grace', role: 'subscriber' });
+    expect(JSON.parse(r.stdout)).toMatchObject({ username: 'grace', role: 'subscriber', locked: false });
     const store = await openStore(loadConfig({ dataDir: dir }, {}));
     try {
       const grace = await store.users.findByUsername('grace');
@@ -177,7 +177,7 @@ describe('CLI refusals', () => {
     } finally {
       await store.close();
     }
-    const both = await gatehouse(['--data-dir', dir, 'user', 'add', 'heidi', '--password', 'pw', '--password-stdin'], {}, 'pw\n');
+    const both = await gatehouse(['--data-dir', dir, 'user', 'add', 'heidi', '--password', 'pw-12345', '--password-stdin'], {}, 'pw\n');
     expect(both.code).not.toBe(0);
     expect(both.stderr.trim()).toBe('gatehouse: give exactly one of --password PW and --password-stdin');
     const neither = await g('user', 'add', 'heidi');
@@ -188,7 +188,7 @@ describe('CLI refusals', () => {
   });
 
   it('never silently converts a key between confidential and public', async () => {
-    await g('user', 'add', 'ivan', '--password', 'pw');
+    await g('user', 'add', 'ivan', '--password', 'pw-12345');
     await g('app', 'create', 'conf', '--owner', 'ivan');
     await g('app', 'create', 'pub', '--owner', 'ivan');
     const conf = JSON.parse((await g('app', 'keys', 'conf', '--owner', 'ivan', '--json')).stdout);
@@ -212,7 +212,7 @@ describe('CLI refusals', () => {
   it('names the bad key of an invalid configuration file', async () => {
     const cfg = path.join(dir, 'bad.yaml');
     writeFileSync(cfg, 'oauth:\n  userAccessTokenValidty: 120\n');
-    const r = await gatehouse(['--config', cfg, '--data-dir', dir, 'user', 'add', 'erin', '--password', 'pw']);
+    const r = await gatehouse(['--config', cfg, '--data-dir', dir, 'user', 'add', 'erin', '--password', 'pw-12345']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('oauth.userAccessTokenValidty: unknown configuration key');
   });

@@ -3,6 +3,10 @@ import type { KeyType } from '../../src/store/schema.js';
 import { startServer, type RunningServer } from '../../src/server/start.js';
 import { createLogger } from '../../src/log.js';
 import { createTestDatabase, type DbKind, type TestDatabase } from './databases.js';
+import { cliActor } from '../../src/manage/index.js';
+
+/** Tests set up their data as an operator does: through the management service, as the CLI's admin. */
+export const admin = cliActor('test');
 
 export interface TestServer {
   server: RunningServer;
@@ -46,16 +50,26 @@ export interface TestClient {
   applicationId: string;
 }
 
+/** Creates a user through the management service (its password policy applies). */
+export async function addUser(s: TestServer, username: string, password = 'correct horse', role: 'subscriber' | 'publisher' | 'admin' = 'subscriber'): Promise<void> {
+  await s.server.management.users.create(admin, { username, password, role });
+}
+
 /** Creates a user (if needed), an application and its keys, as the CLI does. */
 export async function createClient(
   s: TestServer,
   opts: { owner?: string; password?: string; app?: string; keyType?: KeyType; validity?: number; callbackUrls?: string[]; publicClient?: boolean } = {},
 ): Promise<TestClient> {
-  const store = s.server.store;
+  const m = s.server.management;
   const owner = opts.owner ?? 'alice';
-  if (!(await store.users.findByUsername(owner))) await store.users.create(owner, opts.password ?? 'correct horse', 'subscriber');
+  if (!(await s.server.store.users.findByUsername(owner))) await addUser(s, owner, opts.password ?? 'correct horse');
   const name = opts.app ?? `app-${Math.random().toString(36).slice(2, 8)}`;
-  const app = (await store.applications.find(owner, name)) ?? (await store.applications.create({ ownerUsername: owner, name, tier: 'Unlimited', callbackUrls: opts.callbackUrls ?? [] }));
-  const keys = await store.applications.ensureKeys(app.id, opts.keyType ?? 'PRODUCTION', { validitySeconds: opts.validity, publicClient: opts.publicClient });
+  const app =
+    (await s.server.store.applications.find(owner, name)) ??
+    (await m.applications.create(admin, { owner, name, callbackUrls: opts.callbackUrls ?? [] }));
+  const keys = await m.keys.generate(admin, app.id, opts.keyType ?? 'PRODUCTION', {
+    ...(opts.validity !== undefined ? { validitySeconds: opts.validity } : {}),
+    public: Boolean(opts.publicClient),
+  });
   return { consumerKey: keys.consumerKey, consumerSecret: keys.consumerSecret ?? '', keyType: keys.keyType, applicationId: app.id };
 }

@@ -1,35 +1,7 @@
 import { Command } from 'commander';
-import type { Api } from '../../store/apis.js';
-import { NotFound } from '../../errors.js';
-import type { Store } from '../../store/index.js';
-import { withStore } from '../context.js';
+import type { Actor, ApiView, Management, SubscriptionView } from '../../manage/index.js';
+import { nextHint, pageOptions, withManagement } from '../manage.js';
 import { CliError, emit, run } from '../output.js';
-
-/** Paths the node itself answers on; an API context may not shadow them. */
-const RESERVED = ['/token', '/login', '/revoke', '/introspect', '/authorize', '/.well-known', '/health', '/metrics', '/jwks'];
-const CONTEXT = /^(\/[A-Za-z0-9._~-]+)+$/;
-const VERSION = /^[A-Za-z0-9._-]{1,64}$/;
-
-export function validateContext(raw: string): string {
-  const ctx = raw.startsWith('/') ? raw : `/${raw}`;
-  if (!CONTEXT.test(ctx) || ctx.length > 255) throw new CliError(`invalid context "${raw}": use path segments like /weather or /partners/weather`);
-  const first = `/${ctx.split('/')[1]}`;
-  if (RESERVED.includes(first) || RESERVED.includes(ctx)) throw new CliError(`context "${ctx}" is reserved for the node's own endpoints (${RESERVED.join(', ')})`);
-  return ctx;
-}
-
-export function validateBackendUrl(flag: string, raw: string): string {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new CliError(`invalid ${flag} "${raw}": an absolute http(s) URL such as http://backend.internal:8080/v1`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new CliError(`invalid ${flag} "${raw}": only http and https backends`);
-  if (url.search || url.hash) throw new CliError(`invalid ${flag} "${raw}": no query string or fragment`);
-  if (url.username || url.password) throw new CliError(`invalid ${flag} "${raw}": no credentials in the URL`);
-  return raw.replace(/\/+$/, '');
-}
 
 export function parseApiRef(raw: string): { name: string; version: string } {
   const i = raw.lastIndexOf(':');
@@ -37,17 +9,21 @@ export function parseApiRef(raw: string): { name: string; version: string } {
   return { name: raw.slice(0, i), version: raw.slice(i + 1) };
 }
 
-const describeApi = (a: Api) => ({
-  name: a.name,
-  context: a.context,
-  version: a.version,
-  status: a.status,
-  productionUrl: a.productionUrl,
-  ...(a.sandboxUrl ? { sandboxUrl: a.sandboxUrl } : {}),
-  tiers: a.tiers,
-  ...(a.timeoutMs ? { timeoutMs: a.timeoutMs } : {}),
-  sendJwt: a.sendJwt,
-});
+const apiRef = (m: Management, actor: Actor, raw: string) => {
+  const { name, version } = parseApiRef(raw);
+  return m.apis.byRef(actor, name, version);
+};
+
+function timeout(raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw.trim())) throw new CliError(`invalid --timeout "${raw}": 1 to 600000 ms`);
+  return n;
+}
+
+const tierList = (raw: string): string[] => raw.split(',').map((t) => t.trim()).filter(Boolean);
+
+const apiLine = (a: ApiView) => `${a.name}:${a.version}\t${a.context}/${a.version}\t${a.status}\t${a.tiers.join(',')}`;
 
 export function apiCommand(): Command {
   const api = new Command('api').description('publish APIs on the gateway (the Publisher)');
@@ -60,52 +36,72 @@ export function apiCommand(): Command {
     .requiredOption('--version <version>', 'API version, e.g. v1')
     .requiredOption('--production-url <url>', 'backend for PRODUCTION keys')
     .option('--sandbox-url <url>', 'backend for SANDBOX keys')
-    .option('--tiers <list>', 'comma-separated tiers subscribers may choose', 'Gold,Silver,Bronze,Unlimited')
+    .option('--tiers <list>', 'comma-separated tiers subscribers may choose (default: every configured tier)')
     .option('--timeout <ms>', 'backend timeout in milliseconds (default gateway.backendTimeoutMs)')
     .option('--jwt', 'pass the backend an X-JWT-Assertion describing the caller')
+    .option('--description <text>', 'what the API does (shown in the Store)')
     .option('--publish', 'publish at once')
     .option('--json', 'print one JSON object')
     .action(
       async (
-        opts: { name: string; context: string; version: string; productionUrl: string; sandboxUrl?: string; tiers: string; timeout?: string; jwt?: boolean; publish?: boolean; json?: boolean },
+        opts: { name: string; context: string; version: string; productionUrl: string; sandboxUrl?: string; tiers?: string; timeout?: string; jwt?: boolean; description?: string; publish?: boolean; json?: boolean },
         cmd: Command,
       ) =>
         run(opts, async () => {
-          if (!/^[^\x00-\x1f\x7f:]{1,100}$/.test(opts.name)) throw new CliError(`invalid API name "${opts.name}": 1 to 100 printable characters, no colon`);
-          const context = validateContext(opts.context);
-          if (!VERSION.test(opts.version)) throw new CliError(`invalid version "${opts.version}": letters, digits, . _ -`);
-          const productionUrl = validateBackendUrl('--production-url', opts.productionUrl);
-          const sandboxUrl = opts.sandboxUrl === undefined ? undefined : validateBackendUrl('--sandbox-url', opts.sandboxUrl);
-          const tiers = [...new Set(opts.tiers.split(',').map((t) => t.trim()).filter(Boolean))];
-          let timeoutMs: number | undefined;
-          if (opts.timeout !== undefined) {
-            timeoutMs = Number(opts.timeout);
-            if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 600_000) throw new CliError(`invalid --timeout "${opts.timeout}": 1 to 600000 ms`);
-          }
-          await withStore(cmd, async (store, config) => {
-            const unknown = tiers.filter((t) => !(t in config.throttling.tiers));
-            if (tiers.length === 0 || unknown.length > 0) {
-              throw new CliError(`unknown tier ${unknown.join(', ') || '(none given)'}: configured tiers are ${Object.keys(config.throttling.tiers).join(', ')}`);
-            }
-            const created = await store.apis.create({
+          const created = await withManagement(cmd, async (m, actor) => {
+            const a = await m.apis.create(actor, {
               name: opts.name,
-              context,
+              context: opts.context,
               version: opts.version,
-              productionUrl,
-              ...(sandboxUrl ? { sandboxUrl } : {}),
-              tiers,
-              ...(timeoutMs ? { timeoutMs } : {}),
-              sendJwt: Boolean(opts.jwt),
-              status: opts.publish ? 'PUBLISHED' : 'CREATED',
+              productionUrl: opts.productionUrl,
+              ...(opts.sandboxUrl !== undefined ? { sandboxUrl: opts.sandboxUrl } : {}),
+              ...(opts.tiers !== undefined ? { tiers: tierList(opts.tiers) } : {}),
+              ...(opts.timeout !== undefined ? { timeoutMs: timeout(opts.timeout)! } : {}),
+              jwt: Boolean(opts.jwt),
+              description: opts.description ?? null,
             });
-            emit(opts, describeApi(created), `API ${created.name}:${created.version} created at ${created.context}/${created.version} (${created.status})`);
+            return opts.publish ? m.apis.publish(actor, a.id) : a;
           });
+          emit(opts, created, `API ${created.name}:${created.version} created at ${created.context}/${created.version} (${created.status})`);
         }),
     );
 
-  for (const [verb, status, what] of [
-    ['publish', 'PUBLISHED', 'make the API callable on the gateway'],
-    ['retire', 'RETIRED', 'stop serving the API (calls get 404)'],
+  api
+    .command('update')
+    .description('change an API: backends, tiers, timeout, JWT switch, description')
+    .argument('<api>', 'NAME:VERSION')
+    .option('--production-url <url>', 'backend for PRODUCTION keys')
+    .option('--sandbox-url <url>', 'backend for SANDBOX keys ("" removes it)')
+    .option('--tiers <list>', 'comma-separated tiers')
+    .option('--timeout <ms>', 'backend timeout in milliseconds ("default" for gateway.backendTimeoutMs)')
+    .option('--jwt', 'pass the backend an X-JWT-Assertion')
+    .option('--no-jwt', 'stop passing an X-JWT-Assertion')
+    .option('--description <text>', 'a new description ("" removes it)')
+    .option('--json', 'print one JSON object')
+    .action(
+      async (
+        ref: string,
+        opts: { productionUrl?: string; sandboxUrl?: string; tiers?: string; timeout?: string; jwt?: boolean; description?: string; json?: boolean },
+        cmd: Command,
+      ) =>
+        run(opts, async () => {
+          const updated = await withManagement(cmd, async (m, actor) =>
+            m.apis.update(actor, (await apiRef(m, actor, ref)).id, {
+              ...(opts.productionUrl !== undefined ? { productionUrl: opts.productionUrl } : {}),
+              ...(opts.sandboxUrl !== undefined ? { sandboxUrl: opts.sandboxUrl === '' ? null : opts.sandboxUrl } : {}),
+              ...(opts.tiers !== undefined ? { tiers: tierList(opts.tiers) } : {}),
+              ...(opts.timeout !== undefined ? { timeoutMs: opts.timeout === 'default' ? null : timeout(opts.timeout)! } : {}),
+              ...(opts.jwt !== undefined ? { jwt: opts.jwt } : {}),
+              ...(opts.description !== undefined ? { description: opts.description } : {}),
+            }),
+          );
+          emit(opts, updated, `API ${updated.name}:${updated.version} updated`);
+        }),
+    );
+
+  for (const [verb, what] of [
+    ['publish', 'make the API callable on the gateway'],
+    ['retire', 'stop serving the API (calls get 404)'],
   ] as const) {
     api
       .command(verb)
@@ -114,9 +110,11 @@ export function apiCommand(): Command {
       .option('--json', 'print one JSON object')
       .action(async (ref: string, opts: { json?: boolean }, cmd: Command) =>
         run(opts, async () => {
-          const { name, version } = parseApiRef(ref);
-          const updated = await withStore(cmd, (store) => store.apis.setStatus(name, version, status));
-          emit(opts, describeApi(updated), `API ${name}:${version} is ${updated.status}`);
+          const updated = await withManagement(cmd, async (m, actor) => {
+            const a = await apiRef(m, actor, ref);
+            return verb === 'publish' ? m.apis.publish(actor, a.id) : m.apis.retire(actor, a.id);
+          });
+          emit(opts, updated, `API ${updated.name}:${updated.version} is ${updated.status}`);
         }),
       );
   }
@@ -124,81 +122,115 @@ export function apiCommand(): Command {
   api
     .command('list')
     .description('list APIs')
-    .option('--json', 'print one JSON object')
-    .action(async (opts: { json?: boolean }, cmd: Command) =>
+    .option('--limit <n>', 'APIs per page (default 50, at most 200)')
+    .option('--cursor <cursor>', 'the next page, as the previous page printed')
+    .option('--json', 'print one JSON object: {"items": [...], "next": cursor-or-null}')
+    .action(async (opts: { limit?: string; cursor?: string; json?: boolean }, cmd: Command) =>
       run(opts, async () => {
-        const apis = await withStore(cmd, (store) => store.apis.list());
-        emit(
-          opts,
-          { apis: apis.map(describeApi) },
-          apis.length === 0 ? 'no APIs' : apis.map((a) => `${a.name}:${a.version}\t${a.context}/${a.version}\t${a.status}\t${a.tiers.join(',')}`).join('\n'),
-        );
+        const page = await withManagement(cmd, (m, actor) => m.apis.list(actor, pageOptions(opts)));
+        emit(opts, page, (page.items.length === 0 ? 'no APIs' : page.items.map(apiLine).join('\n')) + nextHint(page.next));
+      }),
+    );
+
+  api
+    .command('show')
+    .description('show an API')
+    .argument('<api>', 'NAME:VERSION')
+    .option('--json', 'print one JSON object')
+    .action(async (ref: string, opts: { json?: boolean }, cmd: Command) =>
+      run(opts, async () => {
+        const a = await withManagement(cmd, (m, actor) => apiRef(m, actor, ref));
+        emit(opts, a, [apiLine(a), `production ${a.productionUrl}`, `sandbox    ${a.sandboxUrl ?? '-'}`, `timeout    ${a.timeoutMs ?? 'default'}${a.jwt ? '\nX-JWT-Assertion to the backend' : ''}`].join('\n'));
+      }),
+    );
+
+  api
+    .command('delete')
+    .description('delete an API that nothing subscribes to')
+    .argument('<api>', 'NAME:VERSION')
+    .option('--json', 'print one JSON object')
+    .action(async (ref: string, opts: { json?: boolean }, cmd: Command) =>
+      run(opts, async () => {
+        await withManagement(cmd, async (m, actor) => m.apis.remove(actor, (await apiRef(m, actor, ref)).id));
+        emit(opts, { api: ref, deleted: true }, `API ${ref} deleted`);
       }),
     );
   return api;
 }
 
-/** The application and API a subscription command names; a clear error when either is missing. */
-async function findTarget(store: Store, opts: { owner: string; app: string; api: string }) {
-  const ref = parseApiRef(opts.api);
-  const application = await store.applications.find(opts.owner, opts.app);
-  if (!application) throw new NotFound(`user "${opts.owner}" has no application named "${opts.app}"`);
-  const api = await store.apis.find(ref.name, ref.version);
-  if (!api) throw new NotFound(`no API ${ref.name}:${ref.version}`);
+/** The application and API a subscription command names. */
+async function target(m: Management, actor: Actor, opts: { owner: string; app: string; api: string }) {
+  const application = await m.applications.byName(actor, opts.owner, opts.app);
+  const api = await apiRef(m, actor, opts.api);
   return { application, api };
 }
 
+const subLine = (s: SubscriptionView) => `${s.owner}/${s.applicationName}\t${s.apiName}:${s.apiVersion}\t${s.tier}\t${s.status}`;
+
 export function subscriptionCommands(): Command[] {
-  const target = (c: Command) =>
+  const targeted = (c: Command) =>
     c
       .requiredOption('--owner <username>', 'owner of the application')
       .requiredOption('--app <name>', 'application name')
       .requiredOption('--api <api>', 'NAME:VERSION')
       .option('--json', 'print one JSON object');
 
-  const subscribe = target(new Command('subscribe').description('subscribe an application to an API version'))
+  const subscribe = targeted(new Command('subscribe').description('subscribe an application to an API version'))
     .option('--tier <tier>', 'a tier the API offers (default: its first)')
     .action(async (opts: { owner: string; app: string; api: string; tier?: string; json?: boolean }, cmd: Command) =>
       run(opts, async () => {
-        await withStore(cmd, async (store) => {
-          const { application, api } = await findTarget(store, opts);
-          const tier = opts.tier ?? api.tiers[0]!;
-          if (!api.tiers.includes(tier)) throw new CliError(`API ${api.name}:${api.version} does not offer tier "${tier}" (it offers ${api.tiers.join(', ')})`);
-          await store.apis.subscribe(application.id, api.id, tier);
-          emit(opts, { application: application.name, owner: opts.owner, api: `${api.name}:${api.version}`, tier, status: 'ACTIVE' }, `${application.name} subscribed to ${api.name}:${api.version} (tier ${tier})`);
+        const sub = await withManagement(cmd, async (m, actor) => {
+          const { application, api } = await target(m, actor, opts);
+          return m.subscriptions.create(actor, { applicationId: application.id, apiId: api.id, ...(opts.tier !== undefined ? { tier: opts.tier } : {}) });
         });
+        emit(opts, sub, `${sub.applicationName} subscribed to ${sub.apiName}:${sub.apiVersion} (tier ${sub.tier})`);
       }),
     );
 
-  const unsubscribe = target(new Command('unsubscribe').description('remove an application\'s subscription')).action(
+  const unsubscribe = targeted(new Command('unsubscribe').description("remove an application's subscription")).action(
     async (opts: { owner: string; app: string; api: string; json?: boolean }, cmd: Command) =>
       run(opts, async () => {
-        await withStore(cmd, async (store) => {
-          const { application, api } = await findTarget(store, opts);
-          if (!(await store.apis.unsubscribe(application.id, api.id))) {
-            throw new NotFound(`${opts.app} of ${opts.owner} is not subscribed to ${opts.api}`);
-          }
-          emit(opts, { application: opts.app, owner: opts.owner, api: opts.api, unsubscribed: true }, `${opts.app} unsubscribed from ${opts.api}`);
+        await withManagement(cmd, async (m, actor) => {
+          const { application, api } = await target(m, actor, opts);
+          await m.subscriptions.remove(actor, (await m.subscriptions.between(actor, application.id, api.id)).id);
         });
+        emit(opts, { application: opts.app, owner: opts.owner, api: opts.api, unsubscribed: true }, `${opts.app} unsubscribed from ${opts.api}`);
       }),
   );
 
-  const subscription = new Command('subscription').description('block or unblock a subscription');
-  for (const [verb, status] of [
-    ['block', 'BLOCKED'],
-    ['unblock', 'ACTIVE'],
-  ] as const) {
+  const subscription = new Command('subscription').description('list, block or unblock subscriptions');
+  subscription
+    .command('list')
+    .description('list subscriptions: of one application (--owner and --app), of one API (--api), or all')
+    .option('--owner <username>', 'owner of the application')
+    .option('--app <name>', 'application name')
+    .option('--api <api>', 'NAME:VERSION')
+    .option('--limit <n>', 'subscriptions per page (default 50, at most 200)')
+    .option('--cursor <cursor>', 'the next page, as the previous page printed')
+    .option('--json', 'print one JSON object: {"items": [...], "next": cursor-or-null}')
+    .action(async (opts: { owner?: string; app?: string; api?: string; limit?: string; cursor?: string; json?: boolean }, cmd: Command) =>
+      run(opts, async () => {
+        if ((opts.owner === undefined) !== (opts.app === undefined)) throw new CliError('give --owner and --app together');
+        const page = await withManagement(cmd, async (m, actor) => {
+          const filter: { applicationId?: string; apiId?: string } = {};
+          if (opts.owner !== undefined && opts.app !== undefined) filter.applicationId = (await m.applications.byName(actor, opts.owner, opts.app)).id;
+          if (opts.api !== undefined) filter.apiId = (await apiRef(m, actor, opts.api)).id;
+          return m.subscriptions.list(actor, filter, pageOptions(opts));
+        });
+        emit(opts, page, (page.items.length === 0 ? 'no subscriptions' : page.items.map(subLine).join('\n')) + nextHint(page.next));
+      }),
+    );
+  for (const verb of ['block', 'unblock'] as const) {
     subscription.addCommand(
-      target(new Command(verb).description(`${verb} an application's calls to an API`)).action(
+      targeted(new Command(verb).description(`${verb} an application's calls to an API`)).action(
         async (opts: { owner: string; app: string; api: string; json?: boolean }, cmd: Command) =>
           run(opts, async () => {
-            await withStore(cmd, async (store) => {
-              const { application, api } = await findTarget(store, opts);
-              if (!(await store.apis.setSubscriptionStatus(application.id, api.id, status))) {
-                throw new NotFound(`${opts.app} of ${opts.owner} is not subscribed to ${opts.api}`);
-              }
-              emit(opts, { application: opts.app, owner: opts.owner, api: opts.api, status }, `subscription of ${opts.app} to ${opts.api} is ${status}`);
+            const sub = await withManagement(cmd, async (m, actor) => {
+              const { application, api } = await target(m, actor, opts);
+              const id = (await m.subscriptions.between(actor, application.id, api.id)).id;
+              return verb === 'block' ? m.subscriptions.block(actor, id) : m.subscriptions.unblock(actor, id);
             });
+            emit(opts, sub, `subscription of ${opts.app} to ${opts.api} is ${sub.status}`);
           }),
       ),
     );

@@ -1,125 +1,191 @@
 import { Command, Option } from 'commander';
+import type { ApplicationView, Management, Actor, TokenView } from '../../manage/index.js';
 import { KEY_TYPES } from '../../types.js';
-import { NotFound } from '../../errors.js';
-import type { KeyType } from '../../types.js';
-import { withStore } from '../context.js';
+import { collect, nextHint, pageOptions, withManagement } from '../manage.js';
 import { CliError, emit, run } from '../output.js';
 
-const collect = (value: string, previous: string[] = []) => [...previous, value];
+const appLine = (a: ApplicationView) => `${a.name}\t${a.owner}\t${a.tier}\t${a.callbackUrls.join(' ') || '-'}`;
 
-/**
- * A redirect URI an OAuth client may register: absolute, no fragment (RFC 6749 §3.1.2), and
- * exactly as it will be compared and sent back in a Location header: ASCII only (an IDN host
- * in punycode, other characters percent-encoded), no spaces around it, no control characters.
- */
-export function validateCallbackUrl(raw: string): string {
-  if (raw.trim() !== raw) throw new CliError(`invalid callback URL "${raw}": remove the spaces around it`);
-  if (/[^\x21-\x7e]/.test(raw)) {
-    const suggestion = URL.canParse(raw) ? ` such as ${new URL(raw).href}` : '';
-    throw new CliError(
-      `invalid callback URL "${raw.replace(/[\x00-\x1f\x7f]/g, '?')}": only ASCII without spaces or control characters; ` +
-        `give the host in punycode and percent-encode the rest${suggestion}`,
-    );
-  }
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new CliError(`invalid callback URL "${raw}": it must be an absolute URL such as https://app.example.com/callback`);
-  }
-  if (raw.includes('#')) throw new CliError(`invalid callback URL "${raw}": it may not contain a fragment (#)`);
-  if (url.protocol === 'javascript:' || url.protocol === 'data:' || url.protocol === 'file:') {
-    throw new CliError(`invalid callback URL "${raw}": the ${url.protocol} scheme is not allowed`);
-  }
-  if ((url.protocol === 'http:' || url.protocol === 'https:') && !url.hostname) throw new CliError(`invalid callback URL "${raw}": no host`);
-  return raw;
+/** The application a command names by owner and name. */
+const named = (m: Management, actor: Actor, owner: string, name: string) => m.applications.byName(actor, owner, name);
+
+function integer(flag: string, raw: string): number {
+  const n = Number(raw);
+  if (!/^-?\d+$/.test(raw.trim()) || !Number.isSafeInteger(n)) throw new CliError(`invalid ${flag} "${raw}": a whole number`);
+  return n;
 }
 
-const NAME_PATTERN = /^[^\x00-\x1f\x7f]{1,100}$/;
+const keyTypeOption = () =>
+  new Option('--type <type>', 'key type').choices(['PRODUCTION', 'SANDBOX', 'production', 'sandbox']).default('PRODUCTION');
 
 export function appCommand(): Command {
   const app = new Command('app').description('manage applications and their consumer keys');
+  const target = (c: Command) => c.argument('<name>', 'application name').requiredOption('--owner <username>', 'the user who owns the application');
 
-  app
-    .command('create')
-    .description('create an application owned by a user')
-    .argument('<name>', 'application name, unique per owner')
-    .requiredOption('--owner <username>', 'the user who owns the application')
+  target(app.command('create').description('create an application owned by a user'))
     .option('--callback-url <url>', 'OAuth redirect URI (repeat for several)', collect, [])
-    .option('--tier <tier>', 'throttling tier of the application', 'Unlimited')
+    .option('--tier <tier>', 'throttling tier of the application (all its calls, across APIs)', 'Unlimited')
+    .option('--description <text>', 'what the application is')
+    .option('--origin <origin>', 'a browser origin allowed to call /token with CORS, e.g. https://app.example.com (repeatable)', collect, [])
     .option('--json', 'print one JSON object')
-    .action(async (name: string, opts: { owner: string; callbackUrl: string[]; tier: string; json?: boolean }, cmd: Command) =>
+    .action(async (name: string, opts: { owner: string; callbackUrl: string[]; tier: string; description?: string; origin: string[]; json?: boolean }, cmd: Command) =>
       run(opts, async () => {
-        if (!NAME_PATTERN.test(name) || name.trim() !== name) throw new CliError(`invalid application name "${name}": 1 to 100 printable characters, no leading or trailing space`);
-        const callbackUrls = opts.callbackUrl.map(validateCallbackUrl);
-        await withStore(cmd, async (store, config) => {
-          if (!(opts.tier in config.throttling.tiers)) {
-            throw new CliError(`unknown tier "${opts.tier}": configured tiers are ${Object.keys(config.throttling.tiers).join(', ')}`);
-          }
-          const created = await store.applications.create({ ownerUsername: opts.owner, name, tier: opts.tier, callbackUrls });
-          emit(
-            opts,
-            { name: created.name, owner: created.ownerUsername, tier: created.tier, callbackUrls: created.callbackUrls },
-            `application ${created.name} created for ${created.ownerUsername} (tier ${created.tier})`,
-          );
-        });
+        const created = await withManagement(cmd, (m, actor) =>
+          m.applications.create(actor, { name, owner: opts.owner, tier: opts.tier, callbackUrls: opts.callbackUrl, allowedOrigins: opts.origin, description: opts.description ?? null }),
+        );
+        emit(opts, created, `application ${created.name} created for ${created.owner} (tier ${created.tier})`);
       }),
     );
 
   app
-    .command('keys')
-    .description('generate (or show) the consumer key and secret of an application, like the Store\'s "Generate" button')
-    .argument('<name>', 'application name')
-    .requiredOption('--owner <username>', 'the user who owns the application')
-    .addOption(new Option('--type <type>', 'key type').choices(['PRODUCTION', 'SANDBOX', 'production', 'sandbox']).default('PRODUCTION'))
-    .option('--regenerate', 'replace the consumer secret with a new one (running nodes stop accepting the old one within oauth.clientCacheTtl seconds)')
-    .option('--validity <seconds>', 'lifetime of application (client_credentials) tokens issued with this key')
-    .option('--public', 'generate the key as a public client (no secret), e.g. a mobile or single-page app using PKCE; only when the key is first generated')
+    .command('list')
+    .description('list applications (of one owner, or all)')
+    .option('--owner <username>', 'only this user\'s applications')
+    .option('--limit <n>', 'applications per page (default 50, at most 200)')
+    .option('--cursor <cursor>', 'the next page, as the previous page printed')
+    .option('--json', 'print one JSON object: {"items": [...], "next": cursor-or-null}')
+    .action(async (opts: { owner?: string; limit?: string; cursor?: string; json?: boolean }, cmd: Command) =>
+      run(opts, async () => {
+        const page = await withManagement(cmd, (m, actor) => m.applications.list(actor, opts.owner === undefined ? {} : { owner: opts.owner }, pageOptions(opts)));
+        emit(opts, page, (page.items.length === 0 ? 'no applications' : page.items.map(appLine).join('\n')) + nextHint(page.next));
+      }),
+    );
+
+  target(app.command('show').description('show an application with its keys (never a secret)'))
+    .option('--json', 'print one JSON object')
+    .action(async (name: string, opts: { owner: string; json?: boolean }, cmd: Command) =>
+      run(opts, async () => {
+        const detail = await withManagement(cmd, async (m, actor) => m.applications.get(actor, (await named(m, actor, opts.owner, name)).id));
+        const keys = detail.keys.map((k) => `  ${k.keyType}\t${k.consumerKey}${k.public ? '\tpublic client' : ''}${k.validitySeconds !== null ? `\tvalidity ${k.validitySeconds} s` : ''}`);
+        emit(opts, detail, [appLine(detail), ...(keys.length ? keys : ['  no keys yet (gatehouse app keys)'])].join('\n'));
+      }),
+    );
+
+  target(app.command('update').description('change an application\'s name, callback URLs, tier, description or CORS origins'))
+    .option('--name <new-name>', 'a new name')
+    .option('--callback-url <url>', 'replace the callback URLs (repeat for several)', collect)
+    .option('--tier <tier>', 'a new throttling tier')
+    .option('--description <text>', 'a new description ("" removes it)')
+    .option('--origin <origin>', 'replace the CORS origins (repeatable)', collect)
+    .option('--no-origins', 'remove every CORS origin')
+    .option('--resource-server', 'let the application introspect every token (a resource server)')
+    .option('--no-resource-server', 'introspect only its own tokens (the default)')
     .option('--json', 'print one JSON object')
     .action(
       async (
         name: string,
-        opts: { owner: string; type: string; regenerate?: boolean; validity?: string; public?: boolean; json?: boolean },
+        opts: { owner: string; name?: string; callbackUrl?: string[]; tier?: string; description?: string; origin?: string[]; origins?: boolean; resourceServer?: boolean; json?: boolean },
         cmd: Command,
       ) =>
         run(opts, async () => {
-          const keyType = opts.type.toUpperCase() as KeyType;
-          let validitySeconds: number | undefined;
-          if (opts.validity !== undefined) {
-            validitySeconds = Number(opts.validity);
-            if (!Number.isInteger(validitySeconds) || validitySeconds < 1 || validitySeconds > 10 * 365 * 86400) {
-              throw new CliError(`invalid --validity "${opts.validity}": a whole number of seconds from 1 to 315360000`);
-            }
-          }
-          if (!KEY_TYPES.includes(keyType)) throw new CliError(`invalid --type "${opts.type}"`);
-          if (opts.regenerate && opts.public) throw new CliError('--regenerate and --public do not go together: a public client has no secret to regenerate');
-          await withStore(cmd, async (store) => {
-            const application = await store.applications.find(opts.owner, name);
-            if (!application) {
-              if (!(await store.users.findByUsername(opts.owner))) throw new NotFound(`no user "${opts.owner}"`);
-              throw new NotFound(`user "${opts.owner}" has no application named "${name}"`);
-            }
-            const keys = await store.applications.ensureKeys(application.id, keyType, {
-              regenerate: opts.regenerate,
-              validitySeconds,
-              publicClient: opts.public,
-            });
-            const result: Record<string, unknown> = { consumerKey: keys.consumerKey };
-            if (keys.consumerSecret !== undefined) result.consumerSecret = keys.consumerSecret;
-            result.keyType = keys.keyType;
-            if (keys.validitySeconds !== null) result.validity = keys.validitySeconds;
-            const human = [
-              `consumer key:    ${keys.consumerKey}`,
-              keys.consumerSecret !== undefined
-                ? `consumer secret: ${keys.consumerSecret}   (shown only now; keep it safe)`
-                : opts.public && keys.created
-                  ? 'consumer secret: none (public client)'
-                  : 'consumer secret: (not shown again; use --regenerate for a new one)',
-              `key type:        ${keys.keyType}`,
-            ].join('\n');
-            emit(opts, result, human);
-          });
+          const updated = await withManagement(cmd, async (m, actor) =>
+            m.applications.update(actor, (await named(m, actor, opts.owner, name)).id, {
+              ...(opts.name !== undefined ? { name: opts.name } : {}),
+              ...(opts.callbackUrl !== undefined ? { callbackUrls: opts.callbackUrl } : {}),
+              ...(opts.tier !== undefined ? { tier: opts.tier } : {}),
+              ...(opts.description !== undefined ? { description: opts.description } : {}),
+              ...(opts.origin !== undefined ? { allowedOrigins: opts.origin } : opts.origins === false ? { allowedOrigins: [] } : {}),
+              ...(opts.resourceServer !== undefined ? { introspectAll: opts.resourceServer } : {}),
+            }),
+          );
+          emit(opts, updated, `application ${updated.name} of ${updated.owner} updated`);
         }),
+    );
+
+  target(app.command('delete').description('delete an application with its keys and subscriptions; its tokens stop working at once'))
+    .option('--json', 'print one JSON object')
+    .action(async (name: string, opts: { owner: string; json?: boolean }, cmd: Command) =>
+      run(opts, async () => {
+        await withManagement(cmd, async (m, actor) => m.applications.remove(actor, (await named(m, actor, opts.owner, name)).id));
+        emit(opts, { name, owner: opts.owner, deleted: true }, `application ${name} of ${opts.owner} deleted`);
+      }),
+    );
+
+  target(app.command('keys').description('generate (or show) the consumer key and secret of an application, like the Store\'s "Generate" button'))
+    .addOption(keyTypeOption())
+    .option('--regenerate', 'replace the consumer secret with a new one (running nodes stop accepting the old one within a second)')
+    .option('--validity <seconds>', 'lifetime of application (client_credentials) tokens issued with this key')
+    .option('--public', 'generate the key as a public client (no secret), e.g. a mobile or single-page app using PKCE; only when the key is first generated')
+    .option('--json', 'print one JSON object')
+    .action(async (name: string, opts: { owner: string; type: string; regenerate?: boolean; validity?: string; public?: boolean; json?: boolean }, cmd: Command) =>
+      run(opts, async () => {
+        if (opts.regenerate && opts.public) throw new CliError('--regenerate and --public do not go together: a public client has no secret to regenerate');
+        const validity = opts.validity === undefined ? undefined : integer('--validity', opts.validity);
+        type Shown = { consumerKey: string; consumerSecret?: string; keyType: string; validity: number | null; previousValidity?: number | null; created: boolean };
+        const shown = await withManagement(cmd, async (m, actor): Promise<Shown> => {
+          const app = await named(m, actor, opts.owner, name);
+          const existing = await m.keys.get(actor, app.id, opts.type).catch((err: unknown) => {
+            if ((err as { kind?: string }).kind === 'not_found') return undefined;
+            throw err;
+          });
+          if (existing === undefined) return { ...(await m.keys.generate(actor, app.id, opts.type, { ...(validity !== undefined ? { validitySeconds: validity } : {}), public: Boolean(opts.public) })), validity: validity ?? null, created: true };
+          if (opts.public && !existing.public) await m.keys.generate(actor, app.id, opts.type, { public: true }); // refused, saying why
+          const changed = validity !== undefined && validity !== existing.validitySeconds ? await m.keys.setValidity(actor, app.id, opts.type, validity) : undefined;
+          const issued = opts.regenerate ? await m.keys.regenerateSecret(actor, app.id, opts.type) : { consumerKey: existing.consumerKey, keyType: existing.keyType };
+          return {
+            ...issued,
+            validity: changed?.validitySeconds ?? existing.validitySeconds,
+            ...(changed !== undefined ? { previousValidity: changed.previousValiditySeconds } : {}),
+            created: false,
+          };
+        });
+        const result: Record<string, unknown> = { consumerKey: shown.consumerKey };
+        if (shown.consumerSecret !== undefined) result.consumerSecret = shown.consumerSecret;
+        result.keyType = shown.keyType;
+        if (shown.validity !== null) result.validity = shown.validity;
+        if (shown.previousValidity !== undefined) result.previousValidity = shown.previousValidity;
+        const secret = result.consumerSecret as string | undefined;
+        const human = [
+          `consumer key:    ${shown.consumerKey}`,
+          secret !== undefined
+            ? `consumer secret: ${secret}   (shown only now; keep it safe)`
+            : opts.public && shown.created
+              ? 'consumer secret: none (public client)'
+              : 'consumer secret: (not shown again; use --regenerate for a new one)',
+          `key type:        ${shown.keyType}`,
+          ...(shown.previousValidity !== undefined
+            ? [`validity:        changed from ${shown.previousValidity === null ? 'the default (oauth.accessTokenValidity)' : `${shown.previousValidity} s`} to ${shown.validity} s for tokens issued from now on`]
+            : []),
+        ].join('\n');
+        emit(opts, result, human);
+      }),
+    );
+
+  target(app.command('revoke-tokens').description('revoke every token issued with the application\'s key (of one type, or both)'))
+    .addOption(new Option('--type <type>', 'key type (default: both)').choices(['PRODUCTION', 'SANDBOX', 'production', 'sandbox']))
+    .option('--json', 'print one JSON object')
+    .action(async (name: string, opts: { owner: string; type?: string; json?: boolean }, cmd: Command) =>
+      run(opts, async () => {
+        const results = await withManagement(cmd, async (m, actor) => {
+          const app = await m.applications.get(actor, (await named(m, actor, opts.owner, name)).id);
+          const types = opts.type !== undefined ? [opts.type.toUpperCase()] : app.keys.map((k) => k.keyType);
+          if (types.length === 0) throw new CliError(`application ${name} has no keys: there are no tokens to revoke`);
+          return Promise.all(types.filter((t) => (KEY_TYPES as readonly string[]).includes(t)).map((t) => m.keys.revokeTokens(actor, app.id, t)));
+        });
+        emit(opts, { application: name, owner: opts.owner, revoked: results }, results.map((r) => `${r.keyType}: ${r.revokedGrants} grant(s) revoked`).join('\n'));
+      }),
+    );
+
+  target(app.command('tokens').description('list the application\'s live access tokens (metadata only; id is the token\'s SHA-256)'))
+    .option('--limit <n>', 'tokens per page (default 50, at most 200)')
+    .option('--cursor <cursor>', 'the next page, as the previous page printed')
+    .option('--json', 'print one JSON object: {"items": [...], "next": cursor-or-null}')
+    .action(async (name: string, opts: { owner: string; limit?: string; cursor?: string; json?: boolean }, cmd: Command) =>
+      run(opts, async () => {
+        const page = await withManagement(cmd, async (m, actor) => m.tokens.list(actor, (await named(m, actor, opts.owner, name)).id, pageOptions(opts)));
+        const line = (t: TokenView) => `${t.id}\t${t.keyType}\t${t.grantType}\t${t.username ?? t.subject}\texpires ${t.expiresAt}`;
+        emit(opts, page, (page.items.length === 0 ? 'no live tokens' : page.items.map(line).join('\n')) + nextHint(page.next));
+      }),
+    );
+
+  target(app.command('revoke-token').description('revoke one live token (and its refresh token) by the id `app tokens` shows'))
+    .requiredOption('--id <tokenId>', 'the token id')
+    .option('--json', 'print one JSON object')
+    .action(async (name: string, opts: { owner: string; id: string; json?: boolean }, cmd: Command) =>
+      run(opts, async () => {
+        await withManagement(cmd, async (m, actor) => m.tokens.revoke(actor, (await named(m, actor, opts.owner, name)).id, opts.id));
+        emit(opts, { id: opts.id, revoked: true }, `token ${opts.id} revoked`);
+      }),
     );
   return app;
 }

@@ -1,6 +1,5 @@
 import { Command } from 'commander';
 import { createLogger } from '../../log.js';
-import { startServer } from '../../server/start.js';
 import { configFrom } from '../context.js';
 import { CliError, emit, run } from '../output.js';
 
@@ -14,6 +13,8 @@ export function startCommand(): Command {
         const config = configFrom(cmd);
         // With --json, stdout carries only that object; the logs go to stderr.
         const logger = createLogger(config.log.level, Boolean(opts.json));
+        // Loaded only here: the server's modules cost seconds to import that other commands need not pay.
+        const { startServer } = await import('../../server/start.js');
         const server = await startServer(config, { logger }).catch((err: NodeJS.ErrnoException & { port?: number }) => {
           if (err.code === 'EADDRINUSE') {
             throw new CliError(

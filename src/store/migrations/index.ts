@@ -6,6 +6,7 @@ import * as grants from './0005_grants.js';
 import * as samlAudiences from './0006_saml_audiences.js';
 import * as authorization from './0002_authorization.js';
 import * as revocationIndexes from './0007_revocation_indexes.js';
+import * as management from './0008_management.js';
 
 /**
  * Migrations are compiled into the program (no directory scanning at run time), applied
@@ -19,6 +20,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0005_grants': grants,
   '0006_saml_audiences': samlAudiences,
   '0007_revocation_indexes': revocationIndexes,
+  '0008_management': management,
 };
 
 export const migrationProvider: MigrationProvider = {

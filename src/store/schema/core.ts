@@ -8,6 +8,8 @@ export interface UsersTable {
   password_hash: string;
   role: string;
   created_at: Epoch;
+  /** Set while an admin has locked the account (0008). */
+  locked_at: Epoch | null;
 }
 
 export interface ApplicationsTable {
@@ -19,6 +21,10 @@ export interface ApplicationsTable {
   callback_urls: string;
   description: string | null;
   created_at: Epoch;
+  /** JSON array of browser origins allowed to call the token endpoints with CORS (0008). */
+  allowed_origins: string;
+  /** 1 when the application is a resource server that may introspect every token (0008). */
+  introspect_all: number;
 }
 
 export interface ConsumerKeysTable {

@@ -18,6 +18,7 @@ export interface ApisTable {
   /** 1 when the gateway passes the backend an X-JWT-Assertion. */
   send_jwt: number;
   created_at: Epoch;
+  description: string | null;
 }
 
 export interface SubscriptionsTable {

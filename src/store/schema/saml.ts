@@ -2,6 +2,8 @@ import type { Epoch } from './common.js';
 
 /** Trusted identity providers and the assertion replay cache (migration 0003). */
 export interface SamlIdpsTable {
+  /** The admin API's identifier (0008). */
+  id: string;
   issuer: string;
   /** WSO2's "alias": one more accepted Audience and Recipient for the IdP; null: none. */
   alias: string | null;

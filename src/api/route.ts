@@ -1,0 +1,59 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { TSchema } from 'typebox';
+import type { Actor } from '../manage/index.js';
+import { Problem } from './schemas.js';
+
+export interface RouteSpec {
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  url: string;
+  operationId: string;
+  summary: string;
+  tag: string;
+  /** No credentials needed (signUp). */
+  public?: boolean;
+  params?: TSchema;
+  query?: TSchema;
+  body?: TSchema;
+  /** The success status: 200 unless given (201 for creations, 204 without a body). */
+  status?: 200 | 201 | 204;
+  response?: TSchema;
+  handler(call: { actor: Actor; params: any; query: any; body: any; request: FastifyRequest }): Promise<unknown>;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Who is calling the admin API (set by its authentication hook). */
+    actor?: Actor;
+  }
+  interface FastifyContextConfig {
+    /** An admin API route that needs no credentials. */
+    public?: boolean;
+  }
+}
+
+const ERRORS = { '4xx': Problem, '5xx': Problem };
+
+/** Registers one admin API operation: its schemas (for validation and the OpenAPI document) and its handler. */
+export function operation(api: FastifyInstance, spec: RouteSpec): void {
+  const status = spec.status ?? 200;
+  api.route({
+    method: spec.method,
+    url: spec.url,
+    config: { public: spec.public === true },
+    schema: {
+      operationId: spec.operationId,
+      summary: spec.summary,
+      tags: [spec.tag],
+      ...(spec.public ? { security: [] } : {}),
+      ...(spec.params ? { params: spec.params } : {}),
+      ...(spec.query ? { querystring: spec.query } : {}),
+      ...(spec.body ? { body: spec.body } : {}),
+      response: { [status]: spec.response ?? { type: 'null', description: 'no content' }, ...ERRORS },
+    },
+    handler: async (request, reply) => {
+      const value = await spec.handler({ actor: request.actor!, params: request.params, query: request.query, body: request.body, request });
+      reply.code(status).header('cache-control', 'no-store');
+      return status === 204 ? reply.send() : value;
+    },
+  });
+}

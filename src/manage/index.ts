@@ -1,0 +1,62 @@
+import type { ChangeSink } from '../cluster/change.js';
+import type { OAuthCore } from '../oauth/core.js';
+import type { Store } from '../store/index.js';
+import { nowSeconds } from '../clock.js';
+import { Apis } from './apis.js';
+import { Applications } from './applications.js';
+import { Audit } from './audit.js';
+import type { ManageConfig, ManageContext } from './context.js';
+import { IdentityProviders } from './idps.js';
+import { Keys } from './keys.js';
+import { Recorder } from './recorder.js';
+import { SignIn } from './sign-in.js';
+import { Subscriptions } from './subscriptions.js';
+import { ApplicationTokens } from './tokens.js';
+import { Users } from './users.js';
+
+/**
+ * The management service: every rule and permission of the management plane, one module per
+ * resource. The CLI, the admin REST API and the portal only parse, call and render.
+ */
+export interface Management {
+  users: Users;
+  applications: Applications;
+  keys: Keys;
+  tokens: ApplicationTokens;
+  apis: Apis;
+  subscriptions: Subscriptions;
+  identityProviders: IdentityProviders;
+  audit: Audit;
+  signIn: SignIn;
+}
+
+export function createManagement(deps: { store: Store; oauth: OAuthCore; config: ManageConfig; sink: ChangeSink }): Management {
+  const c: ManageContext = {
+    store: deps.store,
+    recorder: new Recorder(deps.store, deps.sink, nowSeconds),
+    revocation: deps.oauth.revocation,
+    issuer: deps.oauth.issuer,
+    passwords: deps.oauth.passwords,
+    config: deps.config,
+    clock: nowSeconds,
+  };
+  const applications = new Applications(c);
+  const apis = new Apis(c);
+  return {
+    users: new Users(c),
+    applications,
+    keys: new Keys(c, applications),
+    tokens: new ApplicationTokens(c, applications),
+    apis,
+    subscriptions: new Subscriptions(c, applications, apis),
+    identityProviders: new IdentityProviders(c),
+    audit: new Audit(c),
+    signIn: new SignIn(c, deps.oauth.format.key),
+  };
+}
+
+export type { Actor, Via } from './actor.js';
+export { cliActor, hasRole } from './actor.js';
+export { MANAGE_SCOPE, Unauthenticated, InsufficientScope, type From } from './sign-in.js';
+export type * from './views.js';
+export type { Page, PageRequest } from './page.js';

@@ -1,0 +1,50 @@
+import { InvalidInput } from '../errors.js';
+import type { StorePage } from '../store/page.js';
+
+/** One page of a list as every interface returns it: the items and the cursor of the next page, or null. */
+export interface Page<T> {
+  items: T[];
+  next: string | null;
+}
+
+export interface PageRequest {
+  limit?: number;
+  cursor?: string;
+}
+
+export const DEFAULT_LIMIT = 50;
+export const MAX_LIMIT = 200;
+
+export function limitOf(req: PageRequest): number {
+  const limit = req.limit ?? DEFAULT_LIMIT;
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) throw new InvalidInput('limit', `limit must be a whole number from 1 to ${MAX_LIMIT}`);
+  return limit;
+}
+
+/** The store's position a cursor stands for; `check` says whether a decoded value has the right shape. */
+export function positionOf<K>(req: PageRequest, check: (value: unknown) => value is K): K | undefined {
+  if (req.cursor === undefined || req.cursor === '') return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(req.cursor, 'base64url').toString('utf8'));
+  } catch {
+    value = undefined;
+  }
+  if (!check(value)) throw new InvalidInput('cursor', 'the cursor is not one this list returned; start again without it');
+  return value;
+}
+
+/** A store page as the interfaces return it, each item shown by `view`. */
+export function pageView<T, K, V>(page: StorePage<T, K>, view: (item: T) => V): Page<V> {
+  return {
+    items: page.items.map(view),
+    next: page.next === undefined ? null : Buffer.from(JSON.stringify(page.next)).toString('base64url'),
+  };
+}
+
+export const isString = (v: unknown): v is string => typeof v === 'string';
+export const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+export const isNameId = (v: unknown): v is { name: string; id: string } =>
+  typeof v === 'object' && v !== null && typeof (v as { name?: unknown }).name === 'string' && typeof (v as { id?: unknown }).id === 'string';
+export const isNameVersion = (v: unknown): v is { name: string; version: string } =>
+  typeof v === 'object' && v !== null && typeof (v as { name?: unknown }).name === 'string' && typeof (v as { version?: unknown }).version === 'string';

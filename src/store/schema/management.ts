@@ -1,0 +1,32 @@
+import type { Epoch } from './common.js';
+
+/** Who changed what, when and from where (migration 0008); never a secret. */
+export interface AuditEventsTable {
+  id: number;
+  /** epoch milliseconds */
+  at: number;
+  actor: string;
+  /** 'user' (a signed-in user) or 'cli' (an operator on the node's machine). */
+  actor_kind: string;
+  via: string;
+  address: string | null;
+  operation: string;
+  target_type: string;
+  target_id: string | null;
+  /** JSON object of what changed. */
+  detail: string | null;
+}
+
+/** The change feed every node follows (migration 0008). */
+export interface ChangesTable {
+  id: number;
+  at: Epoch;
+  kind: string;
+  /** JSON of the change. */
+  payload: string;
+}
+
+export interface ManagementTables {
+  audit_events: AuditEventsTable;
+  changes: ChangesTable;
+}
