@@ -105,6 +105,16 @@ export async function adminApi(app: FastifyInstance, opts: { management: Managem
     await root.register(
       async (api) => {
         api.setValidatorCompiler(validators());
+        // JSON, where an empty body is no body (POST …/publish with Content-Type: application/json and nothing else).
+        api.removeContentTypeParser('application/json');
+        api.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, text, done) => {
+          if (text === '') return done(null, undefined);
+          try {
+            done(null, JSON.parse(text as string));
+          } catch {
+            done(new InvalidInput(undefined, 'The request body is not valid JSON.'), undefined);
+          }
+        });
         api.setErrorHandler(errorHandler);
         api.setNotFoundHandler((request, reply) => sendProblem(reply, new GatehouseError('not_found', `no operation ${request.method} ${request.url.split('?')[0]}`)));
         api.addHook('onRoute', (route) => {
