@@ -10,6 +10,7 @@ import { IdentityProviders } from './idps.js';
 import { Keys } from './keys.js';
 import { Recorder } from './recorder.js';
 import { SignIn } from './sign-in.js';
+import { PortalSessions } from './sessions.js';
 import { Subscriptions } from './subscriptions.js';
 import { ApplicationTokens } from './tokens.js';
 import { Users } from './users.js';
@@ -28,6 +29,7 @@ export interface Management {
   identityProviders: IdentityProviders;
   audit: Audit;
   signIn: SignIn;
+  portalSessions: PortalSessions;
 }
 
 export function createManagement(deps: { store: Store; oauth: OAuthCore; config: ManageConfig; sink: ChangeSink }): Management {
@@ -42,8 +44,10 @@ export function createManagement(deps: { store: Store; oauth: OAuthCore; config:
   };
   const applications = new Applications(c);
   const apis = new Apis(c);
+  const users = new Users(c);
+  const signIn = new SignIn(c, deps.oauth.format.key);
   return {
-    users: new Users(c),
+    users,
     applications,
     keys: new Keys(c, applications),
     tokens: new ApplicationTokens(c, applications),
@@ -51,12 +55,14 @@ export function createManagement(deps: { store: Store; oauth: OAuthCore; config:
     subscriptions: new Subscriptions(c, applications, apis),
     identityProviders: new IdentityProviders(c),
     audit: new Audit(c),
-    signIn: new SignIn(c, deps.oauth.format.key),
+    signIn,
+    portalSessions: new PortalSessions(c, signIn, users),
   };
 }
 
 export type { Actor, Via } from './actor.js';
-export { cliActor, hasRole } from './actor.js';
+export { cliActor, hasRole, isAdmin } from './actor.js';
 export { MANAGE_SCOPE, Unauthenticated, InsufficientScope, type From } from './sign-in.js';
+export type { PortalSignIn } from './sessions.js';
 export type * from './views.js';
 export type { Page, PageRequest } from './page.js';

@@ -9,7 +9,8 @@ import { scheduleCleanup } from '../store/cleanup.js';
 import { openStore, type Store } from '../store/index.js';
 import { clientErrorHandler } from './client-error.js';
 import { healthRoutes } from './health.js';
-import { portalRoutes } from './portal.js';
+import { portalRoutes } from '../portal/plugin.js';
+import type { PortalSettings } from '../portal/kit.js';
 import { loadTls, type TlsMaterial } from './tls.js';
 import { loadSigningKey, type SigningKey } from './signing-key.js';
 import { connectInvalidationBus } from '../cluster/invalidation.js';
@@ -84,9 +85,9 @@ async function gatewayApp(logger: Logger, listener: string, parts: NodeParts, tl
 }
 
 /** The management listener (9443): the portal, the admin REST API and Prometheus metrics. */
-async function portalApp(logger: Logger, registry: Registry, tls: TlsMaterial, management: Management): Promise<FastifyInstance> {
+async function portalApp(logger: Logger, registry: Registry, tls: TlsMaterial, management: Management, settings: PortalSettings): Promise<FastifyInstance> {
   const app = baseApp(logger, 'portal', tls);
-  await app.register(portalRoutes);
+  await app.register(portalRoutes, { management, settings });
   await app.register(adminApi, { management });
   app.get('/metrics', async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()));
   return app;
@@ -149,7 +150,15 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
     follower = new ChangeFollower(store.changes, apply, { pollMs: config.cluster.changePollMs, logger: logger.child({ component: 'cluster' }) });
     await follower.start();
     const parts: NodeParts = { store, oauth, gateway, jwks: { keys: [signingKey.publicJwk] } };
-    const portal = await portalApp(logger, registry, tls, management);
+    const bound = { http: config.ports.http };
+    const issuerHost = new URL(config.oauth.issuer).hostname;
+    const portal = await portalApp(logger, registry, tls, management, {
+      selfSignUp: config.portal.selfSignUp,
+      tiers: Object.keys(config.throttling.tiers),
+      httpsBase: config.oauth.issuer,
+      httpBase: () => `http://${issuerHost}:${bound.http}`,
+      gatewayForTry: () => `http://127.0.0.1:${bound.http}`,
+    });
     const https = await gatewayApp(logger, 'gateway-https', parts, tls);
     const http = await gatewayApp(logger, 'gateway-http', parts);
     const host = config.listeners.host;
@@ -164,11 +173,15 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
       https: await bind(https, config.ports.https),
       http: await bind(http, config.ports.http),
     };
+    bound.http = ports.http;
     stopCleanup = scheduleCleanup(store, { ...config.cleanup, retention: { auditDays: config.audit.retentionDays } }, logger);
     logger.info(
       { ports, database: store.db.describe, tls: tls.origin, issuer: config.oauth.issuer, config: config.source ?? '(defaults)' },
       'gatehouse started',
     );
+    if ((await store.users.countByRole('admin')) === 0) {
+      logger.warn({ event: 'no_admin' }, 'no admin user yet: create one with  gatehouse user add NAME --role admin --password-stdin');
+    }
     let closing: Promise<void> | undefined;
     return { config, store, oauth, gateway, management, logger, ports, close: () => (closing ??= shutdown()) };
   } catch (err) {

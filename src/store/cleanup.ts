@@ -42,6 +42,7 @@ export function expiringRows(store: Store, retention: Retention = { auditDays: 9
     authorization_codes: (now, n) => store.codes.deleteExpiredBatch(now, n),
     authorization_requests: (now, n) => store.sessions.deleteExpiredRequests(now, n),
     login_sessions: (now, n) => store.sessions.deleteExpiredSessions(now, n),
+    portal_sessions: (now, n) => store.portalSessions.deleteExpired(now, n),
     audit_events: (now, n) => store.audit.deleteOlderThan((now - retention.auditDays * 86400) * 1000, n),
     changes: (now, n) => store.changes.deleteOlderThan(now - CHANGE_RETENTION_SECONDS, n),
   };

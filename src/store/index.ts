@@ -9,6 +9,7 @@ import type { CodeStore } from './codes.js';
 import { migrate, openDatabase, type Db } from './db.js';
 import { IdpStore } from './idps.js';
 import { LockoutStore } from './lockout.js';
+import { PortalSessionStore } from './portal-sessions.js';
 import type { Database } from './schema/index.js';
 import type { ConsentStore, SessionStore } from './sessions.js';
 import { TokenStore } from './tokens.js';
@@ -33,6 +34,8 @@ export interface Store extends ManagedStores {
   codes: CodeStore;
   sessions: SessionStore;
   consents: ConsentStore;
+  /** Developer portal sign-ins. */
+  portalSessions: PortalSessionStore;
   /** Runs `body` in one transaction, with the managed stores bound to it: all of it commits, or none. */
   transaction<T>(body: (stores: ManagedStores) => Promise<T>): Promise<T>;
   close(): Promise<void>;
@@ -68,6 +71,7 @@ export async function openStore(config: Pick<Config, 'dataDir' | 'database' | 's
     codes: authz.codes,
     sessions: authz.sessions,
     consents: authz.consents,
+    portalSessions: new PortalSessionStore(k),
     transaction: (body) => k.transaction().execute((trx) => body(managedStores(trx, db.dialect))),
     close: () => db.close(),
   };

@@ -1,80 +1,12 @@
-import { createHash } from 'node:crypto';
+import { contentSecurityPolicy, html, page as layout, type Html } from '../../http/html.js';
 
-/** Escapes text for HTML element content and double- or single-quoted attribute values. */
-export function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
+export { escapeHtml, html, STYLE_HASH } from '../../http/html.js';
 
-/** Tagged template: every interpolated value is escaped unless it is already `Html`. */
-export class Html {
-  constructor(readonly value: string) {}
-  toString(): string {
-    return this.value;
-  }
-}
+/** The Content-Security-Policy of every sign-in page: nothing but our inline style, no script at all, never framed. */
+export const CSP = contentSecurityPolicy();
 
-type Part = string | number | Html | undefined | null | false | readonly Part[];
-
-function render(part: Part): string {
-  if (part === undefined || part === null || part === false) return '';
-  if (part instanceof Html) return part.value;
-  if (Array.isArray(part)) return part.map(render).join('');
-  return escapeHtml(String(part));
-}
-
-export function html(strings: TemplateStringsArray, ...values: Part[]): Html {
-  let out = strings[0]!;
-  for (let i = 0; i < values.length; i++) out += render(values[i]!) + strings[i + 1]!;
-  return new Html(out);
-}
-
-const PRODUCT = 'Gatehouse';
-
-/** One small stylesheet, inline and allowed by its hash: no external requests, no script at all. */
-const CSS = `
-*{box-sizing:border-box}
-html{-webkit-text-size-adjust:100%}
-body{margin:0;background:#f3f5f8;color:#1b1f24;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
-main{max-width:26rem;margin:0 auto;padding:1.5rem 1rem}
-.brand{font-weight:700;font-size:1.1rem;letter-spacing:.02em;color:#24466b;margin:0 0 1rem}
-.card{background:#fff;border:1px solid #d8dee6;border-radius:10px;padding:1.25rem 1.25rem 1.5rem}
-h1{font-size:1.35rem;line-height:1.3;margin:0 0 .75rem}
-p{margin:.5rem 0}
-label{display:block;font-weight:600;margin:1rem 0 .3rem}
-input[type=text],input[type=password]{width:100%;font-size:1rem;padding:.65rem .75rem;border:1px solid #aab4c0;border-radius:6px}
-input:focus,button:focus{outline:3px solid #8bb8ff;outline-offset:1px}
-.check{display:flex;gap:.5rem;align-items:flex-start;margin:1rem 0}
-.check label{display:inline;font-weight:400;margin:0}
-.check input{margin-top:.3rem;width:1.1rem;height:1.1rem}
-button{font-size:1rem;font-weight:600;padding:.7rem 1rem;border-radius:6px;border:1px solid #24466b;background:#24466b;color:#fff;cursor:pointer;width:100%;margin-top:1rem}
-button.secondary{background:#fff;color:#24466b}
-.buttons{display:flex;gap:.75rem}
-.buttons button{flex:1}
-ul.scopes{padding-left:1.2rem;margin:.5rem 0}
-code{background:#eef1f5;padding:.05rem .3rem;border-radius:4px;word-break:break-all}
-.alert{background:#fdecec;border:1px solid #e7a3a3;color:#7a1c1c;border-radius:6px;padding:.6rem .75rem}
-.muted{color:#5a6573;font-size:.9rem;word-break:break-word}
-`;
-
-export const STYLE_HASH = `sha256-${createHash('sha256').update(CSS, 'utf8').digest('base64')}`;
-
-/** The Content-Security-Policy of every page: nothing but our inline style, never framed. */
-export const CSP = `default-src 'none'; style-src '${STYLE_HASH}'; base-uri 'none'; frame-ancestors 'none'`;
-
-export function page(title: string, body: Html): string {
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
-<title>${escapeHtml(title)} · ${PRODUCT}</title>
-<style>${CSS}</style>
-</head><body><main>
-<p class="brand">${PRODUCT}</p>
-<div class="card">
-${body.value}
-</div>
-</main></body></html>
-`;
-}
+/** A sign-in page: the product's layout with the content in one card. */
+export const page = (title: string, body: Html): string => layout(title, html`<div class="card">${body}</div>`);
 
 const SCOPE_TEXT: Record<string, string> = {
   default: 'Use the APIs you are subscribed to on your behalf',

@@ -7,6 +7,7 @@ import * as samlAudiences from './0006_saml_audiences.js';
 import * as authorization from './0002_authorization.js';
 import * as revocationIndexes from './0007_revocation_indexes.js';
 import * as management from './0008_management.js';
+import * as portalSessions from './0009_portal_sessions.js';
 
 /**
  * Migrations are compiled into the program (no directory scanning at run time), applied
@@ -21,6 +22,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0006_saml_audiences': samlAudiences,
   '0007_revocation_indexes': revocationIndexes,
   '0008_management': management,
+  '0009_portal_sessions': portalSessions,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -26,7 +26,20 @@ export interface ChangesTable {
   payload: string;
 }
 
+/** A developer portal sign-in (migration 0009). */
+export interface PortalSessionsTable {
+  id: string;
+  token_hash: string;
+  csrf_token: string;
+  user_id: string;
+  /** Encrypted: what the next page shows once. */
+  flash: string | null;
+  created_at: Epoch;
+  expires_at: Epoch;
+}
+
 export interface ManagementTables {
   audit_events: AuditEventsTable;
   changes: ChangesTable;
+  portal_sessions: PortalSessionsTable;
 }

@@ -1,0 +1,146 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { GatehouseError } from '../errors.js';
+import type { FormBody } from '../http/form.js';
+import type { Actor, Management } from '../manage/index.js';
+import { portalPage, type Errors, type View } from './layout.js';
+import { checkForm } from './session.js';
+
+/** Where the portal points people: the public token and gateway URLs, and the gateway it tries calls on. */
+export interface PortalSettings {
+  selfSignUp: boolean;
+  /** The configured tier names (throttling.tiers). */
+  tiers: string[];
+  /** The HTTPS origin of the token endpoint and the gateway (oauth.issuer). */
+  httpsBase: string;
+  /** The plain-HTTP origin of the gateway listener (for /revoke, as the original page has it). */
+  httpBase(): string;
+  /** Where "Try it" sends calls: this node's HTTP gateway listener on loopback. */
+  gatewayForTry(): string;
+}
+
+/** What the next page shows once, after a POST. */
+export interface Flash {
+  notice?: string;
+  /** Secrets just generated (shown once), or a Try it result. */
+  data?: Record<string, unknown>;
+}
+
+/** A POST's outcome: go somewhere (303) with a one-time notice, or show a page again (a 4xx with the fields marked). */
+export type Outcome = { redirect: string; flash?: Flash } | { status: number; page: string };
+
+export interface GetContext {
+  request: FastifyRequest;
+  reply: FastifyReply;
+  view: View;
+  flash: Flash;
+  params: Record<string, string>;
+  query: Record<string, string | undefined>;
+}
+
+export interface PostContext extends GetContext {
+  form: FormBody;
+}
+
+const HTML = 'text/html; charset=utf-8';
+
+/**
+ * The portal's way to declare pages: a GET renders a page (with the flash of the POST before
+ * it); a POST checks the form's origin and CSRF token, calls the service and answers 303 with
+ * a flash, or the same page again with what the service said next to the field it concerns.
+ */
+export class Kit {
+  constructor(
+    readonly app: FastifyInstance,
+    readonly m: Management,
+    readonly settings: PortalSettings,
+  ) {}
+
+  private async context(request: FastifyRequest, reply: FastifyReply): Promise<GetContext> {
+    const state = request.portal!;
+    const flash = state.signIn && state.token ? ((await this.m.portalSessions.takeFlash(state.token, state.signIn.sessionId)) as Flash | undefined) : undefined;
+    return {
+      request,
+      reply,
+      view: { actor: state.signIn?.actor, csrf: state.csrf, notice: flash?.notice, path: request.url.split('?')[0]! },
+      flash: flash ?? {},
+      params: request.params as Record<string, string>,
+      query: (request.query ?? {}) as Record<string, string | undefined>,
+    };
+  }
+
+  /** A page; or, when the handler says so, a redirect (e.g. a signed-in user asking for the sign-in page). */
+  get(path: string, handler: (c: GetContext) => Promise<string | { redirect: string }> | string | { redirect: string }): void {
+    this.app.get(path, async (request, reply) => {
+      const out = await handler(await this.context(request, reply));
+      return typeof out === 'string' ? reply.type(HTML).send(out) : reply.redirect(out.redirect, 303);
+    });
+  }
+
+  post(path: string, handler: (c: PostContext) => Promise<Outcome>): void {
+    this.app.post(path, async (request, reply) => {
+      const form = (request.body ?? {}) as FormBody;
+      checkForm(request, form, request.portal!);
+      const c = await this.context(request, reply);
+      return this.finish(request, reply, await handler({ ...c, form }));
+    });
+  }
+
+  private async finish(request: FastifyRequest, reply: FastifyReply, outcome: Outcome): Promise<FastifyReply> {
+    if ('redirect' in outcome) {
+      const state = request.portal!;
+      if (outcome.flash && state.signIn && state.token) await this.m.portalSessions.setFlash(state.token, state.signIn.sessionId, outcome.flash);
+      return reply.redirect(outcome.redirect, 303);
+    }
+    return reply.code(outcome.status).type(HTML).send(outcome.page);
+  }
+
+  get tiers(): string[] {
+    return this.settings.tiers;
+  }
+
+  page(view: View, title: string, body: Parameters<typeof portalPage>[2]): string {
+    return portalPage(view, title, body);
+  }
+}
+
+/** The signed-in actor, or a redirect to sign in (as a GatehouseError the error handler turns into one). */
+export function signedIn(view: View): Actor {
+  if (!view.actor) throw new SignInRequired(view.path);
+  return view.actor;
+}
+
+/** Thrown to send the browser to the sign-in page, coming back here after. */
+export class SignInRequired extends GatehouseError {
+  override name = 'SignInRequired';
+  constructor(readonly next: string) {
+    super('unauthenticated', 'Sign in to continue.');
+  }
+}
+
+/**
+ * Runs a service call for a form; a refusal about a field (or any 4xx the service answers)
+ * becomes the errors the form shows again, with the service's own words.
+ */
+export async function attempt<T>(run: () => Promise<T>): Promise<{ ok: true; value: T } | { ok: false; errors: Errors; status: number }> {
+  try {
+    return { ok: true, value: await run() };
+  } catch (err) {
+    if (err instanceof GatehouseError && err.status < 500) {
+      return { ok: false, errors: { [err.field ?? '']: err.message }, status: err.status };
+    }
+    throw err;
+  }
+}
+
+/** A single string field of a form (undefined when absent, empty, repeated or not text). */
+export function text(form: FormBody, name: string): string | undefined {
+  const v = form[name];
+  return typeof v === 'string' && v !== '' ? v : undefined;
+}
+
+/** Lines of a textarea as a list (one URL, origin or audience per line). */
+export function lines(form: FormBody, name: string): string[] {
+  return (text(form, name) ?? '').split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '');
+}
+
+export const isChecked = (form: FormBody, name: string): boolean => form[name] === '1' || form[name] === 'on';
