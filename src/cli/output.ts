@@ -1,4 +1,5 @@
 import { ConfigError } from '../config/load.js';
+import { SchemaTooNewError } from '../store/db.js';
 import { StoreConflict, StoreNotFound } from '../store/errors.js';
 
 export interface OutputOptions {
@@ -20,7 +21,7 @@ export async function run(opts: OutputOptions, body: () => Promise<void>): Promi
   try {
     await body();
   } catch (err) {
-    const known = err instanceof CliError || err instanceof StoreConflict || err instanceof StoreNotFound || err instanceof ConfigError;
+    const known = [CliError, StoreConflict, StoreNotFound, ConfigError, SchemaTooNewError].some((kind) => err instanceof kind);
     const message = known ? (err as Error).message : `unexpected failure: ${(err as Error).message ?? String(err)}`;
     if (opts.json) process.stdout.write(`${JSON.stringify({ error: message })}\n`);
     else process.stderr.write(`gatehouse: ${message}\n`);

@@ -1,3 +1,4 @@
+import type { Server as TlsServer } from 'node:tls';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Config } from '../config/schema.js';
 import { createLogger, type Logger } from '../log.js';
@@ -24,8 +25,10 @@ export interface RunningServer {
   oauth: OAuthService;
   gateway: Gateway;
   logger: Logger;
-  /** The ports actually bound (differs from config when 0 asked for a free port). */
-  ports: { portal: number; https: number; http: number };
+  /** The ports actually bound (differs from config when 0 asked for a free port); http null when off. */
+  ports: { portal: number; https: number; http: number | null };
+  /** New connections to the HTTPS listeners use this certificate, key and cipher policy (SIGHUP). */
+  setTls(tls: TlsMaterial): void;
   close(): Promise<void>;
 }
 
@@ -39,7 +42,7 @@ function baseApp(logger: Logger, listener: string, tls?: TlsMaterial): FastifyIn
     keepAliveTimeout: 72_000,
     requestTimeout: 120_000,
     clientErrorHandler,
-    ...(tls ? { https: { cert: tls.cert, key: tls.key } } : {}),
+    ...(tls ? { https: tls.serverOptions } : {}),
   }) as unknown as FastifyInstance;
   // Fastify makes a child logger (with a request id) for every request; above debug level
   // nothing logs per request, so the listener's logger serves and the hot path saves the work.
@@ -116,6 +119,7 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
   };
   try {
     const tls = await loadTls(config);
+    for (const warning of tls.warnings) logger.warn({ tls: tls.origin }, warning);
     const signingKey = await loadSigningKey(config.dataDir);
     const registry = new Registry();
     processMetrics(registry);
@@ -133,18 +137,20 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
     const parts: NodeParts = { store, oauth, gateway, jwks: { keys: [signingKey.publicJwk] } };
     const portal = await portalApp(logger, registry, tls);
     const https = await gatewayApp(logger, 'gateway-https', parts, tls);
-    const http = await gatewayApp(logger, 'gateway-http', parts);
-    const host = config.listeners.host;
-    const bind = async (app: FastifyInstance, port: number): Promise<number> => {
+    const http = config.ports.http === null ? undefined : await gatewayApp(logger, 'gateway-http', parts);
+    const bind = async (app: FastifyInstance, port: number, host: string): Promise<number> => {
       apps.push(app);
       await app.listen({ port, host });
       const addr = app.server.address();
       return typeof addr === 'object' && addr ? addr.port : port;
     };
     const ports = {
-      portal: await bind(portal, config.ports.portal),
-      https: await bind(https, config.ports.https),
-      http: await bind(http, config.ports.http),
+      portal: await bind(portal, config.ports.portal, config.hosts.portal),
+      https: await bind(https, config.ports.https, config.hosts.https),
+      http: http && config.ports.http !== null ? await bind(http, config.ports.http, config.hosts.http) : null,
+    };
+    const setTls = (next: TlsMaterial) => {
+      for (const app of [portal, https]) (app.server as unknown as TlsServer).setSecureContext(next.serverOptions);
     };
     stopCleanup = scheduleCleanup(store, config.cleanup, logger);
     logger.info(
@@ -152,7 +158,7 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
       'gatehouse started',
     );
     let closing: Promise<void> | undefined;
-    return { config, store, oauth, gateway, logger, ports, close: () => (closing ??= shutdown()) };
+    return { config, store, oauth, gateway, logger, ports, setTls, close: () => (closing ??= shutdown()) };
   } catch (err) {
     await shutdown();
     throw err;

@@ -17,6 +17,9 @@ const MIGRATIONS: Record<string, Migration> = {
   '0005_grants': grants,
 };
 
+/** Every migration this version knows, in name order: a database with others is from a newer one. */
+export const KNOWN_MIGRATIONS: readonly string[] = Object.keys(MIGRATIONS).sort();
+
 export const migrationProvider: MigrationProvider = {
   getMigrations: async () => MIGRATIONS,
 };
