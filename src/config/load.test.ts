@@ -48,14 +48,14 @@ describe('loadConfig', () => {
   });
 
   it('names an unknown key, suggesting the one that was meant', () => {
-    expect(() => loadConfig({ config: file('oauth:\n  acessTokenValidity: 5\n') }, {})).toThrow(/: unknown key oauth\.acessTokenValidity; did you mean accessTokenValidity\?$/);
-    expect(() => loadConfig({ config: file('listeners:\n  portel: 5\n') }, {})).toThrow(/unknown key listeners\.portel; did you mean portal\?$/);
-    expect(() => loadConfig({ config: file('cleanup:\n  zzz: 5\n') }, {})).toThrow(/unknown key cleanup\.zzz; no such setting \(cleanup takes intervalSeconds, batchSize\)$/);
+    expect(() => loadConfig({ config: file('oauth:\n  acessTokenValidity: 5\n') }, {})).toThrow(/: oauth\.acessTokenValidity: unknown configuration key; did you mean accessTokenValidity\?$/);
+    expect(() => loadConfig({ config: file('listeners:\n  portel: 5\n') }, {})).toThrow(/listeners\.portel: unknown configuration key; did you mean portal\?$/);
+    expect(() => loadConfig({ config: file('cleanup:\n  zzz: 5\n') }, {})).toThrow(/cleanup\.zzz: unknown configuration key \(cleanup takes intervalSeconds, batchSize\)$/);
   });
 
   it('reports a tier key typo as one problem, not five', () => {
     const f = file('throttling:\n  tiers:\n    Gold: { requests: 10, perSecond: 60 }\n');
-    expect(() => loadConfig({ config: f }, {})).toThrow(new ConfigError(`invalid configuration in ${f}: unknown key throttling.tiers.Gold.perSecond; did you mean perSeconds?`));
+    expect(() => loadConfig({ config: f }, {})).toThrow(new ConfigError(`invalid configuration in ${f}: throttling.tiers.Gold.perSecond: unknown configuration key; did you mean perSeconds?`));
     expect(() => loadConfig({ config: file('throttling:\n  tiers:\n    Gold: { requests: 10 }\n') }, {})).toThrow(/throttling\.tiers\.Gold: must have required properties perSeconds$/);
     expect(() => loadConfig({ config: file('throttling:\n  tiers:\n    Gold: unlimitd\n') }, {})).toThrow(/throttling\.tiers\.Gold: must be \{ requests: N, perSeconds: S \} or unlimited$/);
   });

@@ -88,7 +88,7 @@ function unknownKeys(schema: Node, value: unknown, parent: string, out: Unknown[
       if (schema.additionalProperties !== false) continue;
       const guess = suggest(key, known);
       const list = known.length <= 12 ? ` (${parent || 'the top level'} takes ${known.join(', ')})` : '';
-      out.push({ parent, key, message: `unknown key ${join(parent, key)}; ${guess ? `did you mean ${guess}?` : `no such setting${list}`}` });
+      out.push({ parent, key, message: `${join(parent, key)}: unknown configuration key${guess ? `; did you mean ${guess}?` : list}` });
     }
     return;
   }

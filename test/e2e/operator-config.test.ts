@@ -53,7 +53,7 @@ describe('configuration errors point at the right place (CLI)', () => {
     const config = file('typo.yaml', 'throttling:\n  tiers:\n    Gold: { requests: 10, perSecond: 60 }\n');
     const r = await gatehouse(['--config', config, ...data, 'api', 'list']);
     expect(r.code).toBe(2);
-    expect(line(r)).toBe(`gatehouse: invalid configuration in ${config}: unknown key throttling.tiers.Gold.perSecond; did you mean perSeconds?`);
+    expect(line(r)).toBe(`gatehouse: invalid configuration in ${config}: throttling.tiers.Gold.perSecond: unknown configuration key; did you mean perSeconds?`);
   });
 
   it('reports a bad value in the file even when a flag overrides it', async () => {

@@ -45,6 +45,7 @@ function handleSignals(server: RunningServer, dataDir: DataDirClaim, reread: () 
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
   let reloading = Promise.resolve();
+  process.removeAllListeners('SIGHUP');
   process.on('SIGHUP', () => {
     if (stopping) return;
     reloading = reloading.then(() => reloadOnSignal(server, reread, server.logger));
@@ -61,6 +62,8 @@ export function startCommand(): Command {
         const config = configFrom(cmd);
         // With --json, stdout carries only that object; the logs go to stderr.
         const logger = createLogger(config.log.level, Boolean(opts.json));
+        // SIGHUP's default is to end the process: until the listeners are up there is nothing to reload.
+        process.on('SIGHUP', () => logger.warn({ signal: 'SIGHUP' }, 'still starting: nothing to reload yet'));
         const dataDir = claim(config);
         for (const notice of dataDir.notices) logger.warn({ dataDir: config.dataDir }, notice);
         const server = await startServer(config, { logger }).catch((err: NodeJS.ErrnoException & { port?: number }) => {
