@@ -7,6 +7,13 @@ import { idpCommand } from './commands/idp.js';
 import { startCommand } from './commands/start.js';
 import { userCommand } from './commands/user.js';
 
+// `gatehouse app list | head -1`: a reader that went away is no reason to crash.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+  });
+}
+
 const program = new Command('gatehouse')
   .description('Gatehouse: OAuth 2.0 token service and API gateway')
   .option('--config <file>', 'YAML configuration file (or GATEHOUSE_CONFIG)')
@@ -20,5 +27,12 @@ program.addCommand(apiCommand());
 for (const c of subscriptionCommands()) program.addCommand(c);
 program.addCommand(idpCommand());
 program.addCommand(auditCommand());
+
+// --config and --data-dir belong to every command: show them in every command's --help.
+const showGlobals = (cmd: Command): void => {
+  cmd.configureHelp({ showGlobalOptions: true });
+  for (const sub of cmd.commands) showGlobals(sub);
+};
+showGlobals(program);
 
 await program.parseAsync(process.argv);

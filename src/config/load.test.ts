@@ -47,8 +47,85 @@ describe('loadConfig', () => {
     expect(loadConfig({}, { GATEHOUSE_CONFIG: f }).portOffset).toBe(1);
   });
 
-  it('names an unknown key', () => {
-    expect(() => loadConfig({ config: file('oauth:\n  acessTokenValidity: 5\n') }, {})).toThrow(/oauth\.acessTokenValidity: unknown configuration key/);
+  it('names an unknown key, suggesting the one that was meant', () => {
+    expect(() => loadConfig({ config: file('oauth:\n  acessTokenValidity: 5\n') }, {})).toThrow(/: oauth\.acessTokenValidity: unknown configuration key; did you mean accessTokenValidity\?$/);
+    expect(() => loadConfig({ config: file('listeners:\n  portel: 5\n') }, {})).toThrow(/listeners\.portel: unknown configuration key; did you mean portal\?$/);
+    expect(() => loadConfig({ config: file('cleanup:\n  zzz: 5\n') }, {})).toThrow(/cleanup\.zzz: unknown configuration key \(cleanup takes intervalSeconds, batchSize\)$/);
+  });
+
+  it('reports a tier key typo as one problem, not five', () => {
+    const f = file('throttling:\n  tiers:\n    Gold: { requests: 10, perSecond: 60 }\n');
+    expect(() => loadConfig({ config: f }, {})).toThrow(new ConfigError(`invalid configuration in ${f}: throttling.tiers.Gold.perSecond: unknown configuration key; did you mean perSeconds?`));
+    expect(() => loadConfig({ config: file('throttling:\n  tiers:\n    Gold: { requests: 10 }\n') }, {})).toThrow(/throttling\.tiers\.Gold: must have required properties perSeconds$/);
+    expect(() => loadConfig({ config: file('throttling:\n  tiers:\n    Gold: unlimitd\n') }, {})).toThrow(/throttling\.tiers\.Gold: must be \{ requests: N, perSeconds: S \} or unlimited$/);
+  });
+
+  it('blames the flag or the variable, and checks every layer even where a higher one overrides it', () => {
+    expect(() => loadConfig({ portOffset: '-300' }, {})).toThrow(new ConfigError('invalid --port-offset -300: portOffset: must be >= 0'));
+    expect(() => loadConfig({}, { GATEHOUSE_LOG_LEVEL: 'verbose' })).toThrow(
+      new ConfigError('invalid GATEHOUSE_LOG_LEVEL=verbose: log.level: must be one of trace, debug, info, warn, error, fatal, silent (any case)'),
+    );
+    const f = file('portOffset: -5\n');
+    expect(() => loadConfig({ config: f, portOffset: 3 }, {})).toThrow(new ConfigError(`invalid configuration in ${f}: portOffset: must be >= 0`));
+    // A URL may hold a password: the variable is named, its value is not repeated.
+    expect(() => loadConfig({}, { GATEHOUSE_DATABASE_URL: 'mysql://u:secret@h/db' })).toThrow(/^invalid GATEHOUSE_DATABASE_URL: database\.url: must be a postgres:\/\/ or postgresql:\/\/ URL$/);
+    const high = file('listeners:\n  portal: 20000\n');
+    expect(() => loadConfig({ config: high, portOffset: 50000 }, {})).toThrow(new ConfigError('invalid --port-offset 50000: portOffset 50000 moves the portal port to 70000, past 65535'));
+  });
+
+  it('accepts log levels in any case', () => {
+    expect(loadConfig({ config: file('log:\n  level: WARN\n') }, {}).log.level).toBe('warn');
+    expect(loadConfig({}, { GATEHOUSE_LOG_LEVEL: 'Debug' }).log.level).toBe('debug');
+  });
+
+  it('resolves dataDir, tls.cert and tls.key in a file against the file\'s folder; flags against the current directory', () => {
+    const f = file('dataDir: state\ntls:\n  cert: certs/c.pem\n  key: /abs/k.pem\n');
+    const c = loadConfig({ config: f }, {});
+    expect(c.dataDir).toBe(path.join(path.dirname(f), 'state'));
+    expect(c.tls.cert).toBe(path.join(path.dirname(f), 'certs/c.pem'));
+    expect(c.tls.key).toBe('/abs/k.pem');
+    expect(loadConfig({ config: f, dataDir: 'here' }, {}).dataDir).toBe(path.resolve('here'));
+    expect(loadConfig({}, { GATEHOUSE_DATA_DIR: 'env-dir' }).dataDir).toBe(path.resolve('env-dir'));
+  });
+
+  it('keeps the default tiers (Unlimited always) and adds or overrides configured ones', () => {
+    const c = loadConfig({ config: file('throttling:\n  tiers:\n    Gold: { requests: 50, perSeconds: 60 }\n    Trial: { requests: 5, perSeconds: 60 }\n') }, {});
+    expect(c.throttling.tiers).toEqual({
+      Gold: { requests: 50, perSeconds: 60 },
+      Silver: { requests: 2000, perSeconds: 60 },
+      Bronze: { requests: 1000, perSeconds: 60 },
+      Unlimited: 'unlimited',
+      Trial: { requests: 5, perSeconds: 60 },
+    });
+    expect(() => loadConfig({ config: file('throttling:\n  tiers:\n    Unlimited: { requests: 1, perSeconds: 1 }\n') }, {})).toThrow(/throttling\.tiers\.Unlimited must stay unlimited/);
+  });
+
+  it('gives each listener its own host (listeners.host by default) and can turn plain HTTP off', () => {
+    const c = loadConfig({ config: file('listeners:\n  host: 10.0.0.5\n  portalHost: 127.0.0.1\n') }, {});
+    expect(c.hosts).toEqual({ portal: '127.0.0.1', https: '10.0.0.5', http: '10.0.0.5' });
+    expect(loadConfig({}, {}).hosts).toEqual({ portal: '0.0.0.0', https: '0.0.0.0', http: '0.0.0.0' });
+    const off = loadConfig({ config: file('listeners:\n  http: false\n'), portOffset: 1 }, {});
+    expect(off.ports).toEqual({ portal: 9444, https: 8244, http: null });
+    expect(() => loadConfig({ config: file('listeners:\n  http: true\n') }, {})).toThrow(/listeners\.http: must be a port number \(0 to 65535\) or false/);
+    expect(() => loadConfig({ config: file('listeners:\n  http: 70000\n') }, {})).toThrow(/listeners\.http: must be <= 65535$/);
+  });
+
+  it('has the RFC 9325 TLS policy by default, configurable', () => {
+    const c = loadConfig({}, {});
+    expect(c.tls.minVersion).toBe('TLSv1.2');
+    expect(c.tls.ciphers.split(':')).toEqual([
+      'TLS_AES_128_GCM_SHA256',
+      'TLS_AES_256_GCM_SHA384',
+      'TLS_CHACHA20_POLY1305_SHA256',
+      'ECDHE-ECDSA-AES128-GCM-SHA256',
+      'ECDHE-RSA-AES128-GCM-SHA256',
+      'ECDHE-ECDSA-AES256-GCM-SHA384',
+      'ECDHE-RSA-AES256-GCM-SHA384',
+      'ECDHE-ECDSA-CHACHA20-POLY1305',
+      'ECDHE-RSA-CHACHA20-POLY1305',
+    ]);
+    expect(loadConfig({ config: file('tls:\n  minVersion: TLSv1.3\n') }, {}).tls.minVersion).toBe('TLSv1.3');
+    expect(() => loadConfig({ config: file('tls:\n  minVersion: TLSv1.1\n') }, {})).toThrow(/tls\.minVersion: must be TLSv1\.2 or TLSv1\.3$/);
   });
 
   it('names a key with a bad value', () => {

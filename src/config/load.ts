@@ -3,7 +3,8 @@ import path from 'node:path';
 import Value from 'typebox/value';
 import { GatehouseError } from '../errors.js';
 import { parse as parseYaml } from 'yaml';
-import { ConfigSchema, type Config, type ConfigInput } from './schema.js';
+import { describeProblems } from './problems.js';
+import { ConfigSchema, DEFAULT_TIERS, type Config, type ConfigInput } from './schema.js';
 
 /** A configuration that cannot be used: one line naming the key, exit status 2. */
 export class ConfigError extends GatehouseError {
@@ -51,12 +52,13 @@ function integer(name: string, raw: string | number): number {
 }
 
 /** Environment variables that map onto configuration keys. */
-const ENV_KEYS: Record<string, { key: string; int?: boolean }> = {
+const ENV_KEYS: Record<string, { key: string; int?: boolean; secret?: boolean }> = {
   GATEHOUSE_DATA_DIR: { key: 'dataDir' },
   GATEHOUSE_PORT_OFFSET: { key: 'portOffset', int: true },
-  GATEHOUSE_DATABASE_URL: { key: 'database.url' },
+  // URLs may carry a password: a problem names the variable, never echoes its value.
+  GATEHOUSE_DATABASE_URL: { key: 'database.url', secret: true },
   GATEHOUSE_DATABASE_SCHEMA: { key: 'database.schema' },
-  GATEHOUSE_REDIS_URL: { key: 'redis.url' },
+  GATEHOUSE_REDIS_URL: { key: 'redis.url', secret: true },
   GATEHOUSE_ISSUER: { key: 'oauth.issuer' },
   GATEHOUSE_LOG_LEVEL: { key: 'log.level' },
 };
@@ -79,67 +81,111 @@ function readFile(file: string): Json {
   return doc;
 }
 
-/** What a value of these keys must look like, in words (a bare regex is no help to an operator). */
-const PATTERN_HINTS: Record<string, string> = {
-  'oauth.issuer':
-    'must be an origin such as https://auth.example.com or https://auth.example.com:8443, without a path, query or fragment ' +
-    '(the metadata is served only at /.well-known/oauth-authorization-server of the root)',
-};
-
-function describeErrors(input: unknown): string | undefined {
-  const errors = [...Value.Errors(ConfigSchema, input)];
-  if (errors.length === 0) return undefined;
-  // Prefer the most specific error: the one with the longest path, additionalProperties named by key.
-  const lines = new Set<string>();
-  for (const e of errors) {
-    const at = e.instancePath.replace(/^\//, '').replaceAll('/', '.') || '(top level)';
-    if (e.keyword === 'boolean' || e.keyword === 'additionalProperties') {
-      if (e.keyword === 'boolean') lines.add(`${at}: unknown configuration key`);
-      continue;
-    }
-    lines.add(`${at}: ${(e.keyword === 'pattern' && PATTERN_HINTS[at]) || e.message}`);
-  }
-  if (lines.size === 0) lines.add(`${errors[0]!.instancePath || '(top level)'}: ${errors[0]!.message}`);
-  return [...lines].join('; ');
+/** One source of settings, validated on its own so that a problem names where it came from. */
+interface Layer {
+  /** How the operator wrote it: "in gatehouse.yaml", "GATEHOUSE_LOG_LEVEL=verbose", "--port-offset -300". */
+  label: string;
+  data: Json;
 }
+
+const FILE_PATHS = ['dataDir', 'tls.cert', 'tls.key'];
+
+function getPath(source: Json, dotted: string): unknown {
+  let cur: unknown = source;
+  for (const k of dotted.split('.')) cur = isObject(cur) ? cur[k] : undefined;
+  return cur;
+}
+
+/** What every layer gets before validation: log levels in any case; a file's paths relative to the file. */
+function normalise(data: Json, fileDir?: string): Json {
+  const log = data.log;
+  if (isObject(log) && typeof log.level === 'string') log.level = log.level.trim().toLowerCase();
+  if (fileDir !== undefined) {
+    for (const key of FILE_PATHS) {
+      const v = getPath(data, key);
+      if (typeof v === 'string' && v !== '' && !path.isAbsolute(v)) setPath(data, key, path.resolve(fileDir, v));
+    }
+  }
+  return data;
+}
+
+function layerProblems(layer: Layer): string | undefined {
+  const problems = describeProblems(Value.Default(ConfigSchema, structuredClone(layer.data)));
+  return problems.length === 0 ? undefined : `invalid ${layer.label}: ${problems.join('; ')}`;
+}
+
+/** The label of the highest-precedence layer that sets a key, for problems found after merging. */
+function blame(layers: Layer[], dotted: string): string {
+  for (let i = layers.length - 1; i >= 0; i--) if (getPath(layers[i]!.data, dotted) !== undefined) return layers[i]!.label;
+  return 'configuration';
+}
+
+function mergeTiers(layers: Layer[], configured: Record<string, TierSetting>): Record<string, TierSetting> {
+  const unlimited = configured.Unlimited;
+  if (unlimited !== undefined && unlimited !== 'unlimited') {
+    throw new ConfigError(
+      `invalid ${blame(layers, 'throttling.tiers.Unlimited')}: throttling.tiers.Unlimited must stay unlimited (it is every application's default tier); give a limited tier another name`,
+    );
+  }
+  return { ...DEFAULT_TIERS, ...configured };
+}
+
+type TierSetting = ConfigInput['throttling']['tiers'][string];
 
 /**
  * Builds the configuration from (lowest to highest precedence) defaults, the YAML file,
- * environment variables and command-line flags; refuses anything invalid, naming the key.
+ * environment variables and command-line flags. Each source is checked on its own, so a bad
+ * value is reported even where a higher one overrides it, and every problem names the file,
+ * the variable or the flag it came from, and the key.
  */
 export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = process.env, overrides: Json = {}): Config {
   const source = flags.config ?? env.GATEHOUSE_CONFIG;
-  let input: Json = source ? readFile(source) : {};
-  const fromEnv: Json = {};
+  const layers: Layer[] = [];
+  if (source) layers.push({ label: `configuration in ${source}`, data: normalise(readFile(source), path.dirname(path.resolve(source))) });
   for (const [name, spec] of Object.entries(ENV_KEYS)) {
     const raw = env[name];
     if (raw === undefined || raw === '') continue;
-    setPath(fromEnv, spec.key, spec.int ? integer(name, raw) : raw);
+    const data: Json = {};
+    setPath(data, spec.key, spec.int ? integer(name, raw) : raw);
+    layers.push({ label: spec.secret ? name : `${name}=${raw}`, data: normalise(data) });
   }
-  input = deepMerge(input, fromEnv);
-  if (flags.dataDir !== undefined) input.dataDir = flags.dataDir;
-  if (flags.portOffset !== undefined) input.portOffset = integer('--port-offset', flags.portOffset);
-  input = deepMerge(input, overrides);
+  if (flags.dataDir !== undefined) layers.push({ label: `--data-dir ${flags.dataDir}`, data: { dataDir: flags.dataDir } });
+  if (flags.portOffset !== undefined) layers.push({ label: `--port-offset ${flags.portOffset}`, data: { portOffset: integer('--port-offset', flags.portOffset) } });
+  if (Object.keys(overrides).length > 0) layers.push({ label: 'configuration', data: normalise(structuredClone(overrides)) });
 
-  const withDefaults = Value.Default(ConfigSchema, structuredClone(input)) as unknown;
-  const problem = describeErrors(withDefaults);
-  if (problem) throw new ConfigError(`invalid configuration${source ? ` in ${source}` : ''}: ${problem}`);
+  const problems = layers.map(layerProblems).filter((p): p is string => p !== undefined);
+  if (problems.length > 0) throw new ConfigError(problems.join('; '));
+  const merged = layers.reduce<Json>((acc, l) => deepMerge(acc, l.data), {});
+  const withDefaults = Value.Default(ConfigSchema, merged) as unknown;
+  const remaining = describeProblems(withDefaults);
+  if (remaining.length > 0) throw new ConfigError(`invalid configuration: ${remaining.join('; ')}`);
   const cfg = withDefaults as ConfigInput;
 
   const shift = (base: number) => (base === 0 ? 0 : base + cfg.portOffset);
-  const ports = { portal: shift(cfg.listeners.portal), https: shift(cfg.listeners.https), http: shift(cfg.listeners.http) };
+  const ports = {
+    portal: shift(cfg.listeners.portal),
+    https: shift(cfg.listeners.https),
+    http: cfg.listeners.http === false ? null : shift(cfg.listeners.http),
+  };
   for (const [name, p] of Object.entries(ports)) {
-    if (p > 65535) throw new ConfigError(`portOffset: ${cfg.portOffset} moves the ${name} port past 65535`);
+    if (p !== null && p > 65535) {
+      throw new ConfigError(`invalid ${blame(layers, 'portOffset')}: portOffset ${cfg.portOffset} moves the ${name} port to ${p}, past 65535`);
+    }
   }
   if ((cfg.tls.cert === undefined) !== (cfg.tls.key === undefined)) {
-    throw new ConfigError('tls: set both tls.cert and tls.key, or neither (a self-signed pair is generated)');
+    throw new ConfigError(`invalid ${blame(layers, cfg.tls.cert === undefined ? 'tls.key' : 'tls.cert')}: tls: set both tls.cert and tls.key, or neither (a self-signed pair is generated)`);
   }
+  const { host, portalHost, httpsHost, httpHost } = cfg.listeners;
   const issuer = (cfg.oauth.issuer ?? `https://localhost:${ports.https === 0 ? 8243 + cfg.portOffset : ports.https}`).replace(/\/+$/, '');
   return {
     ...cfg,
+    // A file's dataDir is already absolute (relative to the file); a flag's or variable's is
+    // relative to the current directory.
     dataDir: path.resolve(cfg.dataDir),
+    throttling: { ...cfg.throttling, tiers: mergeTiers(layers, cfg.throttling.tiers) },
     oauth: { ...cfg.oauth, issuer },
     ports,
+    hosts: { portal: portalHost ?? host, https: httpsHost ?? host, http: httpHost ?? host },
     source,
   };
 }

@@ -3,6 +3,35 @@ import Type, { type Static } from 'typebox';
 const Seconds = (def: number, description: string) =>
   Type.Integer({ minimum: 1, maximum: 10 * 365 * 86400, default: def, description });
 const Port = (def: number) => Type.Integer({ minimum: 0, maximum: 65535, default: def });
+const Host = (def?: string) => Type.String({ minLength: 1, pattern: '^[^\\s/]+$', ...(def ? { default: def } : {}) });
+
+/** The log levels pino knows, in order; the configuration accepts them in any case. */
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+
+/**
+ * RFC 9325 §4.2: TLS 1.3's suites, and for TLS 1.2 only ephemeral ECDH key exchange with AEAD
+ * ciphers (no static RSA, no CBC, no SHA-1 MACs). The RSA and ECDSA forms serve either kind of
+ * certificate.
+ */
+export const RFC9325_CIPHERS = [
+  'TLS_AES_128_GCM_SHA256',
+  'TLS_AES_256_GCM_SHA384',
+  'TLS_CHACHA20_POLY1305_SHA256',
+  'ECDHE-ECDSA-AES128-GCM-SHA256',
+  'ECDHE-RSA-AES128-GCM-SHA256',
+  'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-CHACHA20-POLY1305',
+  'ECDHE-RSA-CHACHA20-POLY1305',
+].join(':');
+
+/** The tiers every node knows; `throttling.tiers` adds to them or overrides them (never removes). */
+export const DEFAULT_TIERS = {
+  Gold: { requests: 5000, perSeconds: 60 },
+  Silver: { requests: 2000, perSeconds: 60 },
+  Bronze: { requests: 1000, perSeconds: 60 },
+  Unlimited: 'unlimited',
+} as const satisfies Record<string, { requests: number; perSeconds: number } | 'unlimited'>;
 
 const TierLimit = Type.Object(
   { requests: Type.Integer({ minimum: 1 }), perSeconds: Type.Integer({ minimum: 1 }) },
@@ -16,16 +45,28 @@ export const ConfigSchema = Type.Object(
     dataDir: Type.String({ minLength: 1, default: './data' }),
     listeners: Type.Object(
       {
-        host: Type.String({ minLength: 1, default: '0.0.0.0' }),
+        /** The address every listener binds unless it has a host of its own. */
+        host: Host('0.0.0.0'),
+        portalHost: Type.Optional(Host()),
+        httpsHost: Type.Optional(Host()),
+        httpHost: Type.Optional(Host()),
         /** Base ports; the port offset is added to each. 0 picks a free port (tests). */
         portal: Port(9443),
         https: Port(8243),
-        http: Port(8280),
+        /** `false` turns the plain-HTTP gateway listener off. */
+        http: Type.Union([Port(8280), Type.Literal(false)], { default: 8280 }),
       },
       { additionalProperties: false, default: {} },
     ),
     tls: Type.Object(
-      { cert: Type.Optional(Type.String({ minLength: 1 })), key: Type.Optional(Type.String({ minLength: 1 })) },
+      {
+        cert: Type.Optional(Type.String({ minLength: 1 })),
+        key: Type.Optional(Type.String({ minLength: 1 })),
+        /** RFC 9325: TLS 1.2 with ECDHE and AEAD suites only, or TLS 1.3. */
+        minVersion: Type.Union([Type.Literal('TLSv1.2'), Type.Literal('TLSv1.3')], { default: 'TLSv1.2' }),
+        /** OpenSSL cipher list: TLS 1.3 suite names (TLS_…) and TLS 1.2 specs, colon-separated. */
+        ciphers: Type.String({ minLength: 1, default: RFC9325_CIPHERS }),
+      },
       { additionalProperties: false, default: {} },
     ),
     database: Type.Object(
@@ -81,14 +122,8 @@ export const ConfigSchema = Type.Object(
     ),
     throttling: Type.Object(
       {
-        tiers: Type.Record(Type.String({ pattern: '^[A-Za-z][A-Za-z0-9_-]*$' }), Type.Union([TierLimit, Type.Literal('unlimited')]), {
-          default: {
-            Gold: { requests: 5000, perSeconds: 60 },
-            Silver: { requests: 2000, perSeconds: 60 },
-            Bronze: { requests: 1000, perSeconds: 60 },
-            Unlimited: 'unlimited',
-          },
-        }),
+        /** Added to (or overriding) DEFAULT_TIERS; the loaded configuration holds both. */
+        tiers: Type.Record(Type.String({ pattern: '^[A-Za-z][A-Za-z0-9_-]*$' }), Type.Union([TierLimit, Type.Literal('unlimited')]), { default: {} }),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -140,7 +175,7 @@ export const ConfigSchema = Type.Object(
       { additionalProperties: false, default: {} },
     ),
     log: Type.Object(
-      { level: Type.Union([Type.Literal('trace'), Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn'), Type.Literal('error'), Type.Literal('fatal'), Type.Literal('silent')], { default: 'info' }) },
+      { level: Type.Union(LOG_LEVELS.map((l) => Type.Literal(l)), { default: 'info' }) },
       { additionalProperties: false, default: {} },
     ),
   },
@@ -152,8 +187,10 @@ export type ConfigInput = Static<typeof ConfigSchema>;
 /** The validated configuration with everything derived from it resolved. */
 export interface Config extends Omit<ConfigInput, 'oauth'> {
   oauth: ConfigInput['oauth'] & { issuer: string };
-  /** Effective listening ports (base + offset, or 0 for a free port). */
-  ports: { portal: number; https: number; http: number };
+  /** Effective listening ports (base + offset, or 0 for a free port); http is null when turned off. */
+  ports: { portal: number; https: number; http: number | null };
+  /** The address each listener binds (its own host, else listeners.host). */
+  hosts: { portal: string; https: string; http: string };
   /** Where the configuration came from, for the start-up log line. */
   source: string | undefined;
 }

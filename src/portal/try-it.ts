@@ -1,4 +1,4 @@
-import { request } from 'undici';
+import { Agent, request } from 'undici';
 import { InvalidInput } from '../errors.js';
 import type { FormBody } from '../http/form.js';
 import { html, type Html } from '../http/html.js';
@@ -9,6 +9,9 @@ import { csrfInput, field, formError, select, type Errors, type View } from './l
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 const MAX_BODY_SENT = 16 * 1024;
 const MAX_BODY_SHOWN = 64 * 1024;
+/** Calls to this node's own HTTPS listener (when plain HTTP is off) trust its certificate: it is on loopback. */
+const loopbackTls = new Agent({ connect: { rejectUnauthorized: false } });
+
 /** A Try it call gets an application token of its own, for one minute. */
 const TRY_TOKEN_SECONDS = 60;
 
@@ -56,7 +59,9 @@ export async function runTryIt(m: Management, settings: PortalSettings, actor: A
   const token = await m.keys.issueAccessToken(actor, text(form, 'applicationId') ?? '', text(form, 'keyType') ?? 'PRODUCTION', TRY_TOKEN_SECONDS);
   const target = `${api.context}/${api.version}${path}`;
   const started = Date.now();
-  const res = await request(`${settings.gatewayForTry()}${target}`, {
+  const base = settings.gatewayForTry();
+  const res = await request(`${base}${target}`, {
+    ...(base.startsWith('https:') ? { dispatcher: loopbackTls } : {}),
     method: method as 'GET',
     headers: { authorization: `Bearer ${token.accessToken}`, ...(body !== undefined && method !== 'GET' ? { 'content-type': 'application/json' } : {}) },
     ...(body !== undefined && method !== 'GET' && method !== 'DELETE' ? { body } : {}),

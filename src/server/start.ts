@@ -1,3 +1,4 @@
+import type { Server as TlsServer } from 'node:tls';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Config } from '../config/schema.js';
 import { createLogger, type Logger } from '../log.js';
@@ -30,8 +31,10 @@ export interface RunningServer {
   gateway: Gateway;
   management: Management;
   logger: Logger;
-  /** The ports actually bound (differs from config when 0 asked for a free port). */
-  ports: { portal: number; https: number; http: number };
+  /** The ports actually bound (differs from config when 0 asked for a free port); http null when off. */
+  ports: { portal: number; https: number; http: number | null };
+  /** New connections to the HTTPS listeners use this certificate, key and cipher policy (SIGHUP). */
+  setTls(tls: TlsMaterial): void;
   close(): Promise<void>;
 }
 
@@ -45,7 +48,7 @@ function baseApp(logger: Logger, listener: string, tls?: TlsMaterial): FastifyIn
     keepAliveTimeout: 72_000,
     requestTimeout: 120_000,
     clientErrorHandler,
-    ...(tls ? { https: { cert: tls.cert, key: tls.key } } : {}),
+    ...(tls ? { https: tls.serverOptions } : {}),
   }) as unknown as FastifyInstance;
   // Fastify makes a child logger (with a request id) for every request; above debug level
   // nothing logs per request, so the listener's logger serves and the hot path saves the work.
@@ -125,6 +128,7 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
   };
   try {
     const tls = await loadTls(config);
+    for (const warning of tls.warnings) logger.warn({ tls: tls.origin }, warning);
     const signingKey = await loadSigningKey(config.dataDir);
     const registry = new Registry();
     processMetrics(registry);
@@ -150,30 +154,34 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
     follower = new ChangeFollower(store.changes, apply, { pollMs: config.cluster.changePollMs, logger: logger.child({ component: 'cluster' }) });
     await follower.start();
     const parts: NodeParts = { store, oauth, gateway, jwks: { keys: [signingKey.publicJwk] } };
-    const bound = { http: config.ports.http };
+    const bound: { http: number | null; https: number } = { http: config.ports.http, https: config.ports.https };
     const issuerHost = new URL(config.oauth.issuer).hostname;
     const portal = await portalApp(logger, registry, tls, management, {
       selfSignUp: config.portal.selfSignUp,
       tiers: Object.keys(config.throttling.tiers),
       httpsBase: config.oauth.issuer,
-      httpBase: () => `http://${issuerHost}:${bound.http}`,
-      gatewayForTry: () => `http://127.0.0.1:${bound.http}`,
+      // Where the original page sends /revoke: the plain-HTTP listener, or HTTPS when it is off.
+      httpBase: () => (bound.http === null ? config.oauth.issuer : `http://${issuerHost}:${bound.http}`),
+      gatewayForTry: () => (bound.http === null ? `https://127.0.0.1:${bound.https}` : `http://127.0.0.1:${bound.http}`),
     });
     const https = await gatewayApp(logger, 'gateway-https', parts, tls);
-    const http = await gatewayApp(logger, 'gateway-http', parts);
-    const host = config.listeners.host;
-    const bind = async (app: FastifyInstance, port: number): Promise<number> => {
+    const http = config.ports.http === null ? undefined : await gatewayApp(logger, 'gateway-http', parts);
+    const bind = async (app: FastifyInstance, port: number, host: string): Promise<number> => {
       apps.push(app);
       await app.listen({ port, host });
       const addr = app.server.address();
       return typeof addr === 'object' && addr ? addr.port : port;
     };
     const ports = {
-      portal: await bind(portal, config.ports.portal),
-      https: await bind(https, config.ports.https),
-      http: await bind(http, config.ports.http),
+      portal: await bind(portal, config.ports.portal, config.hosts.portal),
+      https: await bind(https, config.ports.https, config.hosts.https),
+      http: http && config.ports.http !== null ? await bind(http, config.ports.http, config.hosts.http) : null,
+    };
+    const setTls = (next: TlsMaterial) => {
+      for (const app of [portal, https]) (app.server as unknown as TlsServer).setSecureContext(next.serverOptions);
     };
     bound.http = ports.http;
+    bound.https = ports.https;
     stopCleanup = scheduleCleanup(store, { ...config.cleanup, retention: { auditDays: config.audit.retentionDays } }, logger);
     logger.info(
       { ports, database: store.db.describe, tls: tls.origin, issuer: config.oauth.issuer, config: config.source ?? '(defaults)' },
@@ -183,7 +191,7 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
       logger.warn({ event: 'no_admin' }, 'no admin user yet: create one with  gatehouse user add NAME --role admin --password-stdin');
     }
     let closing: Promise<void> | undefined;
-    return { config, store, oauth, gateway, management, logger, ports, close: () => (closing ??= shutdown()) };
+    return { config, store, oauth, gateway, management, logger, ports, setTls, close: () => (closing ??= shutdown()) };
   } catch (err) {
     await shutdown();
     throw err;

@@ -1,10 +1,11 @@
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { Config } from '../config/schema.js';
-import { migrationProvider } from './migrations/index.js';
+import { GatehouseError } from '../errors.js';
+import { KNOWN_MIGRATIONS, migrationProvider } from './migrations/index.js';
+import { privateDir, privateFile, SQLITE_COMPANIONS, SQLITE_FILE } from './permissions.js';
 import type { Database } from './schema/index.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -17,7 +18,22 @@ export interface Db {
   /** The PostgreSQL schema in use, when one is configured. */
   schema?: string;
   ping(): Promise<void>;
+  /**
+   * Runs `body` while no other process migrates this database: a PostgreSQL advisory lock
+   * (per schema) held on a connection of its own; on SQLite, one transaction that takes the
+   * write lock when it begins (BEGIN IMMEDIATE), so that a second migrator waits and then sees
+   * the first one's work instead of repeating it.
+   */
+  withMigrationLock<T>(body: (kysely: Kysely<Database>) => Promise<T>): Promise<T>;
   close(): Promise<void>;
+}
+
+/** The database was migrated by a newer gatehouse: this one must not run against it. */
+export class SchemaTooNewError extends GatehouseError {
+  override name = 'SchemaTooNewError';
+  constructor(message: string) {
+    super('conflict', message);
+  }
 }
 
 // int8 (bigint) columns hold epoch seconds: well inside Number's exact range.
@@ -35,13 +51,23 @@ function describePg(url: string, schema?: string): string {
   }
 }
 
-async function ensurePgSchema(url: string, schema: string): Promise<void> {
+/**
+ * Holds a session-level advisory lock, keyed by the schema, on a connection of its own while
+ * `body` runs (the schema is created under it too: two nodes creating it at once would collide).
+ */
+async function withPgLock<T>(url: string, schema: string | undefined, body: () => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: url });
+  client.on('error', () => {});
   await client.connect();
+  const key = `gatehouse:migrate:${schema ?? 'public'}`;
   try {
-    await client.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+    await client.query('SELECT pg_advisory_lock(hashtext($1))', [key]);
+    if (schema) await client.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+    return await body();
   } finally {
-    await client.end();
+    // Ending the session releases the lock as well; the unlock only makes it prompt.
+    await client.query('SELECT pg_advisory_unlock(hashtext($1))', [key]).catch(() => {});
+    await client.end().catch(() => {});
   }
 }
 
@@ -74,7 +100,6 @@ function cachingStatements(db: SqliteDatabase.Database, max = 512): { prepare(sq
 export async function openDatabase(config: Pick<Config, 'dataDir' | 'database'>): Promise<Db> {
   const { url, schema, poolSize } = config.database;
   if (url) {
-    if (schema) await ensurePgSchema(url, schema);
     const pool = new pg.Pool({
       connectionString: url,
       max: poolSize,
@@ -92,11 +117,14 @@ export async function openDatabase(config: Pick<Config, 'dataDir' | 'database'>)
       ping: async () => {
         await sql`select 1`.execute(kysely);
       },
+      withMigrationLock: (body) => withPgLock(url, schema, () => body(kysely)),
       close: () => kysely.destroy(),
     };
   }
-  mkdirSync(config.dataDir, { recursive: true });
-  const file = path.join(config.dataDir, 'gatehouse.db');
+  // Owner-only: the directory holds the database and the keys (the server logs any tightening).
+  privateDir(config.dataDir);
+  const file = path.join(config.dataDir, SQLITE_FILE);
+  privateFile(file, SQLITE_COMPANIONS);
   const sqlite = new SqliteDatabase(file);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL');
@@ -110,25 +138,70 @@ export async function openDatabase(config: Pick<Config, 'dataDir' | 'database'>)
     ping: async () => {
       await sql`select 1`.execute(kysely);
     },
+    withMigrationLock: async (body) => {
+      // Kysely runs SQLite migrations outside any transaction: hold the write lock across all of
+      // them (and make them atomic) on this connection, which nothing else uses at start-up.
+      sqlite.exec('BEGIN IMMEDIATE');
+      try {
+        const result = await body(kysely);
+        sqlite.exec('COMMIT');
+        return result;
+      } catch (err) {
+        if (sqlite.inTransaction) sqlite.exec('ROLLBACK');
+        throw err;
+      }
+    },
     close: () => kysely.destroy(),
   };
 }
 
-/** Brings the schema up to date; safe to run from several processes at once. */
-export async function migrate(db: Db): Promise<void> {
-  // Areas add their tables independently, so a later-numbered migration may land first.
-  // Kysely looks for its migration tables in every schema unless told which one: with several
-  // schemas in one database (nodes of several deployments, parallel tests) it would find another
-  // schema's and never create its own.
-  const migrator = new Migrator({
-    db: db.kysely,
-    provider: migrationProvider,
-    allowUnorderedMigrations: true,
-    ...(db.schema ? { migrationTableSchema: db.schema } : {}),
+/** The migrations this database has applied, or none when it was never migrated. */
+async function appliedMigrations(db: Db, kysely: Kysely<Database>): Promise<string[]> {
+  const exists =
+    db.dialect === 'sqlite'
+      ? await sql<{ n: number }>`select count(*) as n from sqlite_master where type = 'table' and name = 'kysely_migration'`.execute(kysely)
+      : await sql<{ n: number }>`select count(*)::int as n from information_schema.tables where table_schema = ${db.schema ?? sql`current_schema()`} and table_name = 'kysely_migration'`.execute(kysely);
+  if (Number(exists.rows[0]?.n ?? 0) === 0) return [];
+  const rows = await sql<{ name: string }>`select name from kysely_migration order by name`.execute(kysely);
+  return rows.rows.map((r) => r.name);
+}
+
+function refuseNewer(db: Db, applied: string[]): void {
+  const unknown = applied.filter((name) => !KNOWN_MIGRATIONS.includes(name));
+  if (unknown.length === 0) return;
+  throw new SchemaTooNewError(
+    `the database ${db.describe} was migrated by a newer gatehouse: it has migration${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}, ` +
+      `which this version does not know (its latest is ${KNOWN_MIGRATIONS[KNOWN_MIGRATIONS.length - 1]}). Upgrade gatehouse on this node, or point it at a database of its own version`,
+  );
+}
+
+/**
+ * Brings the schema up to date, one process at a time (several nodes starting together migrate
+ * once), and refuses a database that a newer version has migrated further than this one knows.
+ * Returns the names of the migrations this call applied.
+ */
+export async function migrate(db: Db): Promise<string[]> {
+  // Up to date (every start after the first, every CLI command): no lock to wait for.
+  const before = await appliedMigrations(db, db.kysely);
+  refuseNewer(db, before);
+  if (KNOWN_MIGRATIONS.every((name) => before.includes(name))) return [];
+  return db.withMigrationLock(async (kysely) => {
+    refuseNewer(db, await appliedMigrations(db, kysely));
+    // Areas add their tables independently, so a later-numbered migration may land first.
+    // Kysely looks for its migration tables in every schema unless told which one: with several
+    // schemas in one database (nodes of several deployments, parallel tests) it would find another
+    // schema's and never create its own.
+    const migrator = new Migrator({
+      db: kysely,
+      provider: migrationProvider,
+      allowUnorderedMigrations: true,
+      ...(db.schema ? { migrationTableSchema: db.schema } : {}),
+    });
+    const { error, results } = await migrator.migrateToLatest();
+    if (error) {
+      const failed = results?.find((r) => r.status === 'Error');
+      throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${(error as Error).message ?? String(error)}`);
+    }
+    return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
   });
-  const { error, results } = await migrator.migrateToLatest();
-  if (error) {
-    const failed = results?.find((r) => r.status === 'Error');
-    throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${(error as Error).message ?? String(error)}`);
-  }
 }

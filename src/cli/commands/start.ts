@@ -1,7 +1,56 @@
 import { Command } from 'commander';
 import { createLogger } from '../../log.js';
+import { claimDataDir, DataDirInUseError, type DataDirClaim } from '../../server/data-dir-lock.js';
+import { reloadOnSignal } from '../../server/reload.js';
+import type { RunningServer } from '../../server/start.js';
 import { configFrom } from '../context.js';
 import { CliError, emit, run } from '../output.js';
+
+/** How long a stop may take to finish requests in flight before the process exits anyway. */
+export const DRAIN_BOUND_MS = 15_000;
+
+function claim(config: Parameters<typeof claimDataDir>[0]): DataDirClaim {
+  try {
+    return claimDataDir(config);
+  } catch (err) {
+    if (err instanceof DataDirInUseError) throw new CliError(err.message);
+    throw err;
+  }
+}
+
+/** SIGTERM/SIGINT drain and exit (0, or 1 past the bound); SIGHUP reloads what it can. */
+function handleSignals(server: RunningServer, dataDir: DataDirClaim, reread: () => ReturnType<typeof configFrom>): void {
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    server.logger.info({ signal }, 'shutting down: finishing requests in flight');
+    const force = setTimeout(() => {
+      dataDir.release();
+      process.exit(1);
+    }, DRAIN_BOUND_MS);
+    force.unref();
+    server.close().then(
+      () => {
+        dataDir.release();
+        server.logger.info('stopped');
+        process.exit(0);
+      },
+      () => {
+        dataDir.release();
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  let reloading = Promise.resolve();
+  process.removeAllListeners('SIGHUP');
+  process.on('SIGHUP', () => {
+    if (stopping) return;
+    reloading = reloading.then(() => reloadOnSignal(server, reread, server.logger));
+  });
+}
 
 export function startCommand(): Command {
   return new Command('start')
@@ -15,7 +64,12 @@ export function startCommand(): Command {
         const logger = createLogger(config.log.level, Boolean(opts.json));
         // Loaded only here: the server's modules cost seconds to import that other commands need not pay.
         const { startServer } = await import('../../server/start.js');
+        // SIGHUP's default is to end the process: until the listeners are up there is nothing to reload.
+        process.on('SIGHUP', () => logger.warn({ signal: 'SIGHUP' }, 'still starting: nothing to reload yet'));
+        const dataDir = claim(config);
+        for (const notice of dataDir.notices) logger.warn({ dataDir: config.dataDir }, notice);
         const server = await startServer(config, { logger }).catch((err: NodeJS.ErrnoException & { port?: number }) => {
+          dataDir.release();
           if (err.code === 'EADDRINUSE') {
             throw new CliError(
               `port ${err.port ?? ''} is already in use: is another gatehouse (or other server) running? Stop it, or start with --port-offset N`.replace('port  is', 'a port is'),
@@ -23,24 +77,15 @@ export function startCommand(): Command {
           }
           throw err;
         });
-        if (opts.json) emit(opts, { ports: server.ports, issuer: config.oauth.issuer, database: server.store.db.dialect }, '');
-        let stopping = false;
-        const stop = (signal: string) => {
-          if (stopping) return;
-          stopping = true;
-          server.logger.info({ signal }, 'shutting down: finishing requests in flight');
-          const force = setTimeout(() => process.exit(1), 15_000);
-          force.unref();
-          server.close().then(
-            () => {
-              server.logger.info('stopped');
-              process.exit(0);
-            },
-            () => process.exit(1),
+        if (server.ports.http !== null) {
+          logger.warn(
+            { listener: 'gateway-http', port: server.ports.http },
+            `passwords over plain HTTP: /authorize's login form is also served on the plain-HTTP listener (port ${server.ports.http}); ` +
+              'keep that port behind a TLS-terminating proxy, or set listeners.http: false',
           );
-        };
-        process.on('SIGTERM', () => stop('SIGTERM'));
-        process.on('SIGINT', () => stop('SIGINT'));
+        }
+        if (opts.json) emit(opts, { ports: server.ports, issuer: config.oauth.issuer, database: server.store.db.dialect }, '');
+        handleSignals(server, dataDir, () => configFrom(cmd));
       }),
     );
 }

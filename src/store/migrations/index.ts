@@ -25,6 +25,9 @@ const MIGRATIONS: Record<string, Migration> = {
   '0009_portal_sessions': portalSessions,
 };
 
+/** Every migration this version knows, in name order: a database with others is from a newer one. */
+export const KNOWN_MIGRATIONS: readonly string[] = Object.keys(MIGRATIONS).sort();
+
 export const migrationProvider: MigrationProvider = {
   getMigrations: async () => MIGRATIONS,
 };
