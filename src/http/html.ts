@@ -65,7 +65,10 @@ button,.button{display:inline-block;font:inherit;font-weight:600;padding:.6rem 1
 main:not(.wide) button{width:100%}
 button.secondary,.button.secondary{background:#fff;color:#24466b}
 button.danger{background:#9b1c1c;border-color:#9b1c1c}
-button.small{padding:.3rem .6rem;font-size:.9rem;margin:0}
+button.small,.button.small{padding:.3rem .6rem;font-size:.9rem;margin:0}
+fieldset{border:1px solid #d8dee6;border-radius:6px;margin:1rem 0 0;padding:.25rem .75rem .5rem}
+legend{font-weight:600;padding:0 .3rem}
+fieldset .check{margin:.5rem 0}
 .buttons{display:flex;gap:.75rem;flex-wrap:wrap;align-items:center}
 .buttons button{flex:1}
 main.wide .buttons button{flex:0 0 auto}
@@ -126,11 +129,12 @@ export function inlineScript(source: string): { tag: string; hash: string } {
 }
 
 /** A whole page: the layout around `body`, with an optional header above the main content. */
-export function page(title: string, body: Html, opts: { wide?: boolean; header?: Html; script?: string } = {}): string {
+export function page(title: string, body: Html, opts: { wide?: boolean; header?: Html; script?: string; referrer?: 'no-referrer' | 'same-origin' } = {}): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
+<meta name="referrer" content="${opts.referrer ?? 'no-referrer'}">
 <title>${escapeHtml(title)} · ${PRODUCT}</title>
+<link rel="icon" href="data:,">
 <style>${CSS}</style>
 </head><body>
 <a class="skip" href="#main">Skip to content</a>

@@ -54,7 +54,8 @@ function header(v: View): Html {
 /** A whole portal page. */
 export function portalPage(v: View, title: string, body: Html): string {
   const notice = v.notice ? html`<p class="notice" role="status">${v.notice}</p>` : '';
-  return page(title, html`${notice}${body}`, { wide: true, header: header(v), script: COPY_SCRIPT.tag });
+  // same-origin: the browser names this origin on the portal's own form posts (the CSRF check reads it), and nothing elsewhere.
+  return page(title, html`${notice}${body}`, { wide: true, header: header(v), script: COPY_SCRIPT.tag, referrer: 'same-origin' });
 }
 
 export const csrfInput = (csrf: string): Html => html`<input type="hidden" name="csrf" value="${csrf}">`;

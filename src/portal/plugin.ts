@@ -21,7 +21,8 @@ const PAGE_HEADERS = {
   'x-frame-options': 'DENY',
   'content-security-policy': PORTAL_CSP,
   'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
+  // The browser names our origin on our own form posts (checked against CSRF), and nothing to other sites.
+  'referrer-policy': 'same-origin',
 } as const;
 
 const TITLES: Record<number, string> = { 400: 'That did not work', 403: 'Not allowed', 404: 'Not found', 409: 'That did not work', 413: 'Too large', 503: 'Temporarily unavailable' };

@@ -50,10 +50,12 @@ export class PortalSessionStore {
     await this.db.updateTable('portal_sessions').set({ flash }).where('id', '=', id).execute();
   }
 
-  /** The flash, cleared as it is read (once). */
+  /** The flash, cleared as it is read: of two readers, only the one that cleared it gets it. */
   async takeFlash(id: string): Promise<string | null> {
-    const row = await this.db.updateTable('portal_sessions').set({ flash: null }).where('id', '=', id).where('flash', 'is not', null).returning('flash').executeTakeFirst();
-    return row?.flash ?? null;
+    const row = await this.db.selectFrom('portal_sessions').select('flash').where('id', '=', id).executeTakeFirst();
+    if (!row?.flash) return null;
+    const res = await this.db.updateTable('portal_sessions').set({ flash: null }).where('id', '=', id).where('flash', '=', row.flash).executeTakeFirst();
+    return Number(res.numUpdatedRows) === 1 ? row.flash : null;
   }
 
   async remove(id: string): Promise<void> {

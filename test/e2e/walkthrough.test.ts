@@ -95,7 +95,7 @@ describe('README walkthrough (CLI + curl, like the original WSO2 page)', () => {
   });
 
   it('serves the portal on 9443 plus the offset', async () => {
-    expect(await curl(['-k', `https://localhost:${9443 + offset}/`])).toContain('Gatehouse');
+    expect(await curl(['-k', '-L', `https://localhost:${9443 + offset}/`])).toContain('<title>APIs · Gatehouse</title>');
   });
 
   it('stops cleanly on SIGTERM', async () => {
@@ -105,6 +105,9 @@ describe('README walkthrough (CLI + curl, like the original WSO2 page)', () => {
     // No credential ever reached the log.
     const log = server.output();
     expect(log).toContain('gatehouse started');
+    // No admin yet: the operator is told how to make one, once.
+    expect(log.split('no admin user yet').length - 1).toBe(1);
+    expect(log).toContain('gatehouse user add NAME --role admin --password-stdin');
     for (const secret of ['alice-pass', b64, refresh, access]) expect(log).not.toContain(secret);
   });
 });

@@ -28,11 +28,11 @@ export class FormAgent {
     return this.keep(await call(this.url(pathOrUrl), { method: 'GET', headers: this.headers() }));
   }
 
-  async post(pathOrUrl: string, form: Record<string, string>): Promise<Reply> {
+  async post(pathOrUrl: string, form: Record<string, string>, headers: Record<string, string> = {}): Promise<Reply> {
     return this.keep(
       await call(this.url(pathOrUrl), {
         method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', ...this.headers() },
+        headers: { 'content-type': 'application/x-www-form-urlencoded', ...this.headers(), ...headers },
         body: new URLSearchParams(form).toString(),
       }),
     );

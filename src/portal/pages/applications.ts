@@ -122,7 +122,7 @@ export function applicationPages(kit: Kit): void {
       app.name,
       html`<div class="card"><h1>${app.name}</h1><p class="muted">Owner ${app.owner} · tier ${app.tier}</p>
 <p><a href="/store">Subscribe it to an API</a> · <a href="/store/subscriptions">My Subscriptions</a></p></div>
-<div class="grid">${keySection(kit, view, app, 'PRODUCTION', data, keyErrors)}${keySection(kit, view, app, 'SANDBOX', data, keyErrors)}</div>
+${keySection(kit, view, app, 'PRODUCTION', data, keyErrors)}${keySection(kit, view, app, 'SANDBOX', data, keyErrors)}
 <div class="card"><h2>Edit</h2>${formError(edit?.errors, ['name', 'callbackUrls', 'tier', 'description', 'allowedOrigins'])}
 <form method="post" action="/store/applications/${app.id}">${csrfInput(view.csrf)}${applicationFields(edit?.values ?? valuesOf(app), tiers(), edit?.errors)}<button type="submit">Save changes</button></form></div>
 <div class="card"><h2>Delete</h2><p>Deleting the application removes its keys and subscriptions; its tokens stop working at once.</p>
