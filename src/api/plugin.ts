@@ -41,6 +41,7 @@ function validationProblem(err: FastifyError): GatehouseError {
   const field = missing ?? extra ?? (path || undefined);
   const where = err.validationContext === 'querystring' ? 'query parameter' : err.validationContext === 'params' ? 'path parameter' : 'field';
   if (missing !== undefined) return new InvalidInput(field, `missing ${where} ${missing}`);
+  if (field === undefined && err.validationContext === 'body') return new InvalidInput(undefined, 'the request body must be a JSON object');
   if (extra !== undefined) return new InvalidInput(field, `unknown ${where} ${extra}`);
   return new InvalidInput(field, `${where} ${field ?? '(body)'} ${first?.message ?? 'is not valid'}`);
 }

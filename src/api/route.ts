@@ -14,6 +14,8 @@ export interface RouteSpec {
   params?: TSchema;
   query?: TSchema;
   body?: TSchema;
+  /** The body may be left out (it is then `{}`): POST …/keys/PRODUCTION with nothing to say. */
+  optionalBody?: boolean;
   /** The success status: 200 unless given (201 for creations, 204 without a body). */
   status?: 200 | 201 | 204;
   response?: TSchema;
@@ -40,6 +42,13 @@ export function operation(api: FastifyInstance, spec: RouteSpec): void {
     method: spec.method,
     url: spec.url,
     config: { public: spec.public === true },
+    ...(spec.optionalBody
+      ? {
+          preValidation: async (request: FastifyRequest) => {
+            request.body ??= {};
+          },
+        }
+      : {}),
     schema: {
       operationId: spec.operationId,
       summary: spec.summary,

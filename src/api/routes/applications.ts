@@ -42,8 +42,8 @@ export function applicationRoutes(api: FastifyInstance, m: Management): void {
   operation(api, {
     method: 'POST', url: '/applications/:applicationId/keys/:keyType', operationId: 'generateKeys', tag: keys, status: 201,
     summary: 'Generate the consumer key and secret of a key type (the secret is shown only in this answer)',
-    params: KeyParams, body: GenerateKeysBody, response: IssuedKeys,
-    handler: ({ actor, params, body }) => m.keys.generate(actor, params.applicationId, params.keyType, body ?? {}),
+    params: KeyParams, body: GenerateKeysBody, optionalBody: true, response: IssuedKeys,
+    handler: ({ actor, params, body }) => m.keys.generate(actor, params.applicationId, params.keyType, body),
   });
   operation(api, {
     method: 'GET', url: '/applications/:applicationId/keys/:keyType', operationId: 'getKeys', tag: keys, summary: 'The consumer key, without its secret',
@@ -71,8 +71,8 @@ export function applicationRoutes(api: FastifyInstance, m: Management): void {
   operation(api, {
     method: 'POST', url: '/applications/:applicationId/keys/:keyType/access-token', operationId: 'generateAccessToken', tag: keys,
     summary: 'An application access token for the key, shown once (the Store\'s "Generate access token")',
-    params: KeyParams, body: AccessTokenBody, response: AccessToken,
-    handler: ({ actor, params, body }) => m.keys.issueAccessToken(actor, params.applicationId, params.keyType, body?.validitySeconds),
+    params: KeyParams, body: AccessTokenBody, optionalBody: true, response: AccessToken,
+    handler: ({ actor, params, body }) => m.keys.issueAccessToken(actor, params.applicationId, params.keyType, body.validitySeconds),
   });
 
   const tokens = 'Tokens';
