@@ -153,6 +153,13 @@ export const ConfigSchema = Type.Object(
         maxFailuresPerMinute: Type.Integer({ minimum: 1, maximum: 1000, default: 30 }),
         /** More token endpoint URLs a bearer Recipient may name (e.g. behind a reverse proxy). */
         recipients: Type.Array(Type.String({ pattern: '^https?://[^\\s]+$', maxLength: 512 }), { maxItems: 32, default: [] }),
+        /** Whether the grant gets a refresh token (WSO2 gave none unless configured). */
+        refreshTokens: Type.Boolean({ default: false }),
+        /**
+         * How long a session from one assertion may last, from the exchange: no token (access or
+         * refresh) outlives it. Absent: the assertion's own lifetime (its NotOnOrAfter).
+         */
+        maxSessionSeconds: Type.Optional(Type.Integer({ minimum: 60, maximum: 30 * 86400 })),
       },
       { additionalProperties: false, default: {} },
     ),

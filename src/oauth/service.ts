@@ -35,10 +35,10 @@ export function createOAuthService(config: Config, store: Store, events: TokenEv
   const add = (g: Grant) => grants.set(g.type, g);
   add(passwordGrant({ passwords, tokens, issuer, config: oauth }));
   add(clientCredentialsGrant({ tokens, issuer, config: oauth }));
-  add(refreshTokenGrant({ tokens, issuer, format, revocation, config: oauth }));
+  add(refreshTokenGrant({ tokens, idps: store.idps, issuer, format, revocation, config: oauth }));
   add(authorizationCodeGrant({ codes: store.codes, issuer, format, revocation, config: oauth }));
   const saml = new SamlVerifier(config.saml);
-  add(saml2BearerGrant({ idps: store.idps, tokens, issuer, saml, recipients: config.saml.recipients, config: oauth }));
+  add(saml2BearerGrant({ idps: store.idps, tokens, issuer, saml, recipients: config.saml.recipients, session: config.saml, config: oauth }));
   const clients = cachedClients(store.applications, oauth.clientCacheTtl);
   return { ...core, config: oauth, store, events, grants, clients, saml, close: () => saml.close() };
 }

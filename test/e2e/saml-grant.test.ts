@@ -6,7 +6,7 @@ import { xmlsecSign, xmlsecVersion } from '../saml/xmlsec.js';
 import { gatehouse } from '../support/cli.js';
 import { availableKinds } from '../support/databases.js';
 import { basic, postForm } from '../support/http.js';
-import { createClient, startTestServer, type TestClient, type TestServer } from '../support/server.js';
+import { admin, createClient, startTestServer, type TestClient, type TestServer } from '../support/server.js';
 import { loadConfig } from '../../src/config/load.js';
 import { startServer, type RunningServer } from '../../src/server/start.js';
 import { createLogger } from '../../src/log.js';
@@ -64,7 +64,8 @@ describe.each(kinds)('saml2-bearer grant on %s', (kind) => {
   beforeAll(async () => {
     keys = keyStore();
     idpKey = keys.make('idp', 'rsa');
-    s = await startTestServer(kind, { oauth: { userAccessTokenValidity: 3600 } });
+    // Refresh tokens on (they are off by default, tested below), so the session's bounds can be seen.
+    s = await startTestServer(kind, { oauth: { userAccessTokenValidity: 3600 }, saml: { refreshTokens: true } });
     audience = `${s.server.config.oauth.issuer}/token`;
     c = await createClient(s, { owner: 'alice', app: 'enterprise-portal' });
     // Registered with the real CLI, on the same data the server uses.
@@ -87,7 +88,7 @@ describe.each(kinds)('saml2-bearer grant on %s', (kind) => {
     const r = await exchange(signed({ ttl: 600 }), { scope: 'PRODUCTION' });
     expect(r.status, r.text).toBe(200);
     expect(r.json).toMatchObject({ token_type: 'Bearer', scope: 'PRODUCTION' });
-    expect(r.json.refresh_token).toBeDefined();
+    expect(r.json.refresh_token).toMatch(/^[A-Za-z0-9_-]{43}$/);
     // Expires with the assertion (600 s) rather than userAccessTokenValidity (3600 s).
     expect(r.json.expires_in).toBeGreaterThan(590);
     expect(r.json.expires_in).toBeLessThanOrEqual(600);
@@ -98,6 +99,35 @@ describe.each(kinds)('saml2-bearer grant on %s', (kind) => {
     const refreshed = await postForm(`${s.https}/token`, { grant_type: 'refresh_token', refresh_token: r.json.refresh_token }, auth());
     expect(refreshed.status).toBe(200);
     expect((await postForm(`${s.https}/introspect`, { token: refreshed.json.access_token }, auth())).json).toMatchObject({ sub: 'carol@partner.example', idp: IDP });
+    // A refresh never extends the session: the new tokens end where the assertion did, not 3600 s on.
+    expect(refreshed.json.expires_in).toBeLessThanOrEqual(600);
+    const refreshIntrospected = (await postForm(`${s.https}/introspect`, { token: refreshed.json.refresh_token }, auth())).json;
+    expect(refreshIntrospected.exp).toBeLessThanOrEqual(nowS() + 600);
+  });
+
+  it('a session from a short assertion ends with it: after it expired, the refresh token is refused', async () => {
+    const r = await exchange(signed({ ttl: 3 }));
+    expect(r.status, r.text).toBe(200);
+    expect(r.json.expires_in).toBeLessThanOrEqual(3);
+    const early = await postForm(`${s.https}/token`, { grant_type: 'refresh_token', refresh_token: r.json.refresh_token }, auth());
+    expect(early.status).toBe(200);
+    expect(early.json.expires_in).toBeLessThanOrEqual(3);
+    await new Promise((done) => setTimeout(done, 3500));
+    const late = await postForm(`${s.https}/token`, { grant_type: 'refresh_token', refresh_token: early.json.refresh_token }, auth());
+    expect(late.json).toEqual({ error: 'invalid_grant', error_description: 'The refresh token has expired.' });
+  });
+
+  it('removing an IdP revokes its grants: its tokens stop working, its refresh tokens are refused', async () => {
+    const issuer = 'https://idp-removed.example/saml';
+    expect((await gatehouse(['--data-dir', s.db.dataDir, 'idp', 'add', '--issuer', issuer, '--cert', idpKey.certPath], cliEnv)).code).toBe(0);
+    const r = await exchange(signed({ issuer }));
+    expect(r.status, r.text).toBe(200);
+    const removed = await gatehouse(['--data-dir', s.db.dataDir, 'idp', 'remove', '--issuer', issuer, '--json'], cliEnv);
+    expect(JSON.parse(removed.stdout)).toEqual({ issuer, removed: true, revokedGrants: 1 });
+    expect((await postForm(`${s.https}/introspect`, { token: r.json.access_token }, auth())).json).toEqual({ active: false });
+    const refresh = await postForm(`${s.https}/token`, { grant_type: 'refresh_token', refresh_token: r.json.refresh_token }, auth());
+    expect(refresh.json.error).toBe('invalid_grant');
+    expect((await exchange(signed({ issuer }))).json.error_description).toMatch(/^Invalid SAML assertion: /);
   });
 
   it('accepts the common IdP shape with the default registration: Audience the issuer, Recipient its token endpoint', async () => {
@@ -231,5 +261,44 @@ describe.each(kinds)('saml2-bearer grant on %s', (kind) => {
     } finally {
       await node2.close();
     }
+  });
+});
+
+describe.runIf(version)('the saml2-bearer session policy by default', () => {
+  let s: TestServer;
+  let c: TestClient;
+  let keys: KeyStore;
+  let idpKey: TestKey;
+  const sign = (ttl: number) => {
+    const now = nowS();
+    const audience = `${s.server.config.oauth.issuer}/token`;
+    const xml = assertionXml({
+      id: `_${randomUUID()}`, issuer: IDP, nameId: 'dave@partner.example', audience, recipient: audience,
+      issueInstant: iso(now - 5), notBefore: iso(now - 5), notOnOrAfter: iso(now + ttl), scNotOnOrAfter: iso(now + ttl),
+    });
+    return Buffer.from(xmlsecSign(xml, idpKey.keyPath, idpKey.certPath)).toString('base64url');
+  };
+  const exchange = (server: TestServer, client: TestClient, ttl: number) =>
+    postForm(`${server.https}/token`, { grant_type: GRANT, assertion: sign(ttl) }, { authorization: basic(client.consumerKey, client.consumerSecret) });
+
+  beforeAll(async () => {
+    keys = keyStore();
+    idpKey = keys.make('idp', 'rsa');
+    s = await startTestServer('sqlite', { saml: { maxSessionSeconds: 120 } });
+    c = await createClient(s, { owner: 'alice', app: 'sso' });
+    await s.server.management.identityProviders.create(admin, { issuer: IDP, certificates: [idpKey.certPem] });
+  });
+  afterAll(async () => {
+    await s?.close();
+    keys?.cleanup();
+  });
+
+  it('no refresh token (as WSO2), and no token outlives saml.maxSessionSeconds', async () => {
+    const r = await exchange(s, c, 600);
+    expect(r.status, r.text).toBe(200);
+    expect(r.json.refresh_token).toBeUndefined();
+    expect(r.json.expires_in).toBe(120);
+    const short = await exchange(s, c, 30);
+    expect(short.json.expires_in).toBe(120); // the configured bound, from the exchange
   });
 });

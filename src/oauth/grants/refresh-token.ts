@@ -13,6 +13,11 @@ export interface RefreshStorage {
   rotate(presented: RefreshRecord, now: number, successors: Required<IssuedTokens>): Promise<RotationOutcome>;
 }
 
+/** Whether the identity provider of a federated grant is still trusted. */
+export interface IdentityProviderLookup {
+  find(issuer: string): Promise<unknown>;
+}
+
 const UNKNOWN = 'The refresh token is invalid or was issued to another client.';
 
 /**
@@ -23,9 +28,14 @@ const UNKNOWN = 'The refresh token is invalid or was issued to another client.';
  *
  * The grant reads the presented token, checks it, builds the successors, then asks the store
  * to rotate atomically; a presentation that loses a race is answered as if it had come second.
+ *
+ * A federated grant (from a SAML assertion) keeps the absolute end its first refresh token got
+ * (the session the IdP asserted): its successors never outlive it; and its identity provider
+ * must still be registered (one lookup, only for these grants).
  */
 export function refreshTokenGrant(deps: {
   tokens: RefreshStorage;
+  idps: IdentityProviderLookup;
   issuer: TokenIssuer;
   format: TokenFormat;
   revocation: Pick<Revocation, 'grant'>;
@@ -62,6 +72,9 @@ export function refreshTokenGrant(deps: {
       if (previous.revokedAt !== null) throw await refused(previous, { ok: false, reason: 'revoked' }, now);
       if (previous.consumedAt !== null) throw await refused(previous, { ok: false, reason: 'consumed', consumedAt: previous.consumedAt }, now);
       if (previous.expiresAt <= now) throw await refused(previous, { ok: false, reason: 'expired' }, now);
+      const federated = previous.idp !== null;
+      if (federated && !(await deps.idps.find(previous.idp!))) throw invalidGrant('The identity provider of this grant is no longer trusted.');
+      const refreshTtl = federated ? previous.expiresAt - now : deps.config.refreshTokenValidity;
 
       const { tokens, response } = deps.issuer.build(
         {
@@ -71,8 +84,8 @@ export function refreshTokenGrant(deps: {
           scope: narrowScope(requested, previous.scope),
           grantType: previous.grantType,
           idp: previous.idp,
-          accessTtl: deps.config.userAccessTokenValidity,
-          refreshTtl: deps.config.refreshTokenValidity,
+          accessTtl: Math.min(deps.config.userAccessTokenValidity, refreshTtl),
+          refreshTtl,
           // A narrower scope is for this access token only: the grant keeps its scope (RFC 6749 §6).
           refreshScope: previous.scope,
           now,

@@ -37,6 +37,10 @@ function protocolError(err: unknown): unknown {
  * SAML 2.0 bearer assertion grant (RFC 7522): an application that holds an assertion its IdP
  * signed for a user exchanges it for a user token, without the user signing in again. The
  * subject is the assertion's NameID (a federated user; no local account needed).
+ *
+ * The session it opens lasts what the IdP asserted (NotOnOrAfter), or `saml.maxSessionSeconds`
+ * if set; no refresh token unless `saml.refreshTokens` (as WSO2), and a refresh never extends
+ * the session (see the refresh grant).
  */
 export function saml2BearerGrant(deps: {
   idps: Pick<IdpStore, 'find' | 'recordAssertion'>;
@@ -46,7 +50,9 @@ export function saml2BearerGrant(deps: {
   saml: SamlVerifier;
   /** More token endpoint URLs a Recipient may name (saml.recipients). */
   recipients: readonly string[];
-  config: Pick<OAuthConfig, 'issuer' | 'userAccessTokenValidity' | 'refreshTokenValidity' | 'timestampSkew'>;
+  /** The session policy (saml.refreshTokens, saml.maxSessionSeconds). */
+  session: { refreshTokens: boolean; maxSessionSeconds?: number | undefined };
+  config: Pick<OAuthConfig, 'issuer' | 'userAccessTokenValidity' | 'timestampSkew'>;
 }): Grant {
   const oauthIssuer = deps.config.issuer;
   /** A registered IdP with the Audience and Recipient values this node accepts from it. */
@@ -98,7 +104,9 @@ export function saml2BearerGrant(deps: {
       } catch (err) {
         throw protocolError(err);
       }
-      const remaining = claims.notOnOrAfter - now;
+      // The session ends where the IdP said (NotOnOrAfter), or at saml.maxSessionSeconds from now:
+      // no token of it outlives that, the refresh token (if any) included; refreshing never extends it.
+      const sessionSeconds = deps.session.maxSessionSeconds ?? claims.notOnOrAfter - now;
       const { tokens, response } = deps.issuer.build({
         client,
         subject: claims.nameId,
@@ -106,8 +114,8 @@ export function saml2BearerGrant(deps: {
         scope,
         grantType: SAML2_BEARER,
         idp: claims.issuer,
-        accessTtl: Math.min(deps.config.userAccessTokenValidity, remaining),
-        refreshTtl: deps.config.refreshTokenValidity,
+        accessTtl: Math.min(deps.config.userAccessTokenValidity, sessionSeconds),
+        ...(deps.session.refreshTokens ? { refreshTtl: sessionSeconds } : {}),
         now,
       });
       await deps.tokens.create(tokens);
