@@ -23,7 +23,9 @@ describe('loadConfig', () => {
       timestampSkew: 300,
       refreshTokenReuseGrace: 10,
     });
-    expect(c.security.lockout).toEqual({ maxFailures: 5, windowSeconds: 900, lockSeconds: 900 });
+    expect(c.security.lockout).toEqual({ maxFailures: 5, windowSeconds: 900, lockSeconds: 900, knownOriginDays: 30 });
+    expect(c.security.attempts).toEqual({ perAddress: 30, perSession: 10, windowSeconds: 60 });
+    expect(c.security.passwordHashing).toEqual({ concurrency: 0, queueSize: 64 });
     expect(c.dataDir).toBe(path.resolve('data'));
     expect(c.database.url).toBeUndefined();
     expect(Object.keys(c.throttling.tiers)).toEqual(['Gold', 'Silver', 'Bronze', 'Unlimited']);

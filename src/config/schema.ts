@@ -107,6 +107,25 @@ export const ConfigSchema = Type.Object(
             maxFailures: Type.Integer({ minimum: 1, maximum: 1000, default: 5 }),
             windowSeconds: Type.Integer({ minimum: 1, default: 900 }),
             lockSeconds: Type.Integer({ minimum: 1, default: 900 }),
+            /** Days a successful sign-in's address or session stays trusted past a lock (0: never). */
+            knownOriginDays: Type.Integer({ minimum: 0, maximum: 365, default: 30 }),
+          },
+          { additionalProperties: false, default: {} },
+        ),
+        /** Failed sign-ins allowed per client address and per login session in a window; then refused before hashing. */
+        attempts: Type.Object(
+          {
+            perAddress: Type.Integer({ minimum: 0, default: 30 }),
+            perSession: Type.Integer({ minimum: 0, default: 10 }),
+            windowSeconds: Type.Integer({ minimum: 1, maximum: 86400, default: 60 }),
+          },
+          { additionalProperties: false, default: {} },
+        ),
+        /** Password hashes at once (0: one per core, at most 3) and how many may wait; more is a 503. */
+        passwordHashing: Type.Object(
+          {
+            concurrency: Type.Integer({ minimum: 0, maximum: 64, default: 0 }),
+            queueSize: Type.Integer({ minimum: 0, maximum: 100000, default: 64 }),
           },
           { additionalProperties: false, default: {} },
         ),

@@ -39,7 +39,7 @@ export class SignIn {
   ) {}
 
   async withPassword(username: string, password: string, from: From): Promise<Actor> {
-    const result = await this.c.passwords.check(username, password, this.c.clock());
+    const result = await this.c.passwords.check(username, password, this.c.clock(), from.address !== undefined ? { address: from.address } : {});
     if (!result.ok) throw new Unauthenticated('Invalid username or password, or the account is locked.');
     return actorOf(result.user.username, result.user.role, from);
   }

@@ -20,6 +20,6 @@ export function createOAuthCore(config: Pick<Config, 'security'>, store: Pick<St
     format,
     issuer: new TokenIssuer(format),
     revocation: new Revocation(store.tokens, events),
-    passwords: new PasswordChecker(store.users, store.lockout, config.security.lockout.maxFailures),
+    passwords: new PasswordChecker(store.users, store.lockout, config.security),
   };
 }

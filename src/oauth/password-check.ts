@@ -1,23 +1,45 @@
+import { createHash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import { burnPasswordCheck, verifyPassword } from '../crypto/password.js';
 import type { LockoutStore } from '../store/lockout.js';
 import type { User, UserStore } from '../store/users.js';
+import { AttemptBudget, addressBlock, type AttemptPolicy, type SignInOrigin } from './attempt-budget.js';
+
+export type { SignInOrigin } from './attempt-budget.js';
 
 /**
  * The outcome of a sign-in. Every refusal is answered the same way to the caller's client; the
  * reason is for the log and the metrics only: a wrong password or unknown user, a name locked
- * out by too many failures, or an account an admin has locked.
+ * out by too many failures, an address or session that spent its budget of failures, or an
+ * account an admin has locked.
  */
-export type PasswordCheck = { ok: true; user: User } | { ok: false; reason: 'invalid' | 'locked_out' | 'account_locked' };
+export type PasswordCheck = { ok: true; user: User } | { ok: false; reason: RefusalReason };
+export type RefusalReason = 'invalid' | 'locked_out' | 'throttled' | 'account_locked';
+
+export interface PasswordPolicy {
+  lockout: { maxFailures: number; knownOriginDays: number };
+  attempts: AttemptPolicy;
+}
 
 /** Usernames are at most this long (the users table's limit): a longer one cannot exist. */
 export const MAX_USERNAME_LENGTH = 255;
 
 /**
- * Checks a username and password with the brute-force lock applied: after too many failures
- * for one name in the window, every attempt fails for the lock period. The caller answers
- * every failure the same way, so neither the lock nor the account's existence is revealed,
- * and every answer costs one argon2 verification (also when locked or unknown), so neither
- * shows in the response time. Shared by the password grant and the browser login form.
+ * Checks a username and password under the brute-force rules (README "Security"):
+ *
+ * 1. **Budget per source.** Each client address (an IPv6 /64) and each login session may fail
+ *    `attempts.perAddress` / `attempts.perSession` times per window; past that, its attempts
+ *    are refused at once, before any hashing or database read. One source can neither burn
+ *    the node's CPU nor lock more than a few names.
+ * 2. **Lock per name.** After `lockout.maxFailures` failures for one name in the window, the
+ *    name is locked for the lock period, on every node (the counter is in the database).
+ * 3. **Known origins pass the lock.** An address or session the user has signed in from
+ *    within `lockout.knownOriginDays` is still let through a lock (its guesses are bounded by
+ *    rule 1), so someone else's guesses cannot keep the owner out.
+ *
+ * Every refusal is answered the same way, and every verified answer costs one argon2
+ * verification (also when locked or unknown), so neither the lock nor the account's existence
+ * shows. Shared by the password grant, the browser login form and the management sign-in.
  *
  * Parallel guesses: a verification of a name starts only while the failures on record plus
  * the verifications of that name already running on this node stay below `maxFailures`, so a
@@ -27,23 +49,40 @@ export const MAX_USERNAME_LENGTH = 255;
  */
 export class PasswordChecker {
   private readonly names = new Map<string, NameState>();
+  private readonly budget: AttemptBudget;
+  /** Origins recorded lately (user id + origin hash → when), so a sign-in writes at most once a day per origin. */
+  private readonly remembered = new LRUCache<string, number>({ max: 50_000 });
+  private readonly maxFailures: number;
+  private readonly knownOriginSeconds: number;
 
   constructor(
     private readonly users: Pick<UserStore, 'findByUsername'>,
-    private readonly lockout: Pick<LockoutStore, 'status' | 'recordFailure' | 'clear'>,
-    private readonly maxFailures: number,
-  ) {}
+    private readonly lockout: Pick<LockoutStore, 'status' | 'recordFailure' | 'clear' | 'knownOrigin' | 'rememberOrigin'>,
+    policy: PasswordPolicy,
+  ) {
+    this.maxFailures = policy.lockout.maxFailures;
+    this.knownOriginSeconds = policy.lockout.knownOriginDays * 86400;
+    this.budget = new AttemptBudget(policy.attempts);
+  }
 
-  async check(username: string, password: string, now: number): Promise<PasswordCheck> {
+  async check(username: string, password: string, now: number, from: SignInOrigin = {}): Promise<PasswordCheck> {
+    if (!this.budget.allows(from, now)) return { ok: false, reason: 'throttled' };
+    const result = await this.verify(username, password, now, from);
+    if (!result.ok && result.reason !== 'account_locked') this.budget.fail(from, now);
+    if (result.ok) await this.remember(result.user.id, from, now);
+    return result;
+  }
+
+  private async verify(username: string, password: string, now: number, from: SignInOrigin): Promise<PasswordCheck> {
     // No such user can exist (and the counter could not store the name): refused like a wrong password.
     if (username.length > MAX_USERNAME_LENGTH) return this.refuse(password, 'invalid');
     const state = this.state(username);
     state.users++;
     try {
-      const admitted = await this.admit(username, state, now);
+      const admitted = await this.admit(username, state, now, from);
       if (!admitted) return await this.refuse(password, 'locked_out');
       try {
-        const user = await this.users.findByUsername(username);
+        const user = admitted.user ?? (await this.users.findByUsername(username));
         const ok = user ? await verifyPassword(user.passwordHash, password) : await burnPasswordCheck(password);
         if (!ok || !user) {
           await this.lockout.recordFailure(username, now);
@@ -63,16 +102,42 @@ export class PasswordChecker {
     }
   }
 
+  /** Whether the user has signed in from this address or session lately (a locked name still lets it in). */
+  private async fromKnownOrigin(username: string, from: SignInOrigin, now: number): Promise<User | undefined> {
+    if (this.knownOriginSeconds === 0 || (from.address === undefined && from.session === undefined)) return undefined;
+    const user = await this.users.findByUsername(username);
+    if (!user) return undefined;
+    const origins = originsOf(user.id, from).map(([origin]) => origin);
+    return (await this.lockout.knownOrigin(user.id, origins, now - this.knownOriginSeconds)) ? user : undefined;
+  }
+
+  private async remember(userId: string, from: SignInOrigin, now: number): Promise<void> {
+    if (this.knownOriginSeconds === 0) return;
+    for (const [origin] of originsOf(userId, from)) {
+      const key = `${userId} ${origin}`;
+      const last = this.remembered.get(key);
+      if (last !== undefined && now - last < 86400) continue;
+      await this.lockout.rememberOrigin(userId, origin, now);
+      this.remembered.set(key, now);
+    }
+  }
+
   /**
-   * Waits until a verification may start: not locked, and failures + running < maxFailures.
-   * The decision uses a status read taken after the last verification of this name ended
-   * (the epoch), so a failure recorded meanwhile is never missed. Undefined: locked.
+   * Waits until a verification may start: not locked (or from a known origin), and failures +
+   * running < maxFailures. The decision uses a status read taken after the last verification
+   * of this name ended (the epoch), so a failure recorded meanwhile is never missed.
+   * Undefined: locked. A known origin passing a lock brings the user it read.
    */
-  private async admit(username: string, state: NameState, now: number): Promise<{ hasFailures: boolean } | undefined> {
+  private async admit(username: string, state: NameState, now: number, from: SignInOrigin): Promise<{ hasFailures: boolean; user?: User } | undefined> {
     for (;;) {
       const epoch = state.epoch;
       const status = await this.lockout.status(username, now);
       if (status.locked || status.failures >= this.maxFailures) {
+        const user = await this.fromKnownOrigin(username, from, now);
+        if (user) {
+          state.running++;
+          return { hasFailures: true, user };
+        }
         state.waiting.shift()?.(); // refused: let the next waiter see the lock too
         return undefined;
       }
@@ -106,4 +171,12 @@ interface NameState {
   epoch: number;
   users: number;
   waiting: Array<() => void>;
+}
+
+/** The origin hashes of a sign-in: its address block and its session, each hashed with the user id. */
+function originsOf(userId: string, from: SignInOrigin): Array<[string]> {
+  const raw: string[] = [];
+  if (from.address !== undefined) raw.push(`address ${addressBlock(from.address)}`);
+  if (from.session !== undefined) raw.push(`session ${from.session}`);
+  return raw.map((r) => [createHash('sha256').update(`${userId}\n${r}`).digest('base64url')]);
 }

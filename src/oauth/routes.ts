@@ -52,7 +52,7 @@ export async function oauthRoutes(app: FastifyInstance, opts: { service: OAuthSe
     if (client.method === 'none' && !grant.allowsPublicClients) {
       throw unauthorizedClient(`A public client may not use the ${grant.type} grant.`);
     }
-    const body = await grant.handle({ client, params: params.only(grant.parameters), now: nowSeconds() });
+    const body = await grant.handle({ client, params: params.only(grant.parameters), now: nowSeconds(), address: request.ip });
     return reply.headers(NO_STORE).send(body);
   };
   app.post('/token', token);

@@ -1,3 +1,4 @@
+import { configurePasswordHashing } from '../crypto/password.js';
 import type { Server as TlsServer } from 'node:tls';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Config } from '../config/schema.js';
@@ -111,6 +112,7 @@ function gatewayOptions(config: Config, key: SigningKey): GatewayOptions {
 /** Starts every listener of one node on the configured (offset) ports. */
 export async function startServer(config: Config, opts: { logger?: Logger } = {}): Promise<RunningServer> {
   const logger = opts.logger ?? createLogger(config.log.level);
+  configurePasswordHashing(config.security.passwordHashing);
   const store = await openStore(config);
   const events = new TokenEvents();
   const oauth = createOAuthService(config, store, events);
@@ -182,7 +184,7 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
     };
     bound.http = ports.http;
     bound.https = ports.https;
-    stopCleanup = scheduleCleanup(store, { ...config.cleanup, retention: { auditDays: config.audit.retentionDays } }, logger);
+    stopCleanup = scheduleCleanup(store, { ...config.cleanup, retention: { auditDays: config.audit.retentionDays, signInOriginDays: config.security.lockout.knownOriginDays } }, logger);
     logger.info(
       { ports, database: store.db.describe, tls: tls.origin, issuer: config.oauth.issuer, config: config.source ?? '(defaults)' },
       'gatehouse started',

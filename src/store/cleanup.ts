@@ -26,18 +26,21 @@ export function inBatches(remove: BatchRemover, maxBatches = 200): BatchRemover 
 export interface Retention {
   /** audit events (audit.retentionDays) */
   auditDays: number;
+  /** where users signed in from (security.lockout.knownOriginDays) */
+  signInOriginDays: number;
 }
 
 /** Change-feed rows are kept a day: far longer than any node takes to read them. */
 export const CHANGE_RETENTION_SECONDS = 86400;
 
 /** Every kind of expiring row the store keeps, by name, each removed in batches. */
-export function expiringRows(store: Store, retention: Retention = { auditDays: 90 }): Record<string, BatchRemover> {
+export function expiringRows(store: Store, retention: Retention = { auditDays: 90, signInOriginDays: 30 }): Record<string, BatchRemover> {
   const removers: Record<string, BatchRemover> = {
     access_tokens: (now, n) => store.tokens.deleteExpiredBatch('access_tokens', now, n),
     refresh_tokens: (now, n) => store.tokens.deleteExpiredBatch('refresh_tokens', now, n),
     grants: (now, n) => store.tokens.deleteIdleGrants(now, n),
     login_failures: (now, n) => store.lockout.deleteStale(now, n),
+    sign_in_origins: (now, n) => store.lockout.deleteStaleOrigins(now - retention.signInOriginDays * 86400, n),
     saml_assertions: (now, n) => store.idps.deleteExpiredAssertions(now, n),
     authorization_codes: (now, n) => store.codes.deleteExpiredBatch(now, n),
     authorization_requests: (now, n) => store.sessions.deleteExpiredRequests(now, n),

@@ -81,4 +81,35 @@ export class LockoutStore {
     const res = await this.db.deleteFrom('login_failures').where('username', 'in', victims).executeTakeFirst();
     return Number(res.numDeletedRows);
   }
+
+  /** Whether the user signed in from one of these origins (hashes) since `since`. */
+  async knownOrigin(userId: string, origins: readonly string[], since: number): Promise<boolean> {
+    if (origins.length === 0) return false;
+    const row = await this.db
+      .selectFrom('sign_in_origins')
+      .select('origin')
+      .where('user_id', '=', userId)
+      .where('origin', 'in', origins)
+      .where('last_seen', '>=', since)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
+  /** Records a successful sign-in from an origin (hash). */
+  async rememberOrigin(userId: string, origin: string, now: number): Promise<void> {
+    await this.db
+      .insertInto('sign_in_origins')
+      .values({ user_id: userId, origin, last_seen: now })
+      .onConflict((oc) => oc.columns(['user_id', 'origin']).doUpdateSet({ last_seen: now }))
+      .execute();
+  }
+
+  async deleteStaleOrigins(before: number, batchSize: number): Promise<number> {
+    const victims = this.db.selectFrom('sign_in_origins').select(['user_id', 'origin']).where('last_seen', '<', before).limit(batchSize);
+    const res = await this.db
+      .deleteFrom('sign_in_origins')
+      .where(sql<boolean>`(user_id, origin) in (${victims})`)
+      .executeTakeFirst();
+    return Number(res.numDeletedRows);
+  }
 }

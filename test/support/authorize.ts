@@ -1,10 +1,15 @@
 import { createHash, randomBytes } from 'node:crypto';
+import type { Agent } from 'undici';
 import { call, type Reply } from './http.js';
 
 /** A minimal cookie-keeping HTTP agent that does not follow redirects: a browser without JavaScript. */
 export class FormAgent {
   readonly cookies = new Map<string, string>();
-  constructor(readonly base: string) {}
+  /** `dispatcher`: connect from another loopback address (see fromAddress). */
+  constructor(
+    readonly base: string,
+    private readonly dispatcher?: Agent,
+  ) {}
 
   private url(pathOrUrl: string): string {
     return pathOrUrl.startsWith('http') ? pathOrUrl : `${this.base}${pathOrUrl}`;
@@ -25,12 +30,13 @@ export class FormAgent {
   }
 
   async get(pathOrUrl: string): Promise<Reply> {
-    return this.keep(await call(this.url(pathOrUrl), { method: 'GET', headers: this.headers() }));
+    return this.keep(await call(this.url(pathOrUrl), { method: 'GET', headers: this.headers(), ...(this.dispatcher ? { dispatcher: this.dispatcher } : {}) }));
   }
 
   async post(pathOrUrl: string, form: Record<string, string>, headers: Record<string, string> = {}): Promise<Reply> {
     return this.keep(
       await call(this.url(pathOrUrl), {
+        ...(this.dispatcher ? { dispatcher: this.dispatcher } : {}),
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded', ...this.headers(), ...headers },
         body: new URLSearchParams(form).toString(),

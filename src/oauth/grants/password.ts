@@ -15,11 +15,11 @@ export function passwordGrant(deps: {
     type: 'password',
     parameters: new Set(['username', 'password', 'scope']),
     allowsPublicClients: false,
-    async handle({ client, params, now }) {
+    async handle({ client, params, now, address }) {
       const username = params.require('username');
       const password = params.require('password');
       const scope = grantScope(parseScope(params.get('scope')), client.client.keyType);
-      const result = await deps.passwords.check(username, password, now);
+      const result = await deps.passwords.check(username, password, now, { address });
       if (!result.ok) throw invalidGrant('Invalid username or password, or the account is temporarily locked.');
       const { tokens, response } = deps.issuer.build({
         client: client.client,

@@ -4,11 +4,12 @@ import type { AuthenticatedClient } from '../client-auth.js';
 import type { TokenResponse } from '../issuer.js';
 import type { Params } from '../params.js';
 
-/** What every grant receives: the authenticated client, its parameters and the clock. */
+/** What every grant receives: the authenticated client, its parameters, the clock and the caller's address. */
 export interface GrantRequest {
   client: AuthenticatedClient;
   params: Params;
   now: number;
+  address: string;
 }
 
 /**

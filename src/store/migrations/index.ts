@@ -8,6 +8,7 @@ import * as authorization from './0002_authorization.js';
 import * as revocationIndexes from './0007_revocation_indexes.js';
 import * as management from './0008_management.js';
 import * as portalSessions from './0009_portal_sessions.js';
+import * as signInOrigins from './0011_sign_in_origins.js';
 
 /**
  * Migrations are compiled into the program (no directory scanning at run time), applied
@@ -23,6 +24,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0007_revocation_indexes': revocationIndexes,
   '0008_management': management,
   '0009_portal_sessions': portalSessions,
+  '0011_sign_in_origins': signInOrigins,
 };
 
 /** Every migration this version knows, in name order: a database with others is from a newer one. */

@@ -71,6 +71,13 @@ export interface LoginFailuresTable {
   locked_until: Epoch | null;
 }
 
+/** Where a user signed in lately: a keyed hash of an address or session (0011). */
+export interface SignInOriginsTable {
+  user_id: string;
+  origin: string;
+  last_seen: Epoch;
+}
+
 export interface CoreTables {
   users: UsersTable;
   applications: ApplicationsTable;
@@ -78,4 +85,5 @@ export interface CoreTables {
   access_tokens: AccessTokensTable;
   refresh_tokens: RefreshTokensTable;
   login_failures: LoginFailuresTable;
+  sign_in_origins: SignInOriginsTable;
 }
