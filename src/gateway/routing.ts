@@ -14,6 +14,8 @@ export interface ApiEntry {
   readonly prod: Backend | undefined;
   readonly sandbox: Backend | undefined;
   readonly timeoutMs: number;
+  /** `/{context}/{version}`: the JWT audience and the cookie paths the backend may set */
+  readonly apiPath: string;
   readonly metrics: ApiMetrics;
   readonly sendJwt: boolean;
   /** 403 for a sandbox key on an API without sandbox endpoint */
