@@ -7,7 +7,8 @@ import { oauthRoutes } from '../oauth/routes.js';
 import { createOAuthService, type OAuthService } from '../oauth/service.js';
 import { scheduleCleanup } from '../store/cleanup.js';
 import { openStore, type Store } from '../store/index.js';
-import { clientErrorHandler } from './client-error.js';
+import { clientErrorHandler, frameworkErrors } from './client-error.js';
+import { limitConnections, serverTimeouts } from './connection-limits.js';
 import { healthRoutes } from './health.js';
 import { portalRoutes } from './portal.js';
 import { loadTls, type TlsMaterial } from './tls.js';
@@ -29,18 +30,21 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-function baseApp(logger: Logger, listener: string, tls?: TlsMaterial): FastifyInstance {
+function baseApp(logger: Logger, listener: string, config: Config, tls?: TlsMaterial): FastifyInstance {
+  const timeouts = serverTimeouts(config.listeners);
   const app = Fastify({
     loggerInstance: logger.child({ listener }),
     // No per-request info lines (the hot paths stay lean); see requestLogging() for debug level.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 65536,
     return503OnClosing: true,
-    keepAliveTimeout: 72_000,
-    requestTimeout: 120_000,
+    keepAliveTimeout: config.listeners.keepAliveTimeoutMs,
+    requestTimeout: timeouts.requestTimeout,
     clientErrorHandler,
-    ...(tls ? { https: { cert: tls.cert, key: tls.key } } : {}),
+    frameworkErrors,
+    ...(tls ? { https: { cert: tls.cert, key: tls.key, ...timeouts } } : { http: timeouts }),
   }) as unknown as FastifyInstance;
+  limitConnections(app.server, config, logger.child({ listener }));
   // Fastify makes a child logger (with a request id) for every request; above debug level
   // nothing logs per request, so the listener's logger serves and the hot path saves the work.
   if (!logger.isLevelEnabled('debug')) app.setChildLoggerFactory((parent) => parent);
@@ -65,8 +69,8 @@ interface NodeParts {
 }
 
 /** A gateway listener (8243 HTTPS, 8280 HTTP): token service endpoints, then published APIs. */
-async function gatewayApp(logger: Logger, listener: string, parts: NodeParts, tls?: TlsMaterial): Promise<FastifyInstance> {
-  const app = baseApp(logger, listener, tls);
+async function gatewayApp(logger: Logger, listener: string, config: Config, parts: NodeParts, tls?: TlsMaterial): Promise<FastifyInstance> {
+  const app = baseApp(logger, listener, config, tls);
   requestLogging(app, logger);
   await app.register(healthRoutes, { db: parts.store.db });
   await app.register(oauthRoutes, { service: parts.oauth });
@@ -79,8 +83,8 @@ async function gatewayApp(logger: Logger, listener: string, parts: NodeParts, tl
 }
 
 /** The management listener (9443): the portal page and Prometheus metrics. */
-async function portalApp(logger: Logger, registry: Registry, tls: TlsMaterial): Promise<FastifyInstance> {
-  const app = baseApp(logger, 'portal', tls);
+async function portalApp(logger: Logger, registry: Registry, config: Config, tls: TlsMaterial): Promise<FastifyInstance> {
+  const app = baseApp(logger, 'portal', config, tls);
   await app.register(portalRoutes);
   app.get('/metrics', async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()));
   return app;
@@ -94,6 +98,7 @@ function gatewayOptions(config: Config, key: SigningKey): GatewayOptions {
     apiCacheTtlSeconds: config.gateway.apiCacheTtl,
     defaultTimeoutMs: config.gateway.backendTimeoutMs,
     ...(config.redis.url ? { redisUrl: config.redis.url } : {}),
+    trustedProxies: config.gateway.trustedProxies,
     jwt: { privateKey: key.privateKey, kid: key.kid, alg: key.alg, issuer: config.oauth.issuer, ttlSeconds: config.gateway.jwtTtl },
   };
 }
@@ -132,9 +137,9 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
     events.onInvalidated((msg) => gw.invalidate(msg));
     if (config.redis.url) stopBus = await connectInvalidationBus(config.redis.url, events, logger);
     const parts: NodeParts = { store, oauth, gateway, jwks: { keys: [signingKey.publicJwk] } };
-    const portal = await portalApp(logger, registry, tls);
-    const https = await gatewayApp(logger, 'gateway-https', parts, tls);
-    const http = await gatewayApp(logger, 'gateway-http', parts);
+    const portal = await portalApp(logger, registry, config, tls);
+    const https = await gatewayApp(logger, 'gateway-https', config, parts, tls);
+    const http = await gatewayApp(logger, 'gateway-http', config, parts);
     const host = config.listeners.host;
     const bind = async (app: FastifyInstance, port: number): Promise<number> => {
       apps.push(app);
