@@ -1,4 +1,8 @@
 import { BlockList, isIP } from 'node:net';
+import { GatehouseError } from '../errors.js';
+
+/** A configuration the operator must fix: one clear line at start. */
+const invalid = (msg: string) => new GatehouseError('invalid', msg);
 
 /**
  * The peers whose forwarding headers the gateway believes (`gateway.trustedProxies`): single
@@ -15,7 +19,7 @@ export class TrustedProxies {
       const slash = entry.indexOf('/');
       const addr = slash === -1 ? entry : entry.slice(0, slash);
       const family = isIP(addr);
-      if (family === 0) throw new TypeError(`gateway.trustedProxies: "${raw}" is not an IP address or CIDR range`);
+      if (family === 0) throw invalid(`gateway.trustedProxies: "${raw}" is not an IP address or CIDR range`);
       const type = family === 4 ? 'ipv4' : 'ipv6';
       if (slash === -1) {
         this.list.addAddress(addr, type);
@@ -24,7 +28,7 @@ export class TrustedProxies {
       const bits = entry.slice(slash + 1);
       const prefix = Number(bits);
       if (!/^\d{1,3}$/.test(bits) || prefix > (family === 4 ? 32 : 128)) {
-        throw new TypeError(`gateway.trustedProxies: "${raw}" has an invalid prefix length`);
+        throw invalid(`gateway.trustedProxies: "${raw}" has an invalid prefix length`);
       }
       this.list.addSubnet(addr, prefix, type);
     }
