@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import { performance } from 'node:perf_hooks';
 import type { Dispatcher } from 'undici';
 import type { Backend } from './backends.js';
+import type { DeadlineList, Deadlined } from './deadlines.js';
 import { cleanResponseHeaders } from './headers.js';
 import type { ApiEntry, RouteTarget } from './routing.js';
 import type { Binding } from './subscriptions.js';
@@ -51,12 +52,15 @@ function onClientDrain(this: ResWithExchange): void {
 /** Bound once: `this` is the client's request, whose body has now been read to its end. */
 function onUploadEnd(this: ReqWithExchange): void {
   const ex = this[kExchange];
-  if (ex !== undefined && !ex.finished && ex.status === 0 && ex.timer === undefined) ex.timer = setTimeout(onHeadersTimeout, ex.api!.timeoutMs, ex);
+  if (ex !== undefined && !ex.finished && ex.status === 0) ex.api!.deadlines.add(ex, Date.now());
 }
 
-/** The API's timeout ran out before the backend's response headers arrived: 504 now, the backend exchange aborted. */
-function onHeadersTimeout(ex: Exchange): void {
-  ex.timer = undefined;
+/**
+ * The API's timeout ran out before the backend's response headers arrived: 504 now, the
+ * backend exchange aborted. Called by the API's deadline list (see ApiEntry.deadlines).
+ */
+export function onHeadersTimeout(item: Deadlined): void {
+  const ex = item as Exchange;
   if (ex.finished) return;
   ex.finished = true;
   const err = new BackendTimeoutError(ex.api!.timeoutMs);
@@ -70,7 +74,7 @@ function onHeadersTimeout(ex: Exchange): void {
  * the backend exchange (one object per request, no closures). A client that goes away aborts
  * the backend exchange; a slow client pauses the backend's body (back-pressure).
  */
-export class Exchange implements Dispatcher.DispatchHandler, RouteTarget, ThrottleOutcome {
+export class Exchange implements Dispatcher.DispatchHandler, RouteTarget, ThrottleOutcome, Deadlined {
   readonly start = performance.now();
   now = Date.now();
   api: ApiEntry | undefined = undefined;
@@ -83,8 +87,11 @@ export class Exchange implements Dispatcher.DispatchHandler, RouteTarget, Thrott
   limit: Limit | null = null;
   remaining = -1;
   resetMs = 0;
-  /** The API's timeout for the backend's response headers, from dispatch. */
-  timer: NodeJS.Timeout | undefined = undefined;
+  // the API's deadline for the backend's response headers (an intrusive list: no timer per request)
+  dlPrev: Deadlined | null = null;
+  dlNext: Deadlined | null = null;
+  dlAt = 0;
+  dlList: DeadlineList | null = null;
   status = 0;
   finished = false;
   clientGone = false;
@@ -96,18 +103,18 @@ export class Exchange implements Dispatcher.DispatchHandler, RouteTarget, Thrott
   ) {}
 
   /**
-   * Starts the backend exchange on the backend's pool, with a native timer for the response
-   * headers that starts once the request is sent (at once, or when the client's body has been
-   * read to its end): undici's own headersTimeout runs on a 0.5 s-granular clock (a 1500 ms
-   * timeout fired after ~2 s), so it stays only as a backstop, and as the idle timeout of an
-   * upload in progress.
+   * Starts the backend exchange on the backend's pool, with a deadline for the response headers
+   * that starts once the request is sent (at once, or when the client's body has been read to
+   * its end), kept to the millisecond by the API's deadline list: undici's own headersTimeout
+   * runs on a 0.5 s-granular clock (a 1500 ms timeout fired after ~2 s), so it stays only as a
+   * backstop, and as the idle timeout of an upload in progress.
    */
   dispatch(backend: Backend, options: Dispatcher.DispatchOptions): void {
     this.res[kExchange] = this;
     this.res.on('close', onClientClose);
     const req = this.req as ReqWithExchange;
     if (options.body == null || req.readableEnded) {
-      this.timer = setTimeout(onHeadersTimeout, this.api!.timeoutMs, this);
+      this.api!.deadlines.add(this, this.now);
     } else {
       req[kExchange] = this;
       req.once('end', onUploadEnd);
@@ -126,10 +133,7 @@ export class Exchange implements Dispatcher.DispatchHandler, RouteTarget, Thrott
   }
 
   onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders, statusMessage?: string): void {
-    if (this.timer !== undefined) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
-    }
+    if (this.dlList !== null) this.dlList.remove(this);
     if (this.clientGone || this.finished) return;
     this.status = statusCode;
     try {
@@ -162,10 +166,7 @@ export class Exchange implements Dispatcher.DispatchHandler, RouteTarget, Thrott
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
-    if (this.timer !== undefined) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
-    }
+    if (this.dlList !== null) this.dlList.remove(this);
     if (this.finished) return;
     this.finished = true;
     this.owner.backendFailed(this, err);

@@ -3,7 +3,8 @@ import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
 import { BackendPools } from './backends.js';
-import { ClientAbortedError, Exchange, type ExchangeOwner } from './exchange.js';
+import { DeadlineList } from './deadlines.js';
+import { ClientAbortedError, Exchange, onHeadersTimeout, type ExchangeOwner } from './exchange.js';
 import {
   BACKEND_TIMEOUT, BACKEND_UNREACHABLE, BAD_TARGET, DOT_SEGMENTS, DUPLICATE_HOST, INTERNAL_ERROR, INVALID_CREDENTIALS,
   MALFORMED_CREDENTIALS, MISSING_CREDENTIALS, STORE_UNAVAILABLE, THROTTLED, forbidden, hasBody, notFound, writeFault, type GatewayFault,
@@ -52,6 +53,8 @@ export class GatewayCore implements ExchangeOwner {
   private readonly defaultTimeoutMs: number;
   private readonly signer: AssertionSigner | undefined;
   private readonly trusted: TrustedProxies;
+  /** One deadline list per backend timeout value in use. */
+  private readonly deadlines = new Map<number, DeadlineList>();
 
   constructor(deps: GatewayDeps) {
     const o = deps.options;
@@ -146,6 +149,7 @@ export class GatewayCore implements ExchangeOwner {
       const wait = this.throttler.check(b.throttleKey, sub.limit, ex.now, ex);
       if (typeof wait !== 'number') {
         wait.then((ms) => {
+          ex.now = Date.now();
           if (ms > 0) this.throttled(ex, ms);
           else this.sign(ex);
         }, (err: unknown) => this.internal(ex, err));
@@ -269,11 +273,18 @@ export class GatewayCore implements ExchangeOwner {
     for (const t of api.tiers) {
       if (!this.tiers.has(t)) this.log.once(`api:${api.id}:${t}`, `gateway: API ${api.name} ${api.version} lists tier "${t}", which is not configured`);
     }
+    const timeoutMs = api.timeoutMs !== undefined && api.timeoutMs > 0 ? api.timeoutMs : this.defaultTimeoutMs;
+    let deadlines = this.deadlines.get(timeoutMs);
+    if (deadlines === undefined) {
+      deadlines = new DeadlineList(timeoutMs, onHeadersTimeout);
+      this.deadlines.set(timeoutMs, deadlines);
+    }
     return {
       api,
       prod: this.backends.backend(api, api.productionUrl),
       sandbox: api.sandboxUrl === undefined ? undefined : this.backends.backend(api, api.sandboxUrl),
-      timeoutMs: api.timeoutMs !== undefined && api.timeoutMs > 0 ? api.timeoutMs : this.defaultTimeoutMs,
+      timeoutMs,
+      deadlines,
       apiPath: `${api.context}/${api.version}`,
       metrics: this.metrics.forApi(api.name, api.version),
       sendJwt: api.sendJwt === true,
@@ -297,6 +308,8 @@ export class GatewayCore implements ExchangeOwner {
 
   async close(): Promise<void> {
     await this.backends.close();
+    for (const d of this.deadlines.values()) d.close();
+    this.deadlines.clear();
     await this.throttler.close();
     this.metrics.close();
     this.tokens.clear();
