@@ -95,20 +95,27 @@ describe('backend timeout', () => {
 
   // Five calls 100 ms apart: undici's timers tick every 499 ms, so their phases cover the tick
   // and at least one of them fires far off (early or late) with undici's headersTimeout alone.
+  // Each call is compared with a plain timer of the same length started with it, so that the
+  // event-loop lag of a loaded machine (which delays both alike) does not count against it.
   it.each([1500, 300])('--timeout %i answers 504 within a few milliseconds of it, whatever the phase of undici\'s 0.5 s timer tick', async (timeout) => {
     const runs = await Promise.all(
       [0, 100, 200, 300, 400].map(async (delay) => {
         await new Promise((r) => setTimeout(r, delay));
-        return timed(`/t${timeout}/v1/slow?ms=${timeout + 2000}`);
+        const reference = new Promise<number>((r) => setTimeout(() => r(performance.now()), timeout));
+        const { r, ms } = await timed(`/t${timeout}/v1/slow?ms=${timeout + 2000}`);
+        return { r, ms, late: performance.now() - (await reference) };
       }),
     );
+    const report = JSON.stringify(runs.map((x) => [Math.round(x.ms), Math.round(x.late)]));
     for (const { r, ms } of runs) {
       expect(r.status).toBe(504);
       expect(r.json()).toEqual({ code: '101504', message: 'Runtime Error', description: 'Connection timed out' });
-      expect(ms).toBeGreaterThanOrEqual(timeout);
-      // measured 2–15 ms late on an idle machine; undici's own timer fired up to 500 ms early or late
-      expect(ms, JSON.stringify(runs.map((x) => Math.round(x.ms)))).toBeLessThan(timeout + 150);
+      expect(ms, report).toBeGreaterThanOrEqual(timeout);
     }
+    // The median call: 2–15 ms after the reference on an idle machine, under 50 ms at a load
+    // average of 10 on two cores; with undici's timer alone it was 300–500 ms.
+    const median = runs.map((x) => x.late).sort((a, b) => a - b)[2]!;
+    expect(median, report).toBeLessThan(100);
   });
 
   it('a backend that answers in time is served, also when its body takes longer than the timeout to finish', async () => {
