@@ -86,7 +86,7 @@ describe('slow connections', () => {
 describe('connection caps', () => {
   let s: TestServer;
   beforeAll(async () => {
-    s = await startTestServer('sqlite', listeners({ maxConnectionsPerAddress: 5, maxConnections: 8 }));
+    s = await startTestServer('sqlite', { ...listeners({ maxConnectionsPerAddress: 3, maxConnections: 10 }), gateway: { trustedProxies: ['127.0.0.5'] } });
   });
   afterAll(async () => s?.close());
 
@@ -104,25 +104,33 @@ describe('connection caps', () => {
   };
 
   it('the attacker: beyond listeners.maxConnectionsPerAddress from one address, connections are closed at once; other addresses are served', async () => {
-    const mine = [];
-    for (let i = 0; i < 5; i++) mine.push(await open('127.0.0.1'));
-    expect(mine.map((c) => c.refused)).toEqual([false, false, false, false, false]);
-    const sixth = await open('127.0.0.1');
-    expect(sixth.refused).toBe(true);
-    // the legitimate client on another address, and the attacker's own open connections, still work
-    const other = await open('127.0.0.2');
-    expect(other.refused).toBe(false);
-    expect(await served(other.socket)).toBe('HTTP/1.1 200 OK');
-    expect(await served(mine[0]!.socket)).toBe('HTTP/1.1 200 OK');
-    // past listeners.maxConnections (8 in all), any address is refused
-    const more = [await open('127.0.0.3'), await open('127.0.0.3')];
-    expect(more.map((c) => c.refused)).toEqual([false, false]);
-    expect((await open('127.0.0.4')).refused).toBe(true);
-    // a closed connection frees its place
-    mine[1]!.socket.destroy();
-    await sleep(100);
-    const again = await open('127.0.0.1');
-    expect(again.refused).toBe(false);
-    for (const c of [...mine, other, ...more, again]) c.socket.destroy();
+    const all: { socket: net.Socket; refused: boolean }[] = [];
+    const openAll = async (from: string, n: number) => {
+      const got = [];
+      for (let i = 0; i < n; i++) got.push(await open(from));
+      all.push(...got);
+      return got.map((c) => c.refused);
+    };
+    try {
+      expect(await openAll('127.0.0.1', 3)).toEqual([false, false, false]);
+      expect(await openAll('127.0.0.1', 1)).toEqual([true]);
+      // the legitimate client on another address, and the attacker's own open connections, still work
+      const other = await open('127.0.0.2');
+      all.push(other);
+      expect(other.refused).toBe(false);
+      expect(await served(other.socket)).toBe('HTTP/1.1 200 OK');
+      expect(await served(all[0]!.socket)).toBe('HTTP/1.1 200 OK');
+      // a trusted proxy (gateway.trustedProxies) carries many clients: no per-address cap for it
+      expect(await openAll('127.0.0.5', 5)).toEqual([false, false, false, false, false]);
+      // 3 + 1 + 5 = 9 open: one more fits, then listeners.maxConnections (10) refuses any address
+      expect(await openAll('127.0.0.3', 1)).toEqual([false]);
+      expect(await openAll('127.0.0.4', 1)).toEqual([true]);
+      // a closed connection frees its place
+      all[1]!.socket.destroy();
+      await sleep(100);
+      expect(await openAll('127.0.0.1', 1)).toEqual([false]);
+    } finally {
+      for (const c of all) c.socket.destroy();
+    }
   });
 });
