@@ -62,5 +62,6 @@ export function frameworkErrors(err: FastifyError, request: FastifyRequest, repl
     writeFault(request.raw, reply.raw, BAD_TARGET);
     return;
   }
-  void reply.code(err.statusCode ?? 400).send({ error: 'invalid_request', error_description: err.message });
+  // the others (a too long path parameter, a failed route constraint): fixed text, never the path
+  void reply.code(err.statusCode ?? 400).send({ error: 'invalid_request', error_description: 'The request URL cannot be served.' });
 }
