@@ -122,8 +122,8 @@ export class Exchange implements Dispatcher.DispatchHandler, RouteTarget, Thrott
     backend.pool.dispatch(options, this);
   }
 
-  /** The rate-limit headers for the client, when a finite limit counted this request. */
-  rateLimitHeaders(): boolean {
+  /** Whether the client gets X-RateLimit-* headers: a finite limit counted this request (and Redis did not fail open). */
+  reportsRateLimit(): boolean {
     return this.limit !== null && this.remaining >= 0;
   }
 
@@ -138,7 +138,7 @@ export class Exchange implements Dispatcher.DispatchHandler, RouteTarget, Thrott
     this.status = statusCode;
     try {
       const h = cleanResponseHeaders(headers, this.api!.apiPath);
-      if (this.rateLimitHeaders()) {
+      if (this.reportsRateLimit()) {
         h['x-ratelimit-limit'] = this.limit!.header;
         h['x-ratelimit-remaining'] = String(this.remaining);
         h['x-ratelimit-reset'] = String(Math.ceil(this.resetMs / 1000));

@@ -238,7 +238,7 @@ export class GatewayCore implements ExchangeOwner {
     ex.finished = true;
     let extra: string[] | undefined;
     if (retryAfter !== undefined) extra = ['retry-after', retryAfter];
-    if (ex.rateLimitHeaders()) {
+    if (ex.reportsRateLimit()) {
       (extra ??= []).push('x-ratelimit-limit', ex.limit!.header, 'x-ratelimit-remaining', String(ex.remaining), 'x-ratelimit-reset', String(Math.ceil(ex.resetMs / 1000)));
     }
     writeFault(ex.req, ex.res, fault, extra);
