@@ -55,6 +55,16 @@ export const ConfigSchema = Type.Object(
         https: Port(8243),
         /** `false` turns the plain-HTTP gateway listener off. */
         http: Type.Union([Port(8280), Type.Literal(false)], { default: 8280 }),
+        /** Open connections per listener; beyond it new ones are closed at once. */
+        maxConnections: Type.Integer({ minimum: 1, maximum: 1000000, default: 4096 }),
+        /** Open connections per client address and listener (gateway.trustedProxies are exempt). */
+        maxConnectionsPerAddress: Type.Integer({ minimum: 1, maximum: 1000000, default: 256 }),
+        /** Time a client has to send a request's headers (then 408 and the connection is closed). */
+        headersTimeoutMs: Type.Integer({ minimum: 1000, maximum: 600000, default: 20000 }),
+        /** Time a client has to send a whole request, body included. */
+        requestTimeoutMs: Type.Integer({ minimum: 1000, maximum: 3600000, default: 120000 }),
+        /** Idle time of a keep-alive connection between requests. */
+        keepAliveTimeoutMs: Type.Integer({ minimum: 1000, maximum: 600000, default: 72000 }),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -154,6 +164,8 @@ export const ConfigSchema = Type.Object(
         backendTimeoutMs: Type.Integer({ minimum: 1, maximum: 600000, default: 30000 }),
         /** Lifetime of the X-JWT-Assertion passed to backends of APIs that ask for it. */
         jwtTtl: Type.Integer({ minimum: 30, maximum: 86400, default: 900 }),
+        /** Proxies (addresses or CIDR ranges) whose X-Forwarded-For/-Proto/-Host are extended, not replaced. */
+        trustedProxies: Type.Array(Type.String({ minLength: 1, maxLength: 64, pattern: '^[0-9A-Fa-f:.]+(/[0-9]{1,3})?$' }), { maxItems: 256, default: [] }),
       },
       { additionalProperties: false, default: {} },
     ),

@@ -9,7 +9,9 @@
  *                                              subscription tier not configured)
  *   900906 404 No matching resource found     (no published API for /context/version)
  *   900800 429 Message throttled out          (+ Retry-After)
- *   900400 400 Bad request                    (gatehouse's own: dot segments in the path)
+ *   900400 400 Bad Request                    (gatehouse's own: a character RFC 3986 does not allow
+ *                                              in the request target, a dot segment, two Host
+ *                                              headers, a malformed Bearer credential)
  *   101503 502 Runtime Error / Error connecting to the back end (refused, reset, DNS)
  *   101504 504 Runtime Error / Connection timed out (connect, headers or body timeout)
  *   900900 503 Unclassified Authentication Failure (store lookup failed)
@@ -21,6 +23,7 @@ import { GatehouseError, type ErrorKind } from '../errors.js';
 export const REALM = 'gatehouse';
 export const WWW_AUTH_MISSING = `Bearer realm="${REALM}"`;
 export const WWW_AUTH_INVALID = `Bearer realm="${REALM}", error="invalid_token"`;
+export const WWW_AUTH_MALFORMED = `Bearer realm="${REALM}", error="invalid_request"`;
 
 const KIND: Record<number, ErrorKind> = { 400: 'invalid', 401: 'unauthenticated', 403: 'forbidden', 404: 'not_found', 429: 'rate_limited', 503: 'unavailable' };
 
@@ -54,7 +57,13 @@ export const THROTTLED = new GatewayFault(429, '900800', 'Message throttled out'
 export const BACKEND_UNREACHABLE = new GatewayFault(502, '101503', 'Runtime Error', 'Error connecting to the back end');
 export const BACKEND_TIMEOUT = new GatewayFault(504, '101504', 'Runtime Error', 'Connection timed out');
 export const INTERNAL_ERROR = new GatewayFault(500, '101500', 'Runtime Error', 'Internal gateway error');
-export const DOT_SEGMENTS = new GatewayFault(400, '900400', 'Bad Request', 'The request path must not contain "." or ".." segments');
+export const DOT_SEGMENTS = new GatewayFault(400, '900400', 'Bad Request', 'The request path must not contain "." or ".." segments (also with ";" parameters)');
+export const BAD_TARGET = new GatewayFault(400, '900400', 'Bad Request',
+  'The request target may contain only the characters RFC 3986 allows: percent-encode "#", spaces, quotes, "<", ">", "[", "]", "{", "}", "|", "\\", "^", "`" and non-ASCII characters, and write "%" only as %XX');
+export const DUPLICATE_HOST = new GatewayFault(400, '900400', 'Bad Request', 'The request has more than one Host header');
+/** RFC 6750 §3.1: a Bearer credential that is not `Bearer <b64token>` is invalid_request, 400. */
+export const MALFORMED_CREDENTIALS = new GatewayFault(400, '900400', 'Bad Request',
+  'Malformed Authorization header: send exactly one token, \'Authorization: Bearer <token>\'', ['www-authenticate', WWW_AUTH_MALFORMED]);
 export const STORE_UNAVAILABLE = new GatewayFault(503, '900900', 'Unclassified Authentication Failure',
   'The gateway could not reach its store to validate the request; try again later');
 
@@ -70,18 +79,18 @@ export function notFound(path: string): GatewayFault {
 const CT_JSON = 'application/json; charset=utf-8';
 
 /**
- * Writes a fault on the raw response, with its own extra header and optionally one more
- * (Retry-After). When the client sent a request body that nobody read, the connection is
- * closed instead of draining the body.
+ * Writes a fault on the raw response, with its own extra header and optionally more (a flat
+ * [name, value, …] list: Retry-After, X-RateLimit-*). When the client sent a request body that
+ * nobody read, the connection is closed instead of draining the body.
  */
-export function writeFault(req: IncomingMessage, res: ServerResponse, fault: GatewayFault, extraName?: string, extraValue?: string): void {
+export function writeFault(req: IncomingMessage, res: ServerResponse, fault: GatewayFault, extra?: readonly string[]): void {
   if (res.headersSent || res.destroyed) {
     if (!res.destroyed) res.destroy();
     return;
   }
   const headers: string[] = ['content-type', CT_JSON, 'content-length', String(fault.body.length)];
   if (fault.header !== undefined) headers.push(fault.header[0], fault.header[1]);
-  if (extraName !== undefined && extraValue !== undefined) headers.push(extraName, extraValue);
+  if (extra !== undefined) for (let i = 0; i < extra.length; i++) headers.push(extra[i]!);
   if (!req.complete && hasBody(req)) headers.push('connection', 'close');
   res.writeHead(fault.status, headers);
   res.end(fault.body);

@@ -1,35 +1,55 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import { filterSetCookie } from './cookies.js';
+import type { TrustedProxies } from './proxies.js';
 
 /**
- * Request headers that never go to the backend: RFC 9110 §7.6.1 hop-by-hop ones,
- * the client's credentials (the gateway consumed them), Host (the backend's own is
- * set by the HTTP client), Expect (answered by this server), and the X-Forwarded
- * ones that the gateway sets itself (X-Forwarded-For is appended to, not dropped).
+ * Request headers that never go to the backend: RFC 9110 §7.6.1 hop-by-hop ones, the client's
+ * credentials (the gateway consumed them), Host (the backend's own is set by the HTTP client),
+ * Expect (answered by this server), the X-Forwarded ones the gateway sets itself, and every
+ * header a backend might read as a statement of the proxy about the client or the original
+ * request (`Forwarded`, `X-Real-IP`, `X-Original-URL`, `X-Rewrite-URL`, …): a client could
+ * forge them. Header names with "_" are dropped too (see `forwardHeaders`).
  */
 const DROP_REQUEST = new Set([
   'connection', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade',
-  'authorization', 'host', 'expect', 'x-forwarded-proto', 'x-forwarded-host', 'http2-settings',
+  'authorization', 'host', 'expect', 'http2-settings',
+  'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host',
   // only the gateway may assert identity to backends: a client-sent assertion never passes
   'x-jwt-assertion',
+  // what a backend may believe about the client or the original request: never the client's word
+  'forwarded', 'x-real-ip', 'x-original-url', 'x-rewrite-url',
+  'x-forwarded-port', 'x-forwarded-prefix', 'x-forwarded-server', 'x-forwarded-ssl',
+  'x-client-ip', 'true-client-ip', 'x-cluster-client-ip',
 ]);
 
 /** Response headers that are not passed back to the client. */
 const DROP_RESPONSE = ['connection', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-connection', 'proxy-authenticate'];
 
+const join = (a: string | undefined, b: string): string => (a === undefined ? b : a + ', ' + b);
+
 /**
- * Builds the flat [name, value, ...] header list for the backend from the client's
- * raw headers (case and duplicates preserved), dropping hop-by-hop headers (plus the
- * ones `Connection` names), `Proxy-*` and Authorization, and adding X-Forwarded-For
- * (appended), X-Forwarded-Proto and X-Forwarded-Host. A client-sent X-JWT-Assertion is
- * always dropped; `extraName`/`extraValue` (the gateway's own X-JWT-Assertion) replace
- * any client-sent header of that (lowercase) name.
+ * Builds the flat [name, value, ...] header list for the backend from the client's raw headers
+ * (case and duplicates preserved), dropping the headers above, `Proxy-*`, the ones `Connection`
+ * names, and any name containing "_" (CGI/WSGI backends read `X_JWT_Assertion` and
+ * `X-JWT-Assertion` as the same `HTTP_X_JWT_ASSERTION`). Then the gateway's own:
+ *
+ * - `X-Forwarded-For`: the peer address; when the peer is a trusted proxy, appended to the
+ *   X-Forwarded-For it sent (a client's own X-Forwarded-For never passes otherwise);
+ * - `X-Forwarded-Proto` and `X-Forwarded-Host`: this hop's scheme and Host, or a trusted
+ *   proxy's values when it sent them;
+ * - `X-JWT-Assertion` when `jwt` is given.
+ *
+ * `Forwarded` (RFC 7239) is not emitted: X-Forwarded-* carry the same and are what backends
+ * read by default; a client's `Forwarded` is always dropped.
  */
-export function forwardHeaders(req: IncomingMessage, extraName?: string, extraValue?: string): string[] {
+export function forwardHeaders(req: IncomingMessage, trusted: TrustedProxies, jwt: string | undefined): string[] {
   const raw = req.rawHeaders;
   const out: string[] = [];
-  let xff: string | undefined;
   let host: string | undefined;
   let connection: string | undefined;
+  let xff: string | undefined;
+  let xfProto: string | undefined;
+  let xfHost: string | undefined;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
     const value = raw[i + 1]!;
@@ -37,22 +57,26 @@ export function forwardHeaders(req: IncomingMessage, extraName?: string, extraVa
     if (DROP_REQUEST.has(lower)) {
       if (lower === 'host') host = value;
       else if (lower === 'connection') connection = connection === undefined ? value : connection + ',' + value;
+      else if (lower === 'x-forwarded-for') xff = join(xff, value);
+      else if (lower === 'x-forwarded-proto') xfProto ??= value;
+      else if (lower === 'x-forwarded-host') xfHost ??= value;
       continue;
     }
-    if (lower === 'x-forwarded-for') {
-      xff = xff === undefined ? value : xff + ', ' + value;
-      continue;
-    }
+    if (lower.indexOf('_') !== -1) continue;
     if (lower.length > 6 && lower.startsWith('proxy-')) continue;
-    if (extraName !== undefined && lower === extraName) continue;
     out.push(name, value);
   }
   if (connection !== undefined) dropNamed(out, connection);
   const remote = req.socket.remoteAddress ?? '';
-  out.push('x-forwarded-for', xff === undefined ? remote : xff + ', ' + remote);
-  out.push('x-forwarded-proto', (req.socket as { encrypted?: boolean }).encrypted === true ? 'https' : 'http');
-  if (host !== undefined) out.push('x-forwarded-host', host);
-  if (extraName !== undefined && extraValue !== undefined) out.push(extraName, extraValue);
+  const proto = (req.socket as { encrypted?: boolean }).encrypted === true ? 'https' : 'http';
+  if (trusted.size !== 0 && trusted.has(remote)) {
+    out.push('x-forwarded-for', join(xff, remote), 'x-forwarded-proto', xfProto ?? proto);
+    if ((xfHost ?? host) !== undefined) out.push('x-forwarded-host', (xfHost ?? host)!);
+  } else {
+    out.push('x-forwarded-for', remote, 'x-forwarded-proto', proto);
+    if (host !== undefined) out.push('x-forwarded-host', host);
+  }
+  if (jwt !== undefined) out.push('x-jwt-assertion', jwt);
   return out;
 }
 
@@ -73,8 +97,26 @@ function dropNamed(out: string[], connection: string): void {
   out.length = w;
 }
 
-/** Strips hop-by-hop headers (and the ones the backend's Connection header names) from a backend response, in place. */
-export function cleanResponseHeaders(h: IncomingHttpHeaders): IncomingHttpHeaders {
+/** True when the request carries more than one Host header (RFC 9112 §3.2: answer 400). */
+export function duplicateHost(req: IncomingMessage): boolean {
+  const raw = req.rawHeaders;
+  let seen = false;
+  for (let i = 0; i < raw.length; i += 2) {
+    const n = raw[i]!;
+    if (n.length === 4 && (n.charCodeAt(0) | 0x20) === 0x68 && (n.charCodeAt(1) | 0x20) === 0x6f && (n.charCodeAt(2) | 0x20) === 0x73 && (n.charCodeAt(3) | 0x20) === 0x74) {
+      if (seen) return true;
+      seen = true;
+    }
+  }
+  return false;
+}
+
+/**
+ * Strips hop-by-hop headers (and the ones the backend's Connection header names) from a backend
+ * response, in place, and the `Set-Cookie` values the client must not get (see cookies.ts) for
+ * an API served under `apiPath`.
+ */
+export function cleanResponseHeaders(h: IncomingHttpHeaders, apiPath: string): IncomingHttpHeaders {
   const connection = h.connection;
   if (connection !== undefined) {
     for (const part of String(connection).split(',')) {
@@ -86,37 +128,49 @@ export function cleanResponseHeaders(h: IncomingHttpHeaders): IncomingHttpHeader
     const k = DROP_RESPONSE[i]!;
     if (h[k] !== undefined) delete h[k];
   }
+  const cookies = h['set-cookie'];
+  if (cookies !== undefined) {
+    const kept = filterSetCookie(Array.isArray(cookies) ? cookies : [String(cookies)], apiPath);
+    if (kept.length === 0) delete h['set-cookie'];
+    else h['set-cookie'] = kept;
+  }
   return h;
 }
 
+/** What `extractBearer` answers for an Authorization header that claims Bearer but is not RFC 6750's form. */
+export const MALFORMED = null;
+
+/** RFC 6750 §2.1 b64token characters: ALPHA DIGIT "-" "." "_" "~" "+" "/" (then "=" padding). */
+const B64TOKEN = new Uint8Array(128);
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/') B64TOKEN[c.charCodeAt(0)] = 1;
+
 /**
- * Extracts the token from `Authorization: Bearer <tok>` (scheme case-insensitive).
- * Also accepts WSO2's list form `Bearer tok, Other: x`: the token ends at the first
- * comma or whitespace. Returns undefined when there is no bearer token.
+ * The token of `Authorization: Bearer <token>` (scheme case-insensitive, RFC 6750 §2.1).
+ * Undefined when there is no Bearer credential at all (no header, another scheme: 401 Missing
+ * Credentials). `MALFORMED` (null) when the header is a Bearer one but malformed: `Bearer` with
+ * no token, two tokens (`Bearer a b`), or characters outside b64token (RFC 6750 §3.1: 400
+ * invalid_request). WSO2's list form `Bearer tok, Other: x` works: after the token, optional
+ * whitespace then a comma ends the credential.
  */
-export function extractBearer(auth: string | undefined): string | undefined {
-  if (auth === undefined || auth.length < 8) return undefined;
-  // 'bearer' case-insensitively, then at least one space or tab
+export function extractBearer(auth: string | undefined): string | undefined | null {
+  if (auth === undefined || auth.length < 6) return undefined;
+  // 'bearer' case-insensitively
   if ((auth.charCodeAt(0) | 0x20) !== 0x62 || (auth.charCodeAt(1) | 0x20) !== 0x65 ||
       (auth.charCodeAt(2) | 0x20) !== 0x61 || (auth.charCodeAt(3) | 0x20) !== 0x72 ||
       (auth.charCodeAt(4) | 0x20) !== 0x65 || (auth.charCodeAt(5) | 0x20) !== 0x72) return undefined;
-  let i = 6;
   const n = auth.length;
-  let c = auth.charCodeAt(i);
-  if (c !== 0x20 && c !== 0x09) return undefined;
+  if (n === 6) return MALFORMED;
+  let c = auth.charCodeAt(6);
+  // another scheme that starts with "bearer" (Bearerx …) is not a Bearer credential
+  if (c !== 0x20 && c !== 0x09) return c === 0x2c ? MALFORMED : undefined;
+  let i = 7;
   while (i < n && ((c = auth.charCodeAt(i)) === 0x20 || c === 0x09)) i++;
   const start = i;
-  while (i < n && (c = auth.charCodeAt(i)) !== 0x2c && c !== 0x20 && c !== 0x09) i++;
-  return i > start ? (start === 7 && i === n ? auth.slice(7) : auth.slice(start, i)) : undefined;
+  while (i < n && (c = auth.charCodeAt(i)) < 128 && B64TOKEN[c] === 1) i++;
+  while (i < n && auth.charCodeAt(i) === 0x3d /* = */) i++;
+  const end = i;
+  if (end === start) return MALFORMED;
+  while (i < n && ((c = auth.charCodeAt(i)) === 0x20 || c === 0x09)) i++;
+  if (i < n && auth.charCodeAt(i) !== 0x2c /* , */) return MALFORMED;
+  return start === 7 && end === n ? auth.slice(7) : auth.slice(start, end);
 }
-
-/**
- * True when the path has a "." or ".." segment, literal or percent-encoded, with
- * "/", "\" or an encoded slash as separators: such a path could climb out of the
- * backend's base path once the backend normalises it.
- */
-export function hasDotSegment(path: string): boolean {
-  if (path.indexOf('/.') === -1 && path.indexOf('%') === -1 && path.indexOf('\\') === -1) return false;
-  return DOT_SEGMENT.test(path);
-}
-const DOT_SEGMENT = /(?:^|\/|\\|%2f|%5c)(?:\.|%2e){1,2}(?:$|\/|\\|%2f|%5c|\?)/i;

@@ -8,5 +8,5 @@ export { createGateway, type Gateway, type GatewayDeps } from './gateway.js';
 export { createGatewayMetrics, type GatewayMetrics } from './metrics.js';
 export { TokenValidationCache, type TokenEntry, type TokenCacheOptions } from './token-cache.js';
 export { WSO2_CLAIMS } from './jwt.js';
-export { SLIDING_WINDOW_LUA, slidingWindowCheck, type Limit } from './throttle.js';
+export { BUCKETS, WINDOW_LUA, windowCheck, type Limit } from './throttle.js';
 export { extractBearer } from './headers.js';

@@ -8,9 +8,12 @@ export type JwtOptions = NonNullable<GatewayOptions['jwt']>;
 export const WSO2_CLAIMS = 'http://wso2.org/claims/';
 
 /**
- * Builds the X-JWT-Assertion for one token × API. Claims: iss, iat, exp, sub
- * (endUser ?? subscriber) and WSO2's http://wso2.org/claims/{subscriber,
- * applicationname, applicationid, keytype, tier, enduser, apicontext, version}.
+ * Builds the X-JWT-Assertion for one token × API. Claims: iss, iat, exp, aud (the API's
+ * `/{context}/{version}`, so a backend can refuse an assertion made for another API), sub
+ * (endUser ?? subscriber), idp (the identity provider's entity ID, for federated subjects only)
+ * and WSO2's http://wso2.org/claims/{subscriber, applicationname, applicationid, keytype, tier,
+ * enduser, apicontext, version}. A federated subject is qualified by its IdP in sub and enduser
+ * (the store adapter sets endUser), so it never reads as a local username.
  * exp is min(iat + ttlSeconds, token expiry).
  */
 export async function signAssertion(
@@ -32,10 +35,12 @@ export async function signAssertion(
     [WSO2_CLAIMS + 'apicontext']: api.context,
     [WSO2_CLAIMS + 'version']: api.version,
   };
+  if (token.idp !== undefined) claims.idp = token.idp;
   const signed = await new SignJWT(claims)
     .setProtectedHeader({ alg: jwt.alg, kid: jwt.kid, typ: 'JWT' })
     .setIssuer(jwt.issuer)
     .setSubject(endUser)
+    .setAudience(`${api.context}/${api.version}`)
     .setIssuedAt(nowSeconds)
     .setExpirationTime(exp)
     .sign(jwt.privateKey);

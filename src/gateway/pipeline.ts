@@ -3,12 +3,15 @@ import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
 import { BackendPools } from './backends.js';
-import { ClientAbortedError, Exchange, type ExchangeOwner } from './exchange.js';
+import { DeadlineList } from './deadlines.js';
+import { ClientAbortedError, Exchange, onHeadersTimeout, type ExchangeOwner } from './exchange.js';
 import {
-  BACKEND_TIMEOUT, BACKEND_UNREACHABLE, DOT_SEGMENTS, INTERNAL_ERROR, INVALID_CREDENTIALS, MISSING_CREDENTIALS,
-  STORE_UNAVAILABLE, THROTTLED, forbidden, hasBody, notFound, writeFault, type GatewayFault,
+  BACKEND_TIMEOUT, BACKEND_UNREACHABLE, BAD_TARGET, DOT_SEGMENTS, DUPLICATE_HOST, INTERNAL_ERROR, INVALID_CREDENTIALS,
+  MALFORMED_CREDENTIALS, MISSING_CREDENTIALS, STORE_UNAVAILABLE, THROTTLED, forbidden, hasBody, notFound, writeFault, type GatewayFault,
 } from './faults.js';
-import { extractBearer, forwardHeaders, hasDotSegment } from './headers.js';
+import { duplicateHost, extractBearer, forwardHeaders, MALFORMED } from './headers.js';
+import { TrustedProxies } from './proxies.js';
+import { hasDotSegment, validTarget } from './target.js';
 import { AssertionSigner } from './jwt.js';
 import { RateLimitedLog } from './log.js';
 import { MetricsCache, type GatewayMetrics } from './metrics.js';
@@ -49,6 +52,9 @@ export class GatewayCore implements ExchangeOwner {
   private readonly backends: BackendPools;
   private readonly defaultTimeoutMs: number;
   private readonly signer: AssertionSigner | undefined;
+  private readonly trusted: TrustedProxies;
+  /** One deadline list per backend timeout value in use. */
+  private readonly deadlines = new Map<number, DeadlineList>();
 
   constructor(deps: GatewayDeps) {
     const o = deps.options;
@@ -60,6 +66,7 @@ export class GatewayCore implements ExchangeOwner {
     this.defaultTimeoutMs = o.defaultTimeoutMs;
     this.backends = new BackendPools(Math.min(o.defaultTimeoutMs, 10_000), this.log);
     this.signer = o.jwt === undefined ? undefined : new AssertionSigner(o.jwt, this.log);
+    this.trusted = new TrustedProxies(o.trustedProxies ?? []);
     const apiTtlMs = o.apiCacheTtlSeconds * 1000;
     this.tokens = new TokenValidationCache(deps.store, { ttlSeconds: o.tokenCacheTtlSeconds, negativeTtlSeconds: o.negativeCacheTtlSeconds });
     this.tokens.listener = this.metrics;
@@ -81,6 +88,8 @@ export class GatewayCore implements ExchangeOwner {
 
   private route(ex: Exchange): void {
     const url = ex.req.url ?? '/';
+    if (!validTarget(url)) return this.fault(ex, BAD_TARGET);
+    if (duplicateHost(ex.req)) return this.fault(ex, DUPLICATE_HOST);
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
     if (hasDotSegment(path)) return this.fault(ex, DOT_SEGMENTS);
@@ -97,6 +106,7 @@ export class GatewayCore implements ExchangeOwner {
   private authenticate(ex: Exchange): void {
     const token = extractBearer(ex.req.headers.authorization);
     if (token === undefined) return this.fault(ex, MISSING_CREDENTIALS);
+    if (token === MALFORMED) return this.fault(ex, MALFORMED_CREDENTIALS);
     const key = this.tokenKey(token);
     const hit = this.tokens.peek(key, ex.now);
     if (hit === null) return this.fault(ex, INVALID_CREDENTIALS);
@@ -135,9 +145,11 @@ export class GatewayCore implements ExchangeOwner {
     }
     ex.backend = backend;
     if (sub.limit !== null) {
-      const wait = this.throttler.check(b.throttleKey, sub.limit, ex.now);
+      ex.limit = sub.limit;
+      const wait = this.throttler.check(b.throttleKey, sub.limit, ex.now, ex);
       if (typeof wait !== 'number') {
         wait.then((ms) => {
+          ex.now = Date.now();
           if (ms > 0) this.throttled(ex, ms);
           else this.sign(ex);
         }, (err: unknown) => this.internal(ex, err));
@@ -171,8 +183,10 @@ export class GatewayCore implements ExchangeOwner {
     ex.dispatch(backend, {
       path,
       method: req.method as Dispatcher.HttpMethod,
-      headers: forwardHeaders(req, jwt === undefined ? undefined : 'x-jwt-assertion', jwt),
+      headers: forwardHeaders(req, this.trusted, jwt),
       body: hasBody(req) ? req : null,
+      // coarse (0.5 s ticks): the exchange times the response headers itself, to the millisecond;
+      // undici's stays as the idle timeout of an upload in progress and as a backstop
       headersTimeout: api.timeoutMs,
       bodyTimeout: api.timeoutMs,
     });
@@ -188,7 +202,7 @@ export class GatewayCore implements ExchangeOwner {
     const m = ex.api?.metrics ?? this.metrics.none;
     if (ex.clientGone || err instanceof ClientAbortedError) return this.done(ex, 499);
     const code = (err as { code?: string }).code;
-    const timeout = code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'ETIMEDOUT';
+    const timeout = code === 'GATEHOUSE_BACKEND_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'ETIMEDOUT';
     const kind = ex.res.headersSent ? 'aborted' : timeout ? 'timeout' : 'connect';
     m.backendError(kind);
     this.backendWarning(ex, kind, err);
@@ -219,15 +233,22 @@ export class GatewayCore implements ExchangeOwner {
     });
   }
 
-  private fault(ex: Exchange, fault: GatewayFault, extraName?: string, extraValue?: string): void {
+  /** Answers with a fault; after the throttler counted the request, with its X-RateLimit-* headers. */
+  private fault(ex: Exchange, fault: GatewayFault, retryAfter?: string): void {
     ex.finished = true;
-    writeFault(ex.req, ex.res, fault, extraName, extraValue);
+    let extra: string[] | undefined;
+    if (retryAfter !== undefined) extra = ['retry-after', retryAfter];
+    if (ex.reportsRateLimit()) {
+      (extra ??= []).push('x-ratelimit-limit', ex.limit!.header, 'x-ratelimit-remaining', String(ex.remaining), 'x-ratelimit-reset', String(Math.ceil(ex.resetMs / 1000)));
+    }
+    writeFault(ex.req, ex.res, fault, extra);
     this.done(ex, fault.status);
   }
 
+  /** 429 with the seconds until the throttler would admit this request (rounded up). */
   private throttled(ex: Exchange, waitMs: number): void {
     ex.api!.metrics.throttled();
-    this.fault(ex, THROTTLED, 'retry-after', String(Math.max(1, Math.ceil(waitMs / 1000))));
+    this.fault(ex, THROTTLED, String(Math.max(1, Math.ceil(waitMs / 1000))));
   }
 
   private storeFailed(ex: Exchange, err: unknown): void {
@@ -252,11 +273,19 @@ export class GatewayCore implements ExchangeOwner {
     for (const t of api.tiers) {
       if (!this.tiers.has(t)) this.log.once(`api:${api.id}:${t}`, `gateway: API ${api.name} ${api.version} lists tier "${t}", which is not configured`);
     }
+    const timeoutMs = api.timeoutMs !== undefined && api.timeoutMs > 0 ? api.timeoutMs : this.defaultTimeoutMs;
+    let deadlines = this.deadlines.get(timeoutMs);
+    if (deadlines === undefined) {
+      deadlines = new DeadlineList(timeoutMs, onHeadersTimeout);
+      this.deadlines.set(timeoutMs, deadlines);
+    }
     return {
       api,
       prod: this.backends.backend(api, api.productionUrl),
       sandbox: api.sandboxUrl === undefined ? undefined : this.backends.backend(api, api.sandboxUrl),
-      timeoutMs: api.timeoutMs !== undefined && api.timeoutMs > 0 ? api.timeoutMs : this.defaultTimeoutMs,
+      timeoutMs,
+      deadlines,
+      apiPath: `${api.context}/${api.version}`,
       metrics: this.metrics.forApi(api.name, api.version),
       sendJwt: api.sendJwt === true,
       noSandbox: forbidden(`API ${api.name} version ${api.version} has no sandbox endpoint: a SANDBOX key cannot be used with it; use a PRODUCTION key`),
@@ -279,6 +308,8 @@ export class GatewayCore implements ExchangeOwner {
 
   async close(): Promise<void> {
     await this.backends.close();
+    for (const d of this.deadlines.values()) d.close();
+    this.deadlines.clear();
     await this.throttler.close();
     this.metrics.close();
     this.tokens.clear();

@@ -1,5 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import type { Backend } from './backends.js';
+import type { DeadlineList } from './deadlines.js';
 import { coalesce } from './coalesce.js';
 import type { GatewayFault } from './faults.js';
 import type { ApiMetrics } from './metrics.js';
@@ -14,6 +15,10 @@ export interface ApiEntry {
   readonly prod: Backend | undefined;
   readonly sandbox: Backend | undefined;
   readonly timeoutMs: number;
+  /** The response-headers deadlines of this API's timeout (shared by every API with the same one). */
+  readonly deadlines: DeadlineList;
+  /** `/{context}/{version}`: the JWT audience and the cookie paths the backend may set */
+  readonly apiPath: string;
   readonly metrics: ApiMetrics;
   readonly sendJwt: boolean;
   /** 403 for a sandbox key on an API without sandbox endpoint */

@@ -2,59 +2,109 @@ import { Redis } from 'ioredis';
 import type { RateLimitedLog } from './log.js';
 import type { TierLimit } from './types.js';
 
+/** Buckets per window. A request may have to wait up to windowMs / BUCKETS longer than an exact limiter would make it. */
+export const BUCKETS = 20;
+
 /** A resolved finite limit: `requests` per `windowMs`. Unlimited tiers never reach a throttler. */
-export interface Limit { readonly requests: number; readonly windowMs: number }
+export interface Limit {
+  readonly requests: number;
+  readonly windowMs: number;
+  /** windowMs / BUCKETS */
+  readonly bucketMs: number;
+  /** `requests` as a header value (X-RateLimit-Limit), made once */
+  readonly header: string;
+}
 
 export function toLimit(t: TierLimit): Limit {
-  return { requests: t.requests, windowMs: t.perSeconds * 1000 };
+  const windowMs = t.perSeconds * 1000;
+  return { requests: t.requests, windowMs, bucketMs: windowMs / BUCKETS, header: String(t.requests) };
+}
+
+/** Where a check leaves what the response headers tell the client. */
+export interface ThrottleOutcome {
+  /** Requests the limiter admits at once after this one (0 when refused); -1 when unknown (Redis failed open). */
+  remaining: number;
+  /** ms until every request counted now has left the window (the full quota is back). */
+  resetMs: number;
 }
 
 /**
- * Sliding-window counter (the "two fixed windows, weighted" approximation):
- * estimate = previousWindowCount × (share of the previous window still inside the
- * sliding window) + currentWindowCount. A request is admitted when estimate + 1 ≤ limit.
- * Constant memory per key, one counter bump per request, and the wait until the next
- * admission can be computed exactly from the same model (→ Retry-After).
+ * A sliding window that never admits more than `requests` in any `windowMs` of time.
+ *
+ * Time is cut into buckets of windowMs / BUCKETS; a request at time t in bucket c is admitted
+ * when the requests counted in buckets c − BUCKETS … c (which cover (t − windowMs, t] and a
+ * little more) are fewer than `requests`. Any window of length windowMs ending at an admission
+ * lies inside the buckets counted for it, so no window holds more than `requests` admissions.
+ * The price: the oldest bucket is counted whole, so a client at the limit waits up to one bucket
+ * (5 % of the window) longer than an exact log would make it. Constant memory per key
+ * (BUCKETS + 1 counters), and the wait until a refused request would be admitted is exact in
+ * this model (→ Retry-After).
  */
-export interface WindowState { w: number; c: number; p: number }
-
-/** Returns 0 and counts the request when admitted, else the wait in ms (> 0) until it would be. */
-export function slidingWindowCheck(s: WindowState, limit: Limit, now: number): number {
-  const win = limit.windowMs;
-  const cur = Math.floor(now / win);
-  if (s.w !== cur) {
-    s.p = s.w === cur - 1 ? s.c : 0;
-    s.c = 0;
-    s.w = cur;
-  }
-  const elapsed = now - cur * win;
-  if (s.p * ((win - elapsed) / win) + s.c + 1 <= limit.requests) {
-    s.c++;
-    return 0;
-  }
-  return waitMs(s.c, s.p, limit.requests, win, elapsed);
+export interface WindowState {
+  /** the newest bucket seen */
+  c: number;
+  /** requests counted in buckets c − BUCKETS … c */
+  s: number;
+  /** bucket width the counts were made with (a tier change starts afresh) */
+  g: number;
+  /** ring of BUCKETS + 1 counts, bucket b at b % (BUCKETS + 1) */
+  readonly n: Int32Array;
 }
 
-function waitMs(c: number, p: number, limit: number, win: number, elapsed: number): number {
-  if (c + 1 > limit) {
-    // Only the next window can help; there the current count becomes the previous one.
-    const inNext = c > 0 ? win * (1 - (limit - 1) / c) : 0;
-    return Math.max(1, win - elapsed + Math.max(0, inNext));
+const SLOTS = BUCKETS + 1;
+
+export const freshWindow = (): WindowState => ({ c: 0, s: 0, g: 0, n: new Int32Array(SLOTS) });
+
+/** Returns 0 and counts the request when admitted, else the wait in ms (> 0) until it would be; fills `out`. */
+export function windowCheck(st: WindowState, limit: Limit, now: number, out: ThrottleOutcome): number {
+  const g = limit.bucketMs;
+  let cur = Math.floor(now / g);
+  if (st.g !== g || cur - st.c > BUCKETS) {
+    st.n.fill(0);
+    st.s = 0;
+    st.g = g;
+  } else if (cur > st.c) {
+    for (let b = st.c + 1; b <= cur; b++) {
+      const j = b % SLOTS;
+      st.s -= st.n[j]!;
+      st.n[j] = 0;
+    }
+  } else {
+    cur = st.c; // the clock went back: count in the newest bucket
   }
-  // The previous window's share must decay: p × (win − e) / win ≤ limit − c − 1.
-  const e = win * (1 - (limit - c - 1) / p);
-  return Math.max(1, e - elapsed);
+  st.c = cur;
+  if (st.s < limit.requests) {
+    st.n[cur % SLOTS]!++;
+    st.s++;
+    out.remaining = limit.requests - st.s;
+    out.resetMs = (cur + SLOTS) * g - now;
+    return 0;
+  }
+  // Refused: the buckets leave the window oldest first; find when enough have gone.
+  const need = st.s - limit.requests + 1;
+  let acc = 0;
+  let wait = 0;
+  let newest = cur - BUCKETS;
+  for (let j = 0; j < SLOTS; j++) {
+    const count = st.n[(((cur - BUCKETS + j) % SLOTS) + SLOTS) % SLOTS]!;
+    if (count === 0) continue;
+    newest = cur - BUCKETS + j;
+    if (acc < need && (acc += count) >= need) wait = (cur + j + 1) * g - now;
+  }
+  out.remaining = 0;
+  out.resetMs = (newest + SLOTS) * g - now;
+  return Math.max(1, wait);
 }
 
 export interface Throttler {
-  /** 0 when admitted (and counted), else the wait in ms before a retry can succeed. */
-  check(key: string, limit: Limit, now: number): number | Promise<number>;
+  /** 0 when admitted (and counted), else the wait in ms before a retry can succeed; fills `out`. */
+  check(key: string, limit: Limit, now: number, out: ThrottleOutcome): number | Promise<number>;
   close(): Promise<void>;
 }
 
 /** Per-process counters. Sweeps idle keys once a minute. */
 export class MemoryThrottler implements Throttler {
-  private readonly states = new Map<string, WindowState & { win: number }>();
+  private readonly states = new Map<string, WindowState>();
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(sweepEveryMs = 60_000) {
@@ -62,21 +112,19 @@ export class MemoryThrottler implements Throttler {
     this.sweeper.unref();
   }
 
-  check(key: string, limit: Limit, now: number): number {
+  check(key: string, limit: Limit, now: number, out: ThrottleOutcome): number {
     let s = this.states.get(key);
     if (s === undefined) {
-      s = { w: 0, c: 0, p: 0, win: limit.windowMs };
+      s = freshWindow();
       this.states.set(key, s);
-    } else if (s.win !== limit.windowMs) {
-      // the subscription moved to a tier with another window: start afresh
-      s.w = 0; s.c = 0; s.p = 0; s.win = limit.windowMs;
     }
-    return slidingWindowCheck(s, limit, now);
+    return windowCheck(s, limit, now, out);
   }
 
+  /** Drops the keys whose every count has left the window. */
   sweep(now: number): void {
     for (const [k, s] of this.states) {
-      if (Math.floor(now / s.win) - s.w > 1) this.states.delete(k);
+      if (Math.floor(now / s.g) - s.c > BUCKETS) this.states.delete(k);
     }
   }
 
@@ -91,46 +139,71 @@ export class MemoryThrottler implements Throttler {
 }
 
 /**
- * The same sliding window in Redis, one atomic script per request: state is a hash
- * {w,c,p} per subscription with a TTL of two windows; time comes from the Redis
- * server (TIME), so nodes with skewed clocks still share one window.
- * Returns 0 when admitted, else the wait in ms.
+ * The same window in Redis, one atomic script per request: a hash per subscription with the
+ * newest bucket `c`, the count `s`, the bucket width `g` and one field per non-empty bucket slot,
+ * with a TTL of a window plus a bucket. Time comes from the Redis server (TIME), so nodes with
+ * skewed clocks share one window; ARGV[4], when given, is the time in ms instead (tests).
+ * Returns {wait ms (0 = admitted), remaining, reset ms}.
  */
-export const SLIDING_WINDOW_LUA = `
+export const WINDOW_LUA = `
 local limit = tonumber(ARGV[1])
-local win = tonumber(ARGV[2])
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local cur = math.floor(now / win)
-local v = redis.call('HMGET', KEYS[1], 'w', 'c', 'p')
-local w = tonumber(v[1])
-local c = tonumber(v[2]) or 0
-local p = tonumber(v[3]) or 0
-if w ~= cur then
-  if w == cur - 1 then p = c else p = 0 end
-  c = 0
-end
-local elapsed = now - cur * win
-if p * ((win - elapsed) / win) + c + 1 <= limit then
-  c = c + 1
-  redis.call('HSET', KEYS[1], 'w', cur, 'c', c, 'p', p)
-  redis.call('PEXPIRE', KEYS[1], win * 2)
-  return 0
-end
-local wait
-if c + 1 > limit then
-  local inNext = 0
-  if c > 0 then inNext = win * (1 - (limit - 1) / c) end
-  if inNext < 0 then inNext = 0 end
-  wait = win - elapsed + inNext
+local g = tonumber(ARGV[2])
+local k = tonumber(ARGV[3])
+local slots = k + 1
+local now
+if ARGV[4] then
+  now = tonumber(ARGV[4])
 else
-  wait = win * (1 - (limit - c - 1) / p) - elapsed
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+local key = KEYS[1]
+local cur = math.floor(now / g)
+local v = redis.call('HMGET', key, 'c', 's', 'g')
+local c = tonumber(v[1])
+local s = tonumber(v[2]) or 0
+if c == nil or tonumber(v[3]) ~= g or cur - c > k then
+  redis.call('DEL', key)
+  s = 0
+elseif cur > c then
+  for b = c + 1, cur do
+    local f = tostring(b % slots)
+    local n = tonumber(redis.call('HGET', key, f))
+    if n then
+      s = s - n
+      redis.call('HDEL', key, f)
+    end
+  end
+else
+  cur = c
+end
+if s < limit then
+  redis.call('HINCRBY', key, tostring(cur % slots), 1)
+  s = s + 1
+  redis.call('HSET', key, 'c', cur, 's', s, 'g', g)
+  redis.call('PEXPIRE', key, math.ceil(g * slots))
+  return {0, limit - s, math.ceil((cur + slots) * g - now)}
+end
+redis.call('HSET', key, 'c', cur, 's', s, 'g', g)
+local need = s - limit + 1
+local acc = 0
+local wait = 0
+local newest = cur - k
+for j = 0, k do
+  local n = tonumber(redis.call('HGET', key, tostring((cur - k + j) % slots))) or 0
+  if n > 0 then
+    newest = cur - k + j
+    if acc < need then
+      acc = acc + n
+      if acc >= need then wait = (cur + j + 1) * g - now end
+    end
+  end
 end
 if wait < 1 then wait = 1 end
-return math.ceil(wait)
+return {math.ceil(wait), 0, math.ceil((newest + slots) * g - now)}
 `;
 
-type ThrottleRedis = Redis & { ghSlidingWindow(key: string, limit: number, windowMs: number): Promise<number> };
+type ThrottleRedis = Redis & { ghWindow(key: string, limit: number, bucketMs: number, buckets: number, now?: number): Promise<[number, number, number]> };
 
 export interface RedisThrottlerOptions {
   keyPrefix?: string;
@@ -161,7 +234,7 @@ export class RedisThrottler implements Throttler {
       retryStrategy: (times) => Math.min(200 * times, 2000),
       lazyConnect: false,
     });
-    redis.defineCommand('ghSlidingWindow', { numberOfKeys: 1, lua: SLIDING_WINDOW_LUA });
+    redis.defineCommand('ghWindow', { numberOfKeys: 1, lua: WINDOW_LUA });
     redis.on('error', (err: Error) => this.warn('redis connection error', err));
     this.redis = redis as ThrottleRedis;
   }
@@ -177,11 +250,16 @@ export class RedisThrottler implements Throttler {
     });
   }
 
-  check(key: string, limit: Limit): Promise<number> {
-    return this.redis.ghSlidingWindow(this.prefix + key, limit.requests, limit.windowMs).then(
-      (wait) => Number(wait),
+  check(key: string, limit: Limit, _now: number, out: ThrottleOutcome): Promise<number> {
+    return this.redis.ghWindow(this.prefix + key, limit.requests, limit.bucketMs, BUCKETS).then(
+      (r) => {
+        out.remaining = Number(r[1]);
+        out.resetMs = Number(r[2]);
+        return Number(r[0]);
+      },
       (err: unknown) => {
         this.warn('throttling failed open (request admitted)', err);
+        out.remaining = -1;
         return 0;
       },
     );

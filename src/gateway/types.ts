@@ -61,5 +61,10 @@ export interface GatewayOptions {
   defaultTimeoutMs: number;
   /** Throttling counters shared in Redis when set. */
   redisUrl?: string;
+  /**
+   * Peers (addresses or CIDR ranges) whose X-Forwarded-For / -Proto / -Host the gateway extends
+   * instead of replacing (`gateway.trustedProxies`). Empty: every client's are replaced.
+   */
+  trustedProxies?: readonly string[];
   jwt?: { privateKey: CryptoKey | KeyObject; kid: string; alg: 'RS256' | 'ES256'; issuer: string; ttlSeconds: number };
 }

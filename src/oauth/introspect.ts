@@ -1,6 +1,7 @@
 import type { AuthenticatedClient } from './client-auth.js';
 import type { Params } from './params.js';
 import { formatScope } from './scope.js';
+import { presentedSubject } from './subject.js';
 import type { TokenFormat } from './token-format.js';
 import { findByHint, type TokenLookup } from './token-lookup.js';
 
@@ -9,7 +10,9 @@ export interface IntrospectionResponse {
   scope?: string;
   client_id?: string;
   username?: string;
-  token_type?: string;
+  token_type?: 'Bearer';
+  /** Gatehouse's own: which kind of token this is (RFC 7662's token_type is only the access token's type). */
+  gatehouse_token_kind?: 'access_token' | 'refresh_token';
   exp?: number;
   iat?: number;
   sub?: string;
@@ -23,6 +26,13 @@ const INACTIVE: IntrospectionResponse = { active: false };
 /**
  * RFC 7662 introspection for the calling client's own tokens. Anything unknown, expired,
  * revoked, rotated away or issued to another client is just `{"active":false}`.
+ *
+ * - `token_type` is `Bearer` for access tokens and absent for refresh tokens (RFC 7662 §2.2
+ *   means the RFC 6749 type of an access token); `gatehouse_token_kind` says which one it is.
+ * - `sub` of a federated (SAML) token is qualified by its IdP (`<entity ID>|<NameID>`, see
+ *   subject.ts) and it has no `username`: no local user authorized it.
+ * - `username` is the local user who authorized the token: absent for application
+ *   (client_credentials) tokens, whose `sub` is the application's owner (as in WSO2).
  */
 export async function introspectToken(
   deps: { tokens: TokenLookup; format: TokenFormat; issuer: string },
@@ -39,14 +49,15 @@ export async function introspectToken(
     active: true,
     scope: formatScope(t.scope),
     client_id: t.consumerKey,
-    token_type: found.kind === 'access_token' ? 'Bearer' : 'refresh_token',
+    ...(found.kind === 'access_token' ? { token_type: 'Bearer' as const } : {}),
+    gatehouse_token_kind: found.kind,
     exp: t.expiresAt,
     iat: t.issuedAt,
-    sub: t.subject,
+    sub: presentedSubject(t),
     iss: deps.issuer,
     key_type: t.keyType,
   };
-  if (t.username !== null) body.username = t.username;
+  if (t.username !== null && t.idp === null) body.username = t.username;
   if (t.idp !== null) body.idp = t.idp;
   return body;
 }

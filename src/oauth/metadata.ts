@@ -1,5 +1,12 @@
 import type { OAuthService } from './service.js';
 
+/**
+ * The scope values with a meaning here: the key types (a token's scope names its key's type),
+ * `default` (what a request without scope gets) and `manage` (the management API's). Other
+ * scope tokens are granted as asked.
+ */
+export const SCOPES_SUPPORTED = ['PRODUCTION', 'SANDBOX', 'default', 'manage'] as const;
+
 /** RFC 8414 authorization server metadata: exactly what this server implements. */
 export function serverMetadata(service: OAuthService): Record<string, unknown> {
   const iss = service.config.issuer;
@@ -11,6 +18,7 @@ export function serverMetadata(service: OAuthService): Record<string, unknown> {
     token_endpoint: `${iss}/token`,
     token_endpoint_auth_methods_supported: publicClients ? [...authMethods, 'none'] : authMethods,
     grant_types_supported: grantTypes,
+    scopes_supported: [...SCOPES_SUPPORTED],
     response_types_supported: service.grants.has('authorization_code') ? ['code'] : [],
     revocation_endpoint: `${iss}/revoke`,
     revocation_endpoint_auth_methods_supported: publicClients ? [...authMethods, 'none'] : authMethods,

@@ -76,4 +76,22 @@ export async function oauthRoutes(app: FastifyInstance, opts: { service: OAuthSe
   app.get('/.well-known/oauth-authorization-server', async (_request, reply) => {
     return reply.header('cache-control', 'public, max-age=300').send(serverMetadata(service));
   });
+
+  // Any other method on these URLs: 405 with Allow, in RFC 6749's JSON (not the gateway's 404
+  // for an unknown API, which is what the catch-all would answer). OPTIONS is left to CORS.
+  for (const url of ['/token', '/login', '/revoke', '/introspect']) methodNotAllowed(app, url, ['POST'], OTHER_THAN_POST);
+  methodNotAllowed(app, '/.well-known/oauth-authorization-server', ['GET', 'HEAD'], OTHER_THAN_GET);
+}
+
+const OTHER_THAN_POST = ['GET', 'HEAD', 'PUT', 'DELETE', 'PATCH'] as const;
+const OTHER_THAN_GET = ['POST', 'PUT', 'DELETE', 'PATCH'] as const;
+
+function methodNotAllowed(app: FastifyInstance, url: string, allow: string[], methods: readonly string[]): void {
+  const allowHeader = allow.join(', ');
+  const body = new OAuthError('invalid_request', `This endpoint accepts only ${allow.join(' and ')}.`, 405).toJSON();
+  app.route({
+    method: [...methods],
+    url,
+    handler: async (_request, reply) => reply.code(405).headers({ ...NO_STORE, allow: allowHeader }).send(body),
+  });
 }

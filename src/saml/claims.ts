@@ -77,8 +77,10 @@ function readNameId(subjectParts: Element[]): { nameId: string; nameIdFormat: st
   if (nameIdNodes.length !== 1 || nameIdNodes[0]!.nodeType !== TEXT_NODE) {
     fail(nameIdNodes.length === 0 ? 'NameID is empty' : 'NameID must be a single text node');
   }
-  const nameId = (nameIdNodes[0]!.nodeValue ?? '').trim();
-  if (nameId === '') fail('NameID is empty');
+  const nameId = nameIdNodes[0]!.nodeValue ?? '';
+  if (nameId.trim() === '') fail('NameID is empty');
+  // Refused, not trimmed: " alice" is not "alice", and no trimming rule of ours should decide it is.
+  if (nameId.trim() !== nameId) fail('NameID has leading or trailing whitespace');
   return { nameId, nameIdFormat: attr(nameIdEl, 'Format') };
 }
 

@@ -1,4 +1,13 @@
 import type { Socket } from 'node:net';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { BAD_TARGET, writeFault } from '../gateway/faults.js';
+
+/** How long a connection may linger after an error answer before it is destroyed. */
+export const ERROR_LINGER_MS = 1000;
+
+function destroy(socket: Socket): void {
+  socket.destroy();
+}
 
 /**
  * Node's HTTP parser refuses some requests before any route runs, and by default answers
@@ -34,4 +43,25 @@ export function clientErrorHandler(err: Error & { code?: string }, socket: Socke
     `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(json)}\r\n` +
       `Cache-Control: no-store\r\nConnection: close\r\n\r\n${json}`,
   );
+  // end() only half-closes: a client that ignores our FIN and keeps sending would hold the
+  // socket for ever (Node has already dropped a timed-out connection from its timeout checks,
+  // and sockets have no idle timeout). Destroy it once the answer has had time to arrive.
+  const t = setTimeout(destroy, ERROR_LINGER_MS, socket);
+  t.unref();
+  socket.once('close', () => clearTimeout(t));
+}
+
+/**
+ * Fastify's own refusals before any route runs (`frameworkErrors`): a path that does not
+ * percent-decode (`/api/v1/a%zz`) is answered like the gateway's other bad request targets
+ * (400 900400 fault JSON) instead of fastify's body, which echoes the path.
+ */
+export function frameworkErrors(err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  if (err.code === 'FST_ERR_BAD_URL') {
+    reply.hijack();
+    writeFault(request.raw, reply.raw, BAD_TARGET);
+    return;
+  }
+  // the others (a too long path parameter, a failed route constraint): fixed text, never the path
+  void reply.code(err.statusCode ?? 400).send({ error: 'invalid_request', error_description: 'The request URL cannot be served.' });
 }

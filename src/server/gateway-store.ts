@@ -1,5 +1,6 @@
 import { nowSeconds } from '../clock.js';
 import type { GatewayStore } from '../gateway/types.js';
+import { presentedSubject } from '../oauth/subject.js';
 import type { Store } from '../store/index.js';
 
 /**
@@ -24,7 +25,8 @@ export function gatewayStore(store: Pick<Store, 'apis' | 'tokens'>): GatewayStor
         applicationName: t.applicationName,
         subscriber: t.owner,
         keyType: t.keyType,
-        endUser: t.username ?? t.subject,
+        // federated subjects qualified by their IdP: a NameID never passes for a local user
+        endUser: t.idp !== null ? presentedSubject(t) : (t.username ?? t.subject),
         ...(t.username !== null ? { username: t.username } : {}),
         ...(t.idp !== null ? { idp: t.idp } : {}),
         scope: t.scope,

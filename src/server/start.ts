@@ -9,7 +9,8 @@ import { oauthRoutes } from '../oauth/routes.js';
 import { createOAuthService, type OAuthService } from '../oauth/service.js';
 import { scheduleCleanup } from '../store/cleanup.js';
 import { openStore, type Store } from '../store/index.js';
-import { clientErrorHandler } from './client-error.js';
+import { clientErrorHandler, frameworkErrors } from './client-error.js';
+import { limitConnections, serverTimeouts } from './connection-limits.js';
 import { healthRoutes } from './health.js';
 import { portalRoutes } from '../portal/plugin.js';
 import type { PortalSettings } from '../portal/kit.js';
@@ -39,18 +40,21 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-function baseApp(logger: Logger, listener: string, tls?: TlsMaterial): FastifyInstance {
+function baseApp(logger: Logger, listener: string, config: Config, tls?: TlsMaterial): FastifyInstance {
+  const timeouts = serverTimeouts(config.listeners);
   const app = Fastify({
     loggerInstance: logger.child({ listener }),
     // No per-request info lines (the hot paths stay lean); see requestLogging() for debug level.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 65536,
     return503OnClosing: true,
-    keepAliveTimeout: 72_000,
-    requestTimeout: 120_000,
+    keepAliveTimeout: config.listeners.keepAliveTimeoutMs,
+    requestTimeout: timeouts.requestTimeout,
     clientErrorHandler,
-    ...(tls ? { https: tls.serverOptions } : {}),
+    frameworkErrors,
+    ...(tls ? { https: { ...tls.serverOptions, ...timeouts } } : { http: timeouts }),
   }) as unknown as FastifyInstance;
+  limitConnections(app.server, config, logger.child({ listener }));
   // Fastify makes a child logger (with a request id) for every request; above debug level
   // nothing logs per request, so the listener's logger serves and the hot path saves the work.
   if (!logger.isLevelEnabled('debug')) app.setChildLoggerFactory((parent) => parent);
@@ -75,8 +79,8 @@ interface NodeParts {
 }
 
 /** A gateway listener (8243 HTTPS, 8280 HTTP): token service endpoints, then published APIs. */
-async function gatewayApp(logger: Logger, listener: string, parts: NodeParts, tls?: TlsMaterial): Promise<FastifyInstance> {
-  const app = baseApp(logger, listener, tls);
+async function gatewayApp(logger: Logger, listener: string, config: Config, parts: NodeParts, tls?: TlsMaterial): Promise<FastifyInstance> {
+  const app = baseApp(logger, listener, config, tls);
   requestLogging(app, logger);
   await app.register(healthRoutes, { db: parts.store.db });
   await app.register(oauthRoutes, { service: parts.oauth });
@@ -89,8 +93,8 @@ async function gatewayApp(logger: Logger, listener: string, parts: NodeParts, tl
 }
 
 /** The management listener (9443): the portal, the admin REST API and Prometheus metrics. */
-async function portalApp(logger: Logger, registry: Registry, tls: TlsMaterial, management: Management, settings: PortalSettings): Promise<FastifyInstance> {
-  const app = baseApp(logger, 'portal', tls);
+async function portalApp(logger: Logger, registry: Registry, config: Config, tls: TlsMaterial, management: Management, settings: PortalSettings): Promise<FastifyInstance> {
+  const app = baseApp(logger, 'portal', config, tls);
   await app.register(portalRoutes, { management, settings });
   await app.register(adminApi, { management });
   app.get('/metrics', async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()));
@@ -105,6 +109,7 @@ function gatewayOptions(config: Config, key: SigningKey): GatewayOptions {
     apiCacheTtlSeconds: config.gateway.apiCacheTtl,
     defaultTimeoutMs: config.gateway.backendTimeoutMs,
     ...(config.redis.url ? { redisUrl: config.redis.url } : {}),
+    trustedProxies: config.gateway.trustedProxies,
     jwt: { privateKey: key.privateKey, kid: key.kid, alg: key.alg, issuer: config.oauth.issuer, ttlSeconds: config.gateway.jwtTtl },
   };
 }
@@ -158,7 +163,7 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
     const parts: NodeParts = { store, oauth, gateway, jwks: { keys: [signingKey.publicJwk] } };
     const bound: { http: number | null; https: number } = { http: config.ports.http, https: config.ports.https };
     const issuerHost = new URL(config.oauth.issuer).hostname;
-    const portal = await portalApp(logger, registry, tls, management, {
+    const portal = await portalApp(logger, registry, config, tls, management, {
       selfSignUp: config.portal.selfSignUp,
       tiers: Object.keys(config.throttling.tiers),
       httpsBase: config.oauth.issuer,
@@ -166,8 +171,8 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
       httpBase: () => (bound.http === null ? config.oauth.issuer : `http://${issuerHost}:${bound.http}`),
       gatewayForTry: () => (bound.http === null ? `https://127.0.0.1:${bound.https}` : `http://127.0.0.1:${bound.http}`),
     });
-    const https = await gatewayApp(logger, 'gateway-https', parts, tls);
-    const http = config.ports.http === null ? undefined : await gatewayApp(logger, 'gateway-http', parts);
+    const https = await gatewayApp(logger, 'gateway-https', config, parts, tls);
+    const http = config.ports.http === null ? undefined : await gatewayApp(logger, 'gateway-http', config, parts);
     const bind = async (app: FastifyInstance, port: number, host: string): Promise<number> => {
       apps.push(app);
       await app.listen({ port, host });

@@ -353,11 +353,13 @@ describe.each(kinds)('authorization code grant on %s', (kind) => {
 
     it('redirect_uri must be identical to the authorization request\'s', async () => {
       const p = await code(conf, { redirect_uri: CB2 });
-      for (const bad of [undefined, CB, `${CB2}&x=1`, CB2.toUpperCase(), `${CB2}#f`]) {
-        const params: Record<string, string> = { grant_type: 'authorization_code', code: p.code! };
-        if (bad !== undefined) params.redirect_uri = bad;
-        expect((await token(params, auth(conf))).json.error).toBe('invalid_grant');
+      for (const bad of [CB, `${CB2}&x=1`, CB2.toUpperCase(), `${CB2}#f`]) {
+        expect((await token({ grant_type: 'authorization_code', code: p.code!, redirect_uri: bad }, auth(conf))).json.error).toBe('invalid_grant');
       }
+      // missing although the authorization request had one: invalid_request (RFC 6749 §4.1.3, §5.2; issue 12 item 9)
+      const missing = await token({ grant_type: 'authorization_code', code: p.code! }, auth(conf));
+      expect(missing.status).toBe(400);
+      expect(missing.json).toEqual({ error: 'invalid_request', error_description: "missing parameter 'redirect_uri': the authorization request had one." });
       expect((await token({ grant_type: 'authorization_code', code: p.code!, redirect_uri: CB2 }, auth(conf))).status).toBe(200);
     });
 

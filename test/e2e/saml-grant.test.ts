@@ -93,12 +93,13 @@ describe.each(kinds)('saml2-bearer grant on %s', (kind) => {
     expect(r.json.expires_in).toBeGreaterThan(590);
     expect(r.json.expires_in).toBeLessThanOrEqual(600);
     const i = (await postForm(`${s.https}/introspect`, { token: r.json.access_token }, auth())).json;
-    expect(i).toMatchObject({ active: true, sub: 'carol@partner.example', idp: IDP, client_id: c.consumerKey });
+    // the federated subject is qualified by its IdP (issue 11 item 1)
+    expect(i).toMatchObject({ active: true, sub: `${IDP}|carol@partner.example`, idp: IDP, client_id: c.consumerKey });
     expect(i.username).toBeUndefined();
     // The refresh token keeps the federated subject and its IdP.
     const refreshed = await postForm(`${s.https}/token`, { grant_type: 'refresh_token', refresh_token: r.json.refresh_token }, auth());
     expect(refreshed.status).toBe(200);
-    expect((await postForm(`${s.https}/introspect`, { token: refreshed.json.access_token }, auth())).json).toMatchObject({ sub: 'carol@partner.example', idp: IDP });
+    expect((await postForm(`${s.https}/introspect`, { token: refreshed.json.access_token }, auth())).json).toMatchObject({ sub: `${IDP}|carol@partner.example`, idp: IDP });
     // A refresh never extends the session: the new tokens end where the assertion did, not 3600 s on.
     expect(refreshed.json.expires_in).toBeLessThanOrEqual(600);
     const refreshIntrospected = (await postForm(`${s.https}/introspect`, { token: refreshed.json.refresh_token }, auth())).json;

@@ -122,13 +122,15 @@ describe.each(kinds)('token endpoint on %s', (kind) => {
   });
 
   describe('client_credentials', () => {
-    it('issues an application token with no refresh token, owner as subject', async () => {
+    it('issues an application token with no refresh token, owner as subject, no username (issue 12 item 6)', async () => {
       const r = await postForm(tokenUrl(), { grant_type: 'client_credentials' }, auth());
       expect(r.status).toBe(200);
       expect(r.json.refresh_token).toBeUndefined();
       expect(r.json.expires_in).toBe(3600);
       const i = await postForm(`${s.https}/introspect`, { token: r.json.access_token }, auth());
-      expect(i.json).toMatchObject({ active: true, sub: 'alice', username: 'alice', client_id: c.consumerKey, token_type: 'Bearer' });
+      expect(i.json).toMatchObject({ active: true, sub: 'alice', client_id: c.consumerKey, token_type: 'Bearer' });
+      // no user authorized an application token: it claims no username
+      expect(i.json).not.toHaveProperty('username');
     });
 
     it('uses the key\'s own validity when set', async () => {
@@ -324,7 +326,10 @@ describe.each(kinds)('token endpoint on %s', (kind) => {
       expect(i.iat).toBeGreaterThanOrEqual(before);
       expect(i.exp).toBe(i.iat + 1200);
       const rt = (await postForm(`${s.https}/introspect`, { token: t.refresh_token, token_type_hint: 'refresh_token' }, auth())).json;
-      expect(rt).toMatchObject({ active: true, token_type: 'refresh_token' });
+      // RFC 7662 §2.2: token_type is an access token's type; a refresh token has none, and says what it is
+      expect(rt).toMatchObject({ active: true, gatehouse_token_kind: 'refresh_token', sub: 'alice', username: 'alice' });
+      expect(rt).not.toHaveProperty('token_type');
+      expect(i.gatehouse_token_kind).toBe('access_token');
     });
 
     it('inactive for unknown tokens and for another client\'s tokens', async () => {

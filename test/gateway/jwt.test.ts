@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { createLocalJWKSet, jwtVerify } from 'jose';
+import { createLocalJWKSet, decodeJwt, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GatewayApi } from '../../src/gateway/types.js';
 import { MemoryStore } from './support/memory-store.js';
@@ -65,6 +65,33 @@ describe('X-JWT-Assertion', () => {
     expect(payload.sub).toBe('carol');
     expect(payload[`${W}enduser`]).toBe('carol');
     expect(payload.exp).toBe(exp);
+  });
+
+  it('names the API in aud (/{context}/{version}): a backend of another API refuses to take it (issue 11 item 11)', async () => {
+    const other = store.addApi({ name: 'Other', context: '/other', version: '2', productionUrl: backend.url, sendJwt: true });
+    const t = store.addToken();
+    store.subscribe(t.info.applicationId, jwtApi.id, 'Gold');
+    store.subscribe(t.info.applicationId, other.id, 'Gold');
+    const jwks = createLocalJWKSet((await call(`${g.url}/.well-known/jwks.json`)).json());
+    const forClaims = (await call(`${g.url}/claims/1.0/x`, { headers: { authorization: `Bearer ${t.token}` } })).json().headers['x-jwt-assertion'];
+    const forOther = (await call(`${g.url}/other/2/x`, { headers: { authorization: `Bearer ${t.token}` } })).json().headers['x-jwt-assertion'];
+    expect(decodeJwt(forClaims).aud).toBe('/claims/1.0');
+    expect(decodeJwt(forOther).aud).toBe('/other/2');
+    // the legitimate backend accepts its own; the attacker replaying Claims' assertion at Other's backend is refused
+    await expect(jwtVerify(forOther, jwks, { audience: '/other/2' })).resolves.toBeTruthy();
+    await expect(jwtVerify(forClaims, jwks, { audience: '/other/2' })).rejects.toThrow(/aud/);
+  });
+
+  it('carries idp for a federated subject only', async () => {
+    const fed = store.addToken({ endUser: 'https://idp.example.org/saml|alice', idp: 'https://idp.example.org/saml' });
+    const local = store.addToken({ endUser: 'alice', username: 'alice' });
+    store.subscribe(fed.info.applicationId, jwtApi.id, 'Gold');
+    store.subscribe(local.info.applicationId, jwtApi.id, 'Gold');
+    const claimsOf = async (tok: string) => decodeJwt((await call(`${g.url}/claims/1.0/x`, { headers: { authorization: `Bearer ${tok}` } })).json().headers['x-jwt-assertion']);
+    expect(await claimsOf(fed.token)).toMatchObject({ sub: 'https://idp.example.org/saml|alice', idp: 'https://idp.example.org/saml', [`${W}enduser`]: 'https://idp.example.org/saml|alice' });
+    const l = await claimsOf(local.token);
+    expect(l).toMatchObject({ sub: 'alice', [`${W}enduser`]: 'alice' });
+    expect(l).not.toHaveProperty('idp');
   });
 
   it('is cached per token × API (same assertion on the next call) and absent for APIs without sendJwt (client-sent ones dropped)', async () => {

@@ -122,12 +122,12 @@ describe('routing and forwarding', () => {
     expect(echo.rawHeaders.filter((x: string) => x.toLowerCase() === 'transfer-encoding').length).toBeLessThanOrEqual(1);
   });
 
-  it('sets X-Forwarded-For (appended), X-Forwarded-Proto and X-Forwarded-Host', async () => {
+  it('sets X-Forwarded-For (the peer: a client\'s own is replaced), X-Forwarded-Proto and X-Forwarded-Host', async () => {
     const r = await rawCall(`${g.url}${WEATHER}/xf`, 'GET', [
       'Authorization', `Bearer ${tok}`, 'X-Forwarded-For', '203.0.113.7', 'X-Forwarded-Proto', 'gopher', 'X-Forwarded-Host', 'evil.example',
     ]);
     const h = r.json().headers;
-    expect(h['x-forwarded-for']).toBe('203.0.113.7, 127.0.0.1');
+    expect(h['x-forwarded-for']).toBe('127.0.0.1');
     expect(h['x-forwarded-proto']).toBe('http');
     expect(h['x-forwarded-host']).toBe(`127.0.0.1:${g.port}`);
     const plain = await call(`${g.url}${WEATHER}/xf`, { headers: bearer(tok) });
@@ -180,7 +180,7 @@ describe('faults', () => {
   });
 
   it('401 900902 Missing Credentials without a bearer token', async () => {
-    const variants: Record<string, string>[] = [{}, { authorization: 'Basic YTpi' }, { authorization: 'Bearer ' }, { authorization: 'Bearer' }, { authorization: `Bearertok${tok}` }];
+    const variants: Record<string, string>[] = [{}, { authorization: 'Basic YTpi' }, { authorization: `Bearertok${tok}` }];
     for (const headers of variants) {
       const r = await call(`${g.url}${WEATHER}/x`, { headers });
       expect(r.status).toBe(401);

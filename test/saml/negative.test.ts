@@ -282,7 +282,8 @@ describe('RFC 7522 section 3 rules', () => {
   test('whitespace-only NameID', () => refuse(signed({ nameId: ' \n ' }), /NameID is empty/));
   test('NameID with an element inside', () => refuse(signed({ nameId: 'alice<x:b xmlns:x="urn:x"/>' }), /single text node/));
   test('NameID with character references is one text node', async () => expect((await accept(signed({ nameId: 'a&amp;b&#x40;c' }))).nameId).toBe('a&b@c'));
-  test('NameID is returned trimmed', async () => expect((await accept(signed({ nameId: '\n   alice@example.org\n  ' }))).nameId).toBe('alice@example.org'));
+  test('NameID with surrounding whitespace is refused, not trimmed', () => refuse(signed({ nameId: '\n   alice@example.org\n  ' }), /NameID has leading or trailing whitespace/));
+  test('NameID with a trailing space is refused', () => refuse(signed({ nameId: 'alice ' }), /NameID has leading or trailing whitespace/));
   test('no Subject', () => refuse(signed({ subjectXml: '' }), /no Subject/));
   test.each([
     ['Conditions NotOnOrAfter', { notOnOrAfter: 'tomorrow' }],

@@ -16,8 +16,17 @@ export interface FlowDeps {
   codeValidity: number;
 }
 
-/** Whether the user already approved (and asked us to remember) every scope of this request. */
+/**
+ * Whether consent may be skipped: the user already approved (and asked us to remember) every
+ * scope of this request, for a confidential client. A public client (no secret) always gets the
+ * consent page: anyone who knows its client_id can start its flow (and loopback callbacks match
+ * on any port), so a remembered decision must not hand them a code (RFC 6749 §10.2, RFC 8252 §8.6).
+ * A signed-in session may skip the login, never the consent.
+ */
+export const mayRememberConsent = (a: Authorization): boolean => a.client.secretHash !== null;
+
 export async function consentRemembered(deps: FlowDeps, userId: string, a: Authorization): Promise<boolean> {
+  if (!mayRememberConsent(a)) return false;
   const remembered = await deps.consents.find(userId, a.client.applicationId);
   if (!remembered) return false;
   const have = new Set(remembered);

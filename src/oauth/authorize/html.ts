@@ -32,7 +32,11 @@ ${v.failed && html`<p class="alert" role="alert">Invalid username or password, o
   );
 }
 
-export function consentPage(v: { applicationName: string; username: string; scope: string[]; destination: string; requestId: string; csrf: string }): string {
+/**
+ * The consent page. `remember: false` (public clients) leaves out "Remember my decision": a
+ * client that cannot authenticate always gets this page (RFC 6749 §10.2, RFC 8252 §8.6).
+ */
+export function consentPage(v: { applicationName: string; username: string; scope: string[]; destination: string; requestId: string; csrf: string; remember?: boolean }): string {
   return page(
     'Authorize application',
     html`<h1>Allow <strong>${v.applicationName}</strong> to access your account?</h1>
@@ -45,7 +49,7 @@ ${v.scope.map((s) => html`<li><code>${s}</code>${SCOPE_TEXT[s] !== undefined && 
 <form method="post" action="/authorize/consent">
 <input type="hidden" name="csrf" value="${v.csrf}">
 <input type="hidden" name="request" value="${v.requestId}">
-<div class="check"><input type="checkbox" id="remember" name="remember" value="1"><label for="remember">Remember my decision for this application</label></div>
+${v.remember !== false && html`<div class="check"><input type="checkbox" id="remember" name="remember" value="1"><label for="remember">Remember my decision for this application</label></div>`}
 <div class="buttons">
 <button type="submit" name="decision" value="deny" class="secondary">Deny</button>
 <button type="submit" name="decision" value="approve">Approve</button>

@@ -7,7 +7,7 @@ import { describeError } from '../../errors.js';
 import { toGatehouseError } from '../../http/errors.js';
 import { FORM, formBodyOf, type FormBody } from '../../http/form.js';
 import type { OAuthService } from '../service.js';
-import { consentRemembered, destinationOf, errorRedirect, issueCode, type Authorization, type FlowDeps } from './flow.js';
+import { consentRemembered, destinationOf, errorRedirect, issueCode, mayRememberConsent, type Authorization, type FlowDeps } from './flow.js';
 import { consentPage, CSP, errorPage, loginPage } from './html.js';
 import { AuthorizePageError, validateAuthorizationRequest } from './request.js';
 import { BrowserSessions, csrfValid, REQUEST_TTL } from './session.js';
@@ -187,6 +187,7 @@ export async function authorizeRoutes(app: FastifyInstance, opts: { service: OAu
         destination: destinationOf(a.redirectUri),
         requestId: req.id,
         csrf: session.csrfToken,
+        remember: mayRememberConsent(a),
       }),
     );
   });
@@ -201,7 +202,7 @@ export async function authorizeRoutes(app: FastifyInstance, opts: { service: OAu
     if (decision === 'deny') {
       return reply.redirect(errorRedirect(deps, a.redirectUri, 'access_denied', 'The user denied the request.', a.state), 303);
     }
-    if (field(form, 'remember') === '1') await store.consents.remember(session.userId, a.client.applicationId, a.scope, now);
+    if (field(form, 'remember') === '1' && mayRememberConsent(a)) await store.consents.remember(session.userId, a.client.applicationId, a.scope, now);
     return reply.redirect(await issueCode(deps, a, { username: session.username }, now), 303);
   });
 }

@@ -1,6 +1,6 @@
 import type { CodeRecord, ExchangeOutcome } from '../../store/codes.js';
 import type { IssuedTokens } from '../../store/tokens.js';
-import { invalidGrant } from '../errors.js';
+import { invalidGrant, invalidRequest } from '../errors.js';
 import type { TokenIssuer } from '../issuer.js';
 import { verifierMatches } from '../pkce.js';
 import type { Revocation } from '../revocation.js';
@@ -40,6 +40,8 @@ export function authorizationCodeGrant(deps: {
 
       const code = await deps.codes.find(codeHash);
       if (!code || code.consumerKey !== client.consumerKey) throw invalidGrant(INVALID_CODE);
+      // RFC 6749 §4.1.3: required when the authorization request had one; missing is invalid_request (§5.2)
+      if (code.redirectUriSent && redirectUri === undefined) throw invalidRequest("missing parameter 'redirect_uri': the authorization request had one.");
       if (code.redirectUriSent ? redirectUri !== code.redirectUri : redirectUri !== undefined && redirectUri !== code.redirectUri) {
         throw invalidGrant('redirect_uri differs from the one in the authorization request.');
       }

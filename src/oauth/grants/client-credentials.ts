@@ -4,7 +4,8 @@ import type { Grant, NewGrantStorage, OAuthConfig } from './types.js';
 
 /**
  * Client credentials (RFC 6749 §4.4): an application token whose subject is the
- * application's owner; no refresh token (the client can always ask again).
+ * application's owner (as in WSO2) but with no username, since no user authorized it
+ * (introspection shows no `username`); no refresh token (the client can always ask again).
  */
 export function clientCredentialsGrant(deps: { tokens: NewGrantStorage; issuer: TokenIssuer; config: Pick<OAuthConfig, 'accessTokenValidity'> }): Grant {
   return {
@@ -16,7 +17,7 @@ export function clientCredentialsGrant(deps: { tokens: NewGrantStorage; issuer: 
       const { tokens, response } = deps.issuer.build({
         client,
         subject: client.ownerUsername,
-        username: client.ownerUsername,
+        username: null,
         scope,
         grantType: 'client_credentials',
         accessTtl: client.validitySeconds ?? deps.config.accessTokenValidity,

@@ -1,0 +1,87 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startBackend, type TestBackend } from '../gateway/support/servers.js';
+import { gatehouse } from '../support/cli.js';
+import { basic, call, postForm } from '../support/http.js';
+import { createClient, startTestServer, type TestClient, type TestServer } from '../support/server.js';
+
+/** The edge checks on a whole node: every listener's answer to a bad request target, and gateway.trustedProxies from the configuration. */
+describe('edge requests on a real node', () => {
+  let s: TestServer;
+  let backend: TestBackend;
+  let c: TestClient;
+  let token: string;
+
+  beforeAll(async () => {
+    backend = await startBackend('edge');
+    s = await startTestServer('sqlite', { gateway: { trustedProxies: ['127.0.0.2'] } });
+    c = await createClient(s, { owner: 'alice', password: 'correct horse', app: 'edge-app' });
+    const api = await s.server.store.apis.create({ name: 'Edge', context: '/edge', version: 'v1', productionUrl: `${backend.url}/api`, tiers: ['Gold'], sendJwt: false, status: 'PUBLISHED' });
+    await s.server.store.apis.subscribe(c.applicationId, api.id, 'Gold');
+    token = (await postForm(`${s.http}/token`, { grant_type: 'client_credentials' }, { authorization: basic(c.consumerKey, c.consumerSecret) })).json.access_token;
+  });
+  afterAll(async () => {
+    await s?.close();
+    await backend?.close();
+  });
+
+  /** A request written byte for byte, from `localAddress`. */
+  function raw(target: string, localAddress = '127.0.0.1', extra = ''): Promise<{ status: number; body: any }> {
+    return new Promise((resolve, reject) => {
+      const sock = net.connect({ port: s.server.ports.http, host: '127.0.0.1', localAddress });
+      let data = '';
+      sock.setEncoding('latin1');
+      sock.on('data', (d: string) => (data += d));
+      sock.on('error', reject);
+      sock.on('close', () => {
+        const [h = '', b = ''] = data.split('\r\n\r\n');
+        resolve({ status: Number(h.split(' ')[1]), body: b ? JSON.parse(b) : undefined });
+      });
+      sock.write(`GET ${target} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\n${extra}Connection: close\r\n\r\n`, 'latin1');
+    });
+  }
+
+  it('the attacker: "#", a path that does not percent-decode, ";" dot segments and non-ASCII are all a 400 with a JSON body', async () => {
+    for (const target of ['/edge/v1/..#/x', '/edge/v1/a%zz', '/edge/v1/..;/other', '/edge/v1/a|b']) {
+      const r = await raw(target);
+      expect(r.status, target).toBe(400);
+      expect(r.body, target).toMatchObject({ code: '900400', message: 'Bad Request' });
+    }
+    // refused by Node's HTTP parser before any route: the node's parser-error answer
+    const bytes = await raw('/edge/v1/caf\u00e9');
+    expect(bytes.status).toBe(400);
+    expect(bytes.body.error).toBe('invalid_request');
+    expect(backend.requests).toHaveLength(0);
+  });
+
+  it('the legitimate client is served; a trusted proxy\'s X-Forwarded-For is extended, anyone else\'s replaced', async () => {
+    const direct = await call(`${s.http}/edge/v1/x?q=1`, { headers: { authorization: `Bearer ${token}`, 'x-forwarded-for': '6.6.6.6' } });
+    expect(direct.status).toBe(200);
+    expect(direct.json.url).toBe('/api/x?q=1');
+    expect(direct.json.headers['x-forwarded-for']).toBe('127.0.0.1');
+    const viaProxy = await new Promise<any>((resolve, reject) => {
+      const sock = net.connect({ port: s.server.ports.http, host: '127.0.0.1', localAddress: '127.0.0.2' });
+      let data = '';
+      sock.on('data', (d) => (data += d));
+      sock.on('error', reject);
+      sock.on('close', () => resolve(JSON.parse(data.split('\r\n\r\n')[1]!)));
+      sock.write(`GET /edge/v1/y HTTP/1.1\r\nHost: api.example.com\r\nAuthorization: Bearer ${token}\r\nX-Forwarded-For: 198.51.100.9\r\nConnection: close\r\n\r\n`);
+    });
+    expect(viaProxy.headers['x-forwarded-for']).toBe('198.51.100.9, 127.0.0.2');
+  });
+
+  it('the operator: an invalid gateway.trustedProxies entry stops the start with one line naming it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gatehouse-proxies-'));
+    try {
+      writeFileSync(join(dir, 'gatehouse.yaml'), 'gateway:\n  trustedProxies: ["10.0.0.0/40"]\nlisteners: { host: 127.0.0.1, portal: 0, https: 0, http: 0 }\n');
+      const r = await gatehouse(['start', '--config', join(dir, 'gatehouse.yaml'), '--data-dir', dir]);
+      expect(r.code).toBe(1);
+      expect(r.stderr.trim().split('\n').at(-1)).toBe('gatehouse: gateway.trustedProxies: "10.0.0.0/40" has an invalid prefix length');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
