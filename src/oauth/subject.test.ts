@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { USERNAME_PATTERN } from '../store/users.js';
+import { USERNAME_PATTERN } from '../manage/rules.js';
 import { presentedSubject, qualifiedSubject } from './subject.js';
 
 describe('qualifiedSubject', () => {

@@ -55,7 +55,7 @@ describe.each(kinds)('federated subjects on %s', (kind) => {
     keys = keyStore();
     idpKey = keys.make('idp', 'rsa');
     backend = await startBackend('hr');
-    s = await startTestServer(kind);
+    s = await startTestServer(kind, { saml: { refreshTokens: true } });
     c = await createClient(s, { owner: 'alice', password: 'correct horse', app: 'hr-portal' });
     const store = s.server.store;
     await store.idps.add({ issuer: IDP, alias: null, audiences: [], certificates: [idpKey.certPem] });

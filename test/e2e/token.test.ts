@@ -361,10 +361,13 @@ describe.each(kinds)('token endpoint on %s', (kind) => {
       expect((await call(`${s.http}/health/ready`)).json).toEqual({ status: 'ok', database: kind });
     });
 
-    it('serves the portal placeholder over HTTPS', async () => {
+    it('serves the portal over HTTPS: / leads to the Store', async () => {
       const r = await call(`${s.portal}/`);
-      expect(r.status).toBe(200);
-      expect(r.text).toContain('Gatehouse');
+      expect(r.status).toBe(302);
+      expect(r.headers.location).toBe('/store');
+      const store = await call(`${s.portal}/store`);
+      expect(store.status).toBe(200);
+      expect(store.text).toContain('Gatehouse');
     });
   });
 });
