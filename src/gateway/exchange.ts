@@ -83,7 +83,7 @@ export class Exchange implements Dispatcher.DispatchHandler, RouteTarget, Thrott
   binding: Binding | undefined = undefined;
   backend: Backend | undefined = undefined;
   controller: Dispatcher.DispatchController | null = null;
-  /** The subscription's finite limit, once the throttler counted this request (X-RateLimit-*). */
+  /** The finite limit (the subscription's, else the application's) the throttler counted this request against (X-RateLimit-*). */
   limit: Limit | null = null;
   remaining = -1;
   resetMs = 0;

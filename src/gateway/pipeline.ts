@@ -134,8 +134,7 @@ export class GatewayCore implements ExchangeOwner {
 
   private admit(ex: Exchange): void {
     const b = ex.binding!;
-    const sub = b.sub;
-    if (sub.deny !== undefined) return this.fault(ex, sub.deny);
+    if (b.deny !== undefined) return this.fault(ex, b.deny);
     const api = ex.api!;
     const sandbox = ex.entry!.info.keyType === 'SANDBOX';
     const backend = sandbox ? api.sandbox : api.prod;
@@ -144,6 +143,25 @@ export class GatewayCore implements ExchangeOwner {
       return this.fault(ex, BACKEND_UNREACHABLE);
     }
     ex.backend = backend;
+    const appLimit = b.appLimit;
+    if (appLimit === null) return this.admitSubscription(ex);
+    // The application's tier first: one window for all its calls, across every API. The
+    // X-RateLimit-* headers describe it when it refuses or the subscription is unlimited;
+    // otherwise the subscription's check below overwrites them.
+    ex.limit = appLimit;
+    const wait = this.throttler.check(b.appKey, appLimit, ex.now, ex);
+    if (typeof wait === 'number') return wait > 0 ? this.throttled(ex, wait) : this.admitSubscription(ex);
+    wait.then((ms) => {
+      ex.now = Date.now();
+      if (ms > 0) this.throttled(ex, ms);
+      else this.admitSubscription(ex);
+    }, (err: unknown) => this.internal(ex, err));
+  }
+
+  /** The subscription's tier: its window for this application × API. */
+  private admitSubscription(ex: Exchange): void {
+    const b = ex.binding!;
+    const sub = b.sub;
     if (sub.limit !== null) {
       ex.limit = sub.limit;
       const wait = this.throttler.check(b.throttleKey, sub.limit, ex.now, ex);

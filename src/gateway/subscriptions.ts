@@ -24,6 +24,11 @@ export interface Binding extends AssertionSlot {
   readonly api: ApiEntry;
   readonly sub: SubEntry;
   readonly throttleKey: string;
+  /** The application tier's limit (null: unlimited), counted under `appKey` across all its APIs. */
+  readonly appLimit: Limit | null;
+  readonly appKey: string;
+  /** The subscription's refusal, or 403 when the application's tier is not configured. */
+  readonly deny: GatewayFault | undefined;
 }
 
 /**
@@ -55,10 +60,18 @@ export class Subscriptions {
 
   private bind(entry: TokenEntry, api: ApiEntry, sub: SubEntry, key: string, old: Binding | undefined): Binding {
     const keep = old !== undefined && old.api === api && old.sub.sub?.tier === sub.sub?.tier;
+    const info = entry.info;
+    const appLimit = this.tiers.get(info.applicationTier);
+    if (appLimit === undefined) {
+      this.log.once(`app-tier:${info.applicationTier}`, `gateway: application tier "${info.applicationTier}" (application ${info.applicationId}) is not configured; its requests are refused with 403 until it is`);
+    }
     const b: Binding = {
       api,
       sub,
       throttleKey: key,
+      appLimit: appLimit ?? null,
+      appKey: 'app:' + info.applicationId,
+      deny: sub.deny ?? (appLimit === undefined ? forbidden(`The application tier ${info.applicationTier} is not configured on this gateway`) : undefined),
       jwt: keep ? old.jwt : undefined,
       jwtExp: keep ? old.jwtExp : 0,
       jwtRefreshAt: keep ? old.jwtRefreshAt : 0,

@@ -4,7 +4,7 @@ import type { TokenInfo } from './types.js';
 
 function info(partial: Partial<TokenInfo> = {}): TokenInfo {
   return {
-    tokenKey: '', grantId: 'g1', consumerKey: 'ck', applicationId: 'app', applicationName: 'App', subscriber: 'alice',
+    tokenKey: '', grantId: 'g1', consumerKey: 'ck', applicationId: 'app', applicationName: 'App', applicationTier: 'Unlimited', subscriber: 'alice',
     keyType: 'PRODUCTION', scope: [], expiresAt: Math.floor(Date.now() / 1000) + 3600, ...partial,
   };
 }

@@ -14,6 +14,8 @@ export interface TokenInfo {
   consumerKey: string;
   applicationId: string;
   applicationName: string;
+  /** The application's tier: one limit for all its calls, across every API, on top of each subscription's. */
+  applicationTier: string;
   /** The application owner's username. */
   subscriber: string;
   keyType: KeyType;

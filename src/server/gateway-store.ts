@@ -23,6 +23,7 @@ export function gatewayStore(store: Pick<Store, 'apis' | 'tokens'>): GatewayStor
         consumerKey: t.consumerKey,
         applicationId: t.applicationId,
         applicationName: t.applicationName,
+        applicationTier: t.applicationTier,
         subscriber: t.owner,
         keyType: t.keyType,
         // federated subjects qualified by their IdP: a NameID never passes for a local user

@@ -219,18 +219,18 @@ export class TokenStore {
    * A live access token with its application and owner, in one query: what the gateway
    * needs to authorize a call. Unknown, revoked and expired tokens give undefined.
    */
-  async findLiveAccessWithApplication(tokenHash: string, now: number): Promise<(TokenRecord & { applicationName: string; owner: string }) | undefined> {
+  async findLiveAccessWithApplication(tokenHash: string, now: number): Promise<(TokenRecord & { applicationName: string; applicationTier: string; owner: string }) | undefined> {
     const row = await this.db
       .selectFrom('access_tokens as t')
       .innerJoin('applications as a', 'a.id', 't.application_id')
       .innerJoin('users as u', 'u.id', 'a.owner_id')
       .selectAll('t')
-      .select(['a.name as application_name', 'u.username as owner'])
+      .select(['a.name as application_name', 'a.tier as application_tier', 'u.username as owner'])
       .where('t.token_hash', '=', tokenHash)
       .where('t.revoked_at', 'is', null)
       .where('t.expires_at', '>', now)
       .executeTakeFirst();
-    return row && { ...fromRow(row), applicationName: row.application_name, owner: row.owner };
+    return row && { ...fromRow(row), applicationName: row.application_name, applicationTier: row.application_tier, owner: row.owner };
   }
 
   /** Live access tokens issued with these consumer keys, newest first (metadata for an admin; the token is never stored). */

@@ -1,3 +1,5 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { createLogger } from '../../src/log.js';
@@ -15,7 +17,8 @@ import { addUser, startTestServer, type TestServer } from '../support/server.js'
  * can explain what the test sees. The worst time measured is printed.
  */
 const LIMIT_MS = 1000;
-const LONG_TTLS = { gateway: { tokenCacheTtl: 3600, apiCacheTtl: 3600, negativeCacheTtl: 3600 }, oauth: { clientCacheTtl: 300 } };
+const TIERS = { Trial: { requests: 1, perSeconds: 3600 } };
+const LONG_TTLS = { gateway: { tokenCacheTtl: 3600, apiCacheTtl: 3600, negativeCacheTtl: 3600 }, oauth: { clientCacheTtl: 300 }, throttling: { tiers: TIERS } };
 const timings: Record<string, number> = {};
 
 interface Node {
@@ -61,7 +64,10 @@ function scenarios(name: string, nodes: () => { setup: TestServer; measured: Nod
     return r.json;
   };
   const cli = async (...args: string[]) => {
-    const r = await gatehouse(['--data-dir', nodes().dataDir, ...args], nodes().cliEnv);
+    // The CLI reads the same tiers as the nodes, from a configuration file.
+    const config = path.join(nodes().dataDir, 'tiers.yaml');
+    writeFileSync(config, `throttling:\n  tiers:\n    Trial: { requests: 1, perSeconds: 3600 }\n`);
+    const r = await gatehouse(['--config', config, '--data-dir', nodes().dataDir, ...args], nodes().cliEnv);
     expect(r.code, r.stderr).toBe(0);
   };
 
@@ -124,6 +130,14 @@ function scenarios(name: string, nodes: () => { setup: TestServer; measured: Nod
         if (via === 'rest') await rest('DELETE', `/applications/${again.app.id}`);
         else await cli('app', 'delete', again.app.name, '--owner', again.owner);
         await inForce(`${name} ${via} delete application`, async () => (await again.gw()).status === 401);
+      });
+
+      it("an application moved to a smaller tier is held to it across its APIs (the application's tier)", async () => {
+        const w = await world();
+        if (via === 'rest') await rest('PATCH', `/applications/${w.app.id}`, { tier: 'Trial' });
+        else await cli('app', 'update', w.app.name, '--owner', w.owner, '--tier', 'Trial');
+        // Trial admits one call an hour: in force once a call is refused.
+        await inForce(`${name} ${via} application tier`, async () => (await w.gw()).status === 429);
       });
 
       it('a locked user can no longer sign in or refresh', async () => {

@@ -82,6 +82,51 @@ describe('throttling in memory', () => {
     expect(text).toMatch(/gatehouse_gateway_requests_total\{api="Quota",version="v1",status="429"\} [1-9]/);
   });
 
+  it("the application's tier is one limit for all its calls, across its APIs and tokens, on top of Unlimited subscriptions", async () => {
+    const other = store.addApi({ name: 'Other', context: '/other', version: 'v1', productionUrl: backend.url });
+    const first = store.addToken({ applicationTier: 'Tiny' });
+    const appId = first.info.applicationId;
+    const second = store.addToken({ applicationId: appId, applicationTier: 'Tiny' });
+    store.subscribe(appId, api.id, 'Unlimited');
+    store.subscribe(appId, other.id, 'Unlimited');
+    expect((await get(g, first.token)).status).toBe(200);
+    const r2 = await call(`${g.url}/other/v1/r`, { headers: { authorization: `Bearer ${second.token}` } });
+    expect(r2.status).toBe(200);
+    // Only the application's limit is finite: the headers describe it.
+    expect([r2.headers['x-ratelimit-limit'], r2.headers['x-ratelimit-remaining']]).toEqual(['3', '1']);
+    expect((await get(g, second.token)).status).toBe(200);
+    const refused = await call(`${g.url}/other/v1/r`, { headers: { authorization: `Bearer ${first.token}` } });
+    expect(refused.status).toBe(429);
+    expect(refused.json()).toEqual(THROTTLED);
+    expect([refused.headers['x-ratelimit-limit'], refused.headers['x-ratelimit-remaining']]).toEqual(['3', '0']);
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    // Another application with the same tier has its own window.
+    const stranger = store.addToken({ applicationTier: 'Tiny' });
+    store.subscribe(stranger.info.applicationId, api.id, 'Unlimited');
+    expect((await get(g, stranger.token)).status).toBe(200);
+  });
+
+  it("both limits apply: the subscription's tier refuses first when it is the smaller", async () => {
+    const t = store.addToken({ applicationTier: 'Bronze' });
+    store.subscribe(t.info.applicationId, api.id, 'Tiny');
+    for (let i = 0; i < 3; i++) {
+      const r = await get(g, t.token);
+      expect(r.status).toBe(200);
+      expect(r.headers['x-ratelimit-limit']).toBe('3');
+    }
+    expect((await get(g, t.token)).status).toBe(429);
+  });
+
+  it('an application tier that is not configured: 403 naming it, nothing reaches the backend', async () => {
+    const t = store.addToken({ applicationTier: 'Removed' });
+    store.subscribe(t.info.applicationId, api.id, 'Unlimited');
+    const before = backend.requests.length;
+    const r = await get(g, t.token);
+    expect(r.status).toBe(403);
+    expect(r.json().description).toBe('The application tier Removed is not configured on this gateway');
+    expect(backend.requests.length).toBe(before);
+  });
+
   it('an invalid tier configuration is refused when the gateway is created', async () => {
     await expect(startGateway(store, { tiers: { Bad: { requests: 0, perSeconds: 60 } } })).rejects.toThrow(/tier "Bad"/);
     await expect(startGateway(store, { tiers: { Bad: { requests: 10, perSeconds: -1 } } })).rejects.toThrow(/tier "Bad"/);

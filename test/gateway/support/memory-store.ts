@@ -30,6 +30,7 @@ export class MemoryStore implements GatewayStore {
       consumerKey: `ck-${appId}`,
       applicationId: appId,
       applicationName: `Application ${appId}`,
+      applicationTier: 'Unlimited',
       subscriber: 'alice',
       keyType: 'PRODUCTION',
       scope: ['default'],
