@@ -117,10 +117,15 @@ const hash = (text: string) => `sha256-${createHash('sha256').update(text, 'utf8
 
 export const STYLE_HASH = hash(CSS);
 
-/** The Content-Security-Policy of a page: our inline style (and script, by its hash), nothing else, never framed. */
-export function contentSecurityPolicy(scriptHash?: string): string {
+/**
+ * The Content-Security-Policy of a page: our inline style (and script, by its hash), nothing
+ * else, never framed. Forms post to this origin only, and to `formTargets` (sources such as
+ * an origin or `scheme:`) where a form's answer redirects (browsers apply form-action to it).
+ */
+export function contentSecurityPolicy(scriptHash?: string, formTargets: readonly string[] = []): string {
   const script = scriptHash === undefined ? '' : ` script-src '${scriptHash}';`;
-  return `default-src 'none'; style-src '${STYLE_HASH}';${script} img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`;
+  const targets = formTargets.map((t) => ` ${t}`).join('');
+  return `default-src 'none'; style-src '${STYLE_HASH}';${script} img-src 'self' data:; form-action 'self'${targets}; base-uri 'none'; frame-ancestors 'none'`;
 }
 
 /** An inline script with its CSP hash. */

@@ -37,7 +37,8 @@ export class Applications {
     if (input.introspectAll !== undefined && !isAdmin(actor)) throw new Forbidden('only an admin may make an application a resource server (introspectAll)');
     return this.c.recorder.change(actor, { operation: 'createApplication', targetType: 'application', detail: { name, owner, tier } }, async (tx) => {
       const app = await tx.applications.create({ ownerUsername: owner, name, tier, callbackUrls, allowedOrigins, description, introspectAll: input.introspectAll ?? false });
-      return { value: applicationView(app), targetId: app.id };
+      // Its CORS origins answer preflights at once (nodes cache the registered origins).
+      return { value: applicationView(app), targetId: app.id, ...(allowedOrigins.length > 0 ? { changes: [{ kind: 'clients' as const, consumerKeys: [] }] } : {}) };
     });
   }
 

@@ -2,6 +2,7 @@ import formbody from '@fastify/formbody';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { nowSeconds } from '../clock.js';
 import { authenticateClient } from './client-auth.js';
+import { assertClientOrigin, corsForClients, corsForPublic, PUBLIC_CORS } from './cors.js';
 import { describeError } from '../errors.js';
 import { toGatehouseError } from '../http/errors.js';
 import { FORM, formBodyOf } from '../http/form.js';
@@ -41,12 +42,14 @@ export async function oauthRoutes(app: FastifyInstance, opts: { service: OAuthSe
   const { service } = opts;
   await app.register(formbody, { bodyLimit: 65536 });
   app.setErrorHandler(oauthErrorHandler);
+  corsForClients(app, CLIENT_URLS, service.origins);
 
   const token = async (request: FastifyRequest, reply: FastifyReply) => {
     const params = formParams(request);
     const grantType = params.get('grant_type');
     if (grantType === undefined) throw invalidRequest("missing parameter 'grant_type'");
     const client = await authenticateClient(request.headers.authorization, params, service.clients);
+    assertClientOrigin(request, client);
     const grant = service.grants.get(grantType);
     if (!grant) throw unsupportedGrantType(`This grant_type is not supported; supported: ${[...service.grants.keys()].join(' ')}.`);
     if (client.method === 'none' && !grant.allowsPublicClients) {
@@ -61,6 +64,7 @@ export async function oauthRoutes(app: FastifyInstance, opts: { service: OAuthSe
   app.post('/revoke', async (request, reply) => {
     const params = formParams(request);
     const client = await authenticateClient(request.headers.authorization, params, service.clients);
+    assertClientOrigin(request, client);
     await revokeToken({ tokens: service.store.tokens, format: service.format, revocation: service.revocation }, client, params, nowSeconds());
     return reply.headers(NO_STORE).code(200).send();
   });
@@ -68,21 +72,25 @@ export async function oauthRoutes(app: FastifyInstance, opts: { service: OAuthSe
   app.post('/introspect', async (request, reply) => {
     const params = formParams(request);
     const client = await authenticateClient(request.headers.authorization, params, service.clients);
+    assertClientOrigin(request, client);
     if (client.method === 'none') throw invalidClient('Introspection needs a confidential client.');
     const body = await introspectToken({ tokens: service.store.tokens, format: service.format, issuer: service.config.issuer }, client, params, nowSeconds());
     return reply.headers(NO_STORE).send(body);
   });
 
   app.get('/.well-known/oauth-authorization-server', async (_request, reply) => {
-    return reply.header('cache-control', 'public, max-age=300').send(serverMetadata(service));
+    return reply.headers({ 'cache-control': 'public, max-age=300', ...PUBLIC_CORS }).send(serverMetadata(service));
   });
+  corsForPublic(app, '/.well-known/oauth-authorization-server');
 
   // Any other method on these URLs: 405 with Allow, in RFC 6749's JSON (not the gateway's 404
   // for an unknown API, which is what the catch-all would answer). OPTIONS is left to CORS.
-  for (const url of ['/token', '/login', '/revoke', '/introspect']) methodNotAllowed(app, url, ['POST'], OTHER_THAN_POST);
+  for (const url of CLIENT_URLS) methodNotAllowed(app, url, ['POST'], OTHER_THAN_POST);
   methodNotAllowed(app, '/.well-known/oauth-authorization-server', ['GET', 'HEAD'], OTHER_THAN_GET);
 }
 
+/** The endpoints a client authenticates to (CORS per application). */
+const CLIENT_URLS = ['/token', '/login', '/revoke', '/introspect'] as const;
 const OTHER_THAN_POST = ['GET', 'HEAD', 'PUT', 'DELETE', 'PATCH'] as const;
 const OTHER_THAN_GET = ['POST', 'PUT', 'DELETE', 'PATCH'] as const;
 

@@ -2,6 +2,7 @@ import type { Config } from '../config/schema.js';
 import type { Store } from '../store/index.js';
 import type { ClientLookup } from './client-auth.js';
 import { cachedClients } from './client-cache.js';
+import { OriginRegistry } from './cors.js';
 import type { TokenEvents } from './events.js';
 import { authorizationCodeGrant } from './grants/authorization-code.js';
 import { clientCredentialsGrant } from './grants/client-credentials.js';
@@ -20,6 +21,8 @@ export interface OAuthService extends OAuthCore {
   grants: Map<string, Grant>;
   /** Client records for authentication, briefly cached (see client-cache.ts). */
   clients: ClientLookup;
+  /** Every origin an application registered, for CORS preflights (see cors.ts). */
+  origins: OriginRegistry;
   /** The saml2-bearer grant's worker pool; closed with close(). */
   saml: SamlVerifier;
   /** Stops what the service started (the SAML verification workers). */
@@ -40,5 +43,6 @@ export function createOAuthService(config: Config, store: Store, events: TokenEv
   const saml = new SamlVerifier(config.saml);
   add(saml2BearerGrant({ idps: store.idps, tokens, issuer, saml, recipients: config.saml.recipients, session: config.saml, config: oauth }));
   const clients = cachedClients(store.applications, oauth.clientCacheTtl);
-  return { ...core, config: oauth, store, events, grants, clients, saml, close: () => saml.close() };
+  const origins = new OriginRegistry(() => store.applications.allOrigins(), oauth.clientCacheTtl * 1000);
+  return { ...core, config: oauth, store, events, grants, clients, origins, saml, close: () => saml.close() };
 }

@@ -6,6 +6,7 @@ import { createLogger, type Logger } from '../log.js';
 import { authorizeRoutes } from '../oauth/authorize/routes.js';
 import { TokenEvents } from '../oauth/events.js';
 import { oauthRoutes } from '../oauth/routes.js';
+import { corsForPublic, PUBLIC_CORS } from '../oauth/cors.js';
 import { createOAuthService, type OAuthService } from '../oauth/service.js';
 import { scheduleCleanup } from '../store/cleanup.js';
 import { openStore, type Store } from '../store/index.js';
@@ -86,7 +87,8 @@ async function gatewayApp(logger: Logger, listener: string, config: Config, part
   await app.register(oauthRoutes, { service: parts.oauth });
   await app.register(authorizeRoutes, { service: parts.oauth, secure: tls !== undefined });
   // The keys backends use to verify X-JWT-Assertion headers.
-  app.get('/.well-known/jwks.json', async (_req, reply) => reply.header('cache-control', 'public, max-age=300').send(parts.jwks));
+  app.get('/.well-known/jwks.json', async (_req, reply) => reply.headers({ 'cache-control': 'public, max-age=300', ...PUBLIC_CORS }).send(parts.jwks));
+  corsForPublic(app, '/.well-known/jwks.json');
   // Last: the catch-all for /{context}/{version}/…; the routes above win over it.
   await app.register(parts.gateway.plugin);
   return app;
@@ -154,7 +156,10 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
     // A management change (made here, in the CLI or on another node) reaches this node's caches.
     const apply = (change: Change): void => {
       if (change.kind === 'tokens') gw.invalidate(change.invalidation);
-      else if (change.kind === 'clients') oauth.clients.forget?.(change.consumerKeys);
+      else if (change.kind === 'clients') {
+        oauth.clients.forget?.(change.consumerKeys);
+        oauth.origins.forget();
+      }
       else gw.invalidateApis();
     };
     const management = createManagement({ store, oauth, config, sink: apply });

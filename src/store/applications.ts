@@ -185,6 +185,12 @@ export class ApplicationStore {
     if (Object.keys(set).length > 0) await this.db.updateTable('consumer_keys').set(set).where('consumer_key', '=', consumerKey).execute();
   }
 
+  /** Every origin some application registered for CORS. */
+  async allOrigins(): Promise<string[]> {
+    const rows = await this.db.selectFrom('applications').select('allowed_origins').distinct().where('allowed_origins', '<>', '[]').execute();
+    return rows.flatMap((r) => JSON.parse(r.allowed_origins) as string[]);
+  }
+
   async findClient(consumerKey: string): Promise<Client | undefined> {
     const row = await this.db
       .selectFrom('consumer_keys as k')

@@ -63,6 +63,17 @@ describe.each(kinds)('authorization code grant on %s', (kind) => {
   };
 
   describe('/authorize', () => {
+    it("lets the login and consent forms redirect to the client's callback, and nowhere else (CSP form-action)", async () => {
+      for (const [client, cb, target] of [[conf, CB, 'https://client.example'], [pub, PUB_CB, 'com.example.mobile:']] as const) {
+        const agent = new FormAgent(s.https);
+        const r = await agent.get(authorizeUrl(s.https, { response_type: 'code', client_id: client.consumerKey, redirect_uri: cb, state: 'csp', code_challenge: pkcePair().challenge, code_challenge_method: 'S256' }));
+        const login = await agent.get(location(r));
+        expect(login.status).toBe(200);
+        expect(login.headers['content-security-policy']).toContain(`form-action 'self' ${target};`);
+        expect(login.headers['content-security-policy']).toContain("frame-ancestors 'none'");
+      }
+    });
+
     it('sends a new browser to the login page with a hardened session cookie (HTTPS)', async () => {
       const r = await call(authorizeUrl(s.https, { response_type: 'code', client_id: conf.consumerKey, redirect_uri: CB, state: 'xyz' }));
       expect(r.status).toBe(302);

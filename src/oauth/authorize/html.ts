@@ -5,6 +5,21 @@ export { escapeHtml, html, STYLE_HASH } from '../../http/html.js';
 /** The Content-Security-Policy of every sign-in page: nothing but our inline style, no script at all, never framed. */
 export const CSP = contentSecurityPolicy();
 
+/**
+ * The policy of a login or consent page: its form's answer redirects to the client's
+ * redirect URI, so that origin (or, for an app's own scheme, the scheme) joins form-action.
+ */
+export function cspFor(redirectUri: string): string {
+  try {
+    const u = new URL(redirectUri);
+    const target = u.protocol === 'https:' || u.protocol === 'http:' ? u.origin : u.protocol;
+    // Only characters a CSP source may hold (a URL's origin and scheme always are).
+    return /^[A-Za-z0-9+.:/\[\]-]+$/.test(target) ? contentSecurityPolicy(undefined, [target]) : CSP;
+  } catch {
+    return CSP;
+  }
+}
+
 /** A sign-in page: the product's layout with the content in one card. */
 export const page = (title: string, body: Html): string => layout(title, html`<div class="card">${body}</div>`);
 

@@ -8,7 +8,7 @@ import { toGatehouseError } from '../../http/errors.js';
 import { FORM, formBodyOf, type FormBody } from '../../http/form.js';
 import type { OAuthService } from '../service.js';
 import { consentRemembered, destinationOf, errorRedirect, issueCode, mayRememberConsent, type Authorization, type FlowDeps } from './flow.js';
-import { consentPage, CSP, errorPage, loginPage } from './html.js';
+import { consentPage, CSP, cspFor, errorPage, loginPage } from './html.js';
 import { AuthorizePageError, validateAuthorizationRequest } from './request.js';
 import { BrowserSessions, csrfValid, REQUEST_TTL } from './session.js';
 
@@ -68,7 +68,10 @@ export async function authorizeRoutes(app: FastifyInstance, opts: { service: OAu
   await app.register(cookie);
   app.setErrorHandler(pageErrorHandler);
   app.addHook('onSend', async (_request, reply, payload) => {
+    // A page that set its own policy (its form's redirect target) keeps it.
+    const csp = reply.getHeader('content-security-policy');
     reply.headers(PAGE_HEADERS);
+    if (csp !== undefined) reply.header('content-security-policy', csp);
     return payload;
   });
 
@@ -148,6 +151,7 @@ export async function authorizeRoutes(app: FastifyInstance, opts: { service: OAu
     const requestId = field(request.query, 'request');
     const { req, a } = await pending(session, requestId, now);
     if (session.userId !== null) return reply.redirect(`/authorize/consent?request=${encodeURIComponent(req.id)}`, 302);
+    reply.header('content-security-policy', cspFor(a.redirectUri));
     return html(
       reply,
       loginPage({ applicationName: a.client.applicationName, requestId: req.id, csrf: session.csrfToken, failed: field(request.query, 'error') !== undefined }),
@@ -178,6 +182,7 @@ export async function authorizeRoutes(app: FastifyInstance, opts: { service: OAu
     if (!session) throw sessionExpired();
     const { req, a } = await pending(session, field(request.query, 'request'), now);
     if (session.userId === null || session.username === null) return reply.redirect(`/authorize/login?request=${encodeURIComponent(req.id)}`, 302);
+    reply.header('content-security-policy', cspFor(a.redirectUri));
     return html(
       reply,
       consentPage({
