@@ -27,6 +27,10 @@ const INACTIVE: IntrospectionResponse = { active: false };
  * RFC 7662 introspection for the calling client's own tokens. Anything unknown, expired,
  * revoked, rotated away or issued to another client is just `{"active":false}`.
  *
+ * A resource server (an application an admin marked `introspectAll`, RFC 7662 §2.1: the server
+ * decides who may introspect) may introspect every client's access tokens; refresh tokens
+ * stay visible only to their own client (they are not for resource servers).
+ *
  * - `token_type` is `Bearer` for access tokens and absent for refresh tokens (RFC 7662 §2.2
  *   means the RFC 6749 type of an access token); `gatehouse_token_kind` says which one it is.
  * - `sub` of a federated (SAML) token is qualified by its IdP (`<entity ID>|<NameID>`, see
@@ -44,7 +48,8 @@ export async function introspectToken(
   if (!found) return INACTIVE;
   const t = found.token;
   const live = found.kind === 'access_token' || found.token.consumedAt === null;
-  if (!live || t.consumerKey !== client.consumerKey || t.revokedAt !== null || t.expiresAt <= now) return INACTIVE;
+  const mayRead = t.consumerKey === client.consumerKey || (client.introspectAll && found.kind === 'access_token');
+  if (!live || !mayRead || t.revokedAt !== null || t.expiresAt <= now) return INACTIVE;
   const body: IntrospectionResponse = {
     active: true,
     scope: formatScope(t.scope),
