@@ -24,7 +24,7 @@ describe('loadConfig', () => {
       refreshTokenReuseGrace: 10,
     });
     expect(c.security.lockout).toEqual({ maxFailures: 5, windowSeconds: 900, lockSeconds: 900, knownOriginDays: 30 });
-    expect(c.security.attempts).toEqual({ perAddress: 30, perSession: 10, windowSeconds: 60 });
+    expect(c.security.attempts).toEqual({ perAddress: 30, perSession: 10, sessionsPerAddress: 60, windowSeconds: 60 });
     expect(c.security.passwordHashing).toEqual({ concurrency: 0, queueSize: 64 });
     expect(c.dataDir).toBe(path.resolve('data'));
     expect(c.database.url).toBeUndefined();

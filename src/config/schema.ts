@@ -127,6 +127,8 @@ export const ConfigSchema = Type.Object(
           {
             perAddress: Type.Integer({ minimum: 0, default: 30 }),
             perSession: Type.Integer({ minimum: 0, default: 10 }),
+            /** New /authorize login sessions (browsers without our cookie) per client address in a window. */
+            sessionsPerAddress: Type.Integer({ minimum: 0, default: 60 }),
             windowSeconds: Type.Integer({ minimum: 1, maximum: 86400, default: 60 }),
           },
           { additionalProperties: false, default: {} },

@@ -20,7 +20,8 @@ interface Window {
 }
 
 /**
- * Failed sign-ins per client address and per login session, per node and in memory: once a
+ * Attempts per client address and per login session in fixed windows, per node and in memory
+ * (failed sign-ins in PasswordChecker; new login sessions at /authorize). Once a
  * source has spent its budget in the current fixed window, its attempts are refused before any
  * password is hashed or the database read, so one source can neither burn the node's CPU nor
  * lock many names. The map is bounded (least recently used sources go first), so a flood of
@@ -36,6 +37,10 @@ export class AttemptBudget {
     this.windows = new LRUCache({ max: maxSources });
   }
 
+  get windowSeconds(): number {
+    return this.policy.windowSeconds;
+  }
+
   /** Whether an attempt from this origin may go ahead now. */
   allows(from: SignInOrigin, now: number): boolean {
     return this.keys(from).every(([key, limit]) => {
@@ -44,8 +49,8 @@ export class AttemptBudget {
     });
   }
 
-  /** Counts one failed attempt against the origin's address and session. */
-  fail(from: SignInOrigin, now: number): void {
+  /** Counts one attempt (a failed sign-in, a new session) against the origin's address and session. */
+  spend(from: SignInOrigin, now: number): void {
     for (const [key] of this.keys(from)) {
       const w = this.windows.get(key);
       if (!w || w.start + this.policy.windowSeconds <= now) this.windows.set(key, { start: now, failures: 1 });

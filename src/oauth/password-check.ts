@@ -68,7 +68,7 @@ export class PasswordChecker {
   async check(username: string, password: string, now: number, from: SignInOrigin = {}): Promise<PasswordCheck> {
     if (!this.budget.allows(from, now)) return { ok: false, reason: 'throttled' };
     const result = await this.verify(username, password, now, from);
-    if (!result.ok && result.reason !== 'account_locked') this.budget.fail(from, now);
+    if (!result.ok && result.reason !== 'account_locked') this.budget.spend(from, now);
     if (result.ok) await this.remember(result.user.id, from, now);
     return result;
   }

@@ -6,9 +6,15 @@ const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 export const DEFAULT_SCOPE = 'default';
 const KEY_TYPE_SCOPES = new Set(['PRODUCTION', 'SANDBOX']);
 
+/** A requested scope is at most this long and has at most this many values (it is stored with every token). */
+export const MAX_SCOPE_LENGTH = 1024;
+export const MAX_SCOPE_VALUES = 20;
+
 export function parseScope(raw: string | undefined): string[] {
   if (raw === undefined) return [];
+  if (raw.length > MAX_SCOPE_LENGTH) throw invalidScope(`The scope is longer than ${MAX_SCOPE_LENGTH} characters.`);
   const tokens = raw.split(' ').filter((t) => t !== '');
+  if (tokens.length > MAX_SCOPE_VALUES) throw invalidScope(`The scope has more than ${MAX_SCOPE_VALUES} values.`);
   for (const t of tokens) {
     if (!SCOPE_TOKEN.test(t)) throw invalidScope('A scope token has characters RFC 6749 does not allow.');
   }

@@ -3,6 +3,7 @@ import type { Store } from '../store/index.js';
 import type { ClientLookup } from './client-auth.js';
 import { cachedClients } from './client-cache.js';
 import { OriginRegistry } from './cors.js';
+import { AttemptBudget } from './attempt-budget.js';
 import type { TokenEvents } from './events.js';
 import { authorizationCodeGrant } from './grants/authorization-code.js';
 import { clientCredentialsGrant } from './grants/client-credentials.js';
@@ -23,6 +24,8 @@ export interface OAuthService extends OAuthCore {
   clients: ClientLookup;
   /** Every origin an application registered, for CORS preflights (see cors.ts). */
   origins: OriginRegistry;
+  /** New /authorize login sessions per client address (security.attempts.sessionsPerAddress). */
+  newSessions: AttemptBudget;
   /** The saml2-bearer grant's worker pool; closed with close(). */
   saml: SamlVerifier;
   /** Stops what the service started (the SAML verification workers). */
@@ -44,5 +47,7 @@ export function createOAuthService(config: Config, store: Store, events: TokenEv
   add(saml2BearerGrant({ idps: store.idps, tokens, issuer, saml, recipients: config.saml.recipients, session: config.saml, config: oauth }));
   const clients = cachedClients(store.applications, oauth.clientCacheTtl);
   const origins = new OriginRegistry(() => store.applications.allOrigins(), oauth.clientCacheTtl * 1000);
-  return { ...core, config: oauth, store, events, grants, clients, origins, saml, close: () => saml.close() };
+  const { sessionsPerAddress, windowSeconds } = config.security.attempts;
+  const newSessions = new AttemptBudget({ perAddress: sessionsPerAddress, perSession: 0, windowSeconds });
+  return { ...core, config: oauth, store, events, grants, clients, origins, newSessions, saml, close: () => saml.close() };
 }

@@ -25,6 +25,7 @@ export interface PendingRequest {
   state: string | null;
   codeChallenge: string | null;
   codeChallengeMethod: string | null;
+  /** Epoch milliseconds: orders a session's requests (the oldest make room past the cap). */
   createdAt: number;
   expiresAt: number;
 }
@@ -57,6 +58,9 @@ const requestFromRow = (r: AuthorizationRequestsTable): PendingRequest => ({
  * Sign-in sessions and the authorization requests pending in them, in the database so every
  * node sharing it serves the same browser. Session tokens are stored only as SHA-256.
  */
+/** Pending authorization requests one login session may hold. */
+export const MAX_PENDING_REQUESTS = 10;
+
 export class SessionStore {
   constructor(private readonly db: Kysely<Database>) {}
 
@@ -118,6 +122,16 @@ export class SessionStore {
       .where('user_id', 'is', null)
       .where('expires_at', '<', req.expiresAt)
       .execute();
+    // At most MAX_PENDING_REQUESTS per session: the oldest make room (a browser with many tabs
+    // keeps its recent ones; one cookie cannot pile up rows).
+    const keep = this.db
+      .selectFrom('authorization_requests')
+      .select('id')
+      .where('session_id', '=', req.sessionId)
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(MAX_PENDING_REQUESTS - 1);
+    await this.db.deleteFrom('authorization_requests').where('session_id', '=', req.sessionId).where('id', 'not in', keep).execute();
     await this.db
       .insertInto('authorization_requests')
       .values({

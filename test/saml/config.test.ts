@@ -2,9 +2,9 @@
 import { expect, test } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 
-test('saml defaults: 16 KiB, 512 elements, 1024 attributes, queue 16, 30 failures a minute, no extra recipients, workers automatic', () => {
+test('saml defaults: 16 KiB, 512 elements, 1024 attributes, queue 16, 30 failures a minute, no extra recipients, no refresh tokens, workers automatic', () => {
   const config = loadConfig({}, {});
-  expect(config.saml).toEqual({ maxAssertionBytes: 16384, maxElements: 512, maxAttributes: 1024, queueSize: 16, maxFailuresPerMinute: 30, recipients: [] });
+  expect(config.saml).toEqual({ maxAssertionBytes: 16384, maxElements: 512, maxAttributes: 1024, queueSize: 16, maxFailuresPerMinute: 30, recipients: [], refreshTokens: false });
 });
 
 test('saml values are validated and named in the error', () => {

@@ -20,7 +20,7 @@ export class AuthorizePageError extends GatehouseError {
     status = 400,
     opts: { detail?: string; cause?: unknown } = {},
   ) {
-    super(status >= 500 ? 'internal' : status === 403 ? 'forbidden' : status === 413 ? 'too_large' : 'invalid', message, { ...opts, status });
+    super(status >= 500 ? 'internal' : status === 403 ? 'forbidden' : status === 413 ? 'too_large' : status === 429 ? 'rate_limited' : 'invalid', message, { ...opts, status });
   }
 
   /** Any error as the page a browser gets: ours as it is, the rest by kind. */

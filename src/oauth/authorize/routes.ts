@@ -75,6 +75,17 @@ export async function authorizeRoutes(app: FastifyInstance, opts: { service: OAu
     return payload;
   });
 
+  /** A browser without a live session gets one, within its address's budget of new sessions per window. */
+  const newSession = async (request: FastifyRequest, reply: FastifyReply, now: number) => {
+    const from = { address: request.ip };
+    if (!service.newSessions.allows(from, now)) {
+      reply.header('retry-after', String(service.newSessions.windowSeconds));
+      throw new AuthorizePageError('Too many sign-in requests', 'Too many sign-in requests came from your network in a short time. Wait a minute and try again.', 429);
+    }
+    service.newSessions.spend(from, now);
+    return sessions.start(reply, now);
+  };
+
   const html = (reply: FastifyReply, body: string, status = 200) => reply.code(status).type('text/html; charset=utf-8').send(body);
 
   /** A form posted from one of the pages: its session (CSRF-checked) and its pending request. */
@@ -120,7 +131,7 @@ export async function authorizeRoutes(app: FastifyInstance, opts: { service: OAu
       return reply.redirect(errorRedirect(deps, redirectUri, error.error, error.description, state), redirectStatus);
     }
     const a = v.request;
-    const session = (await sessions.current(request, now)) ?? (await sessions.start(reply, now));
+    const session = (await sessions.current(request, now)) ?? (await newSession(request, reply, now));
     if (session.userId !== null && session.username !== null && (await consentRemembered(deps, session.userId, a))) {
       return reply.redirect(await issueCode(deps, a, { username: session.username }, now), redirectStatus);
     }
@@ -135,7 +146,7 @@ export async function authorizeRoutes(app: FastifyInstance, opts: { service: OAu
       state: a.state ?? null,
       codeChallenge: a.codeChallenge ?? null,
       codeChallengeMethod: a.codeChallengeMethod ?? null,
-      createdAt: now,
+      createdAt: Date.now(),
       expiresAt: now + REQUEST_TTL,
     });
     const next = session.userId === null ? 'login' : 'consent';

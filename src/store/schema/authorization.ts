@@ -45,7 +45,8 @@ export interface AuthorizationRequestsTable {
   state: string | null;
   code_challenge: string | null;
   code_challenge_method: string | null;
-  created_at: Epoch;
+  /** Epoch milliseconds (rows stored before the per-session cap hold seconds and sort first); orders a session's requests. */
+  created_at: number;
   expires_at: Epoch;
 }
 
