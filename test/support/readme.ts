@@ -109,10 +109,13 @@ export interface Relocation {
   backends: Record<number, number>;
 }
 
-/** Moves the README's fixed ports onto free ones: 9443/8243/8280 (+0…9) by `offset`, 9000/9001 to free ports. */
+/**
+ * Moves the README's fixed ports (after `localhost:`, `127.0.0.1:`, `[::1]:`, `localhost%3A` or
+ * `listen(`) onto free ones: 9443/8243/8280 (+0…9) by `offset`, 9000/9001 to free ports.
+ */
 export function relocate(text: string, r: Relocation): string {
   return text
-    .replace(/(?<=[:(])(\d{4})\b/g, (p) => {
+    .replace(/(?<=(?:localhost|127\.0\.0\.1|\[::1\])(?::|%3A)|listen\()(\d{4})\b/g, (p) => {
       const n = Number(p);
       for (const base of [9443, 8243, 8280]) if (n >= base && n <= base + 9) return String(n + r.offset);
       return r.backends[n] !== undefined ? String(r.backends[n]) : p;
@@ -167,7 +170,10 @@ export class Shell {
     }
     const all = this.out.slice(from, this.out.indexOf(end, from));
     const done = all.lastIndexOf(`\n__RT_DONE_${n}__\n`);
-    const failures = all.slice(done + `\n__RT_DONE_${n}__\n`.length).split('\n').filter(Boolean);
+    const failures = all
+      .slice(done + `\n__RT_DONE_${n}__\n`.length)
+      .split('\n')
+      .filter((f) => f && !f.endsWith(`: source ${script}`)); // the block's last failure, again
     return { output: all.slice(0, done), failures };
   }
 
@@ -190,6 +196,8 @@ export class Shell {
 export class FirstTerminal {
   private child?: ChildProcess;
   private out = '';
+  /** The running (or last) server line. */
+  line = '';
   /** Everything every server printed. */
   log = '';
 
@@ -200,6 +208,7 @@ export class FirstTerminal {
 
   async start(line: string, timeoutMs = 60_000): Promise<void> {
     this.out = '';
+    this.line = line;
     const child = spawn('bash', ['-c', line], { cwd: this.cwd, env: this.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     const keep = (d: Buffer) => {
@@ -216,11 +225,24 @@ export class FirstTerminal {
     }
   }
 
-  /** Ctrl-C: SIGINT to the foreground process group; resolves with the exit code. */
-  async stop(timeoutMs = 20_000): Promise<number | null> {
+  /**
+   * Ctrl-C: SIGINT to the foreground process group. Null when no server ran; otherwise checks
+   * that gatehouse drained and logged "stopped" and that the command exited 0 (npm itself dies of
+   * the SIGINT, as in a terminal: for `npm …` lines only gatehouse's own clean stop counts).
+   */
+  async stop(timeoutMs = 20_000): Promise<string | null> {
+    const code = await this.interrupt(timeoutMs);
+    if (code === null) return null;
+    if (!this.out.includes('"msg":"stopped"')) return `no "stopped" line after Ctrl-C (exit ${code}):\n${this.out.slice(-2000)}`;
+    if (code !== 0 && !(code === -1 && /^\s*npm /.test(this.line))) return `exit ${code} after Ctrl-C`;
+    return 'ok';
+  }
+
+  private async interrupt(timeoutMs: number): Promise<number | null> {
     const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return child?.exitCode ?? null;
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    if (!child) return null;
+    if (child.exitCode !== null || child.signalCode !== null) return child.exitCode ?? -1;
+    const exited = new Promise<number>((resolve) => child.once('exit', (code) => resolve(code ?? -1)));
     process.kill(-child.pid!, 'SIGINT');
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`the server did not stop within ${timeoutMs} ms after Ctrl-C:\n${this.out}`)), timeoutMs)));
