@@ -9,6 +9,8 @@ import { loadConfig } from '../../src/config/load.js';
 import { verifyPassword } from '../../src/crypto/password.js';
 import { openStore } from '../../src/store/index.js';
 import { authorizeViaForms, callbackParams, FormAgent } from '../support/authorize.js';
+import type { Command } from 'commander';
+import { buildProgram } from '../../src/cli/program.js';
 import { gatehouse } from '../support/cli.js';
 import { freePort, freePortOffset } from '../support/ports.js';
 import { FirstTerminal, parseBlocks, relocate, segments, SHELL_LANGS, Shell, expectations, type Block, type Relocation } from '../support/readme.js';
@@ -29,7 +31,9 @@ const run = promisify(execFile);
  * - A comment that begins with `{` (JSON) or `→ `, on a command's line or on a line of its own,
  *   is output: the block's output must contain it, `…` standing for any text; two spaces end the
  *   expected text (what follows is commentary).
- * - Any other block (```text, ```yaml, a bare ```) is illustrative and not run.
+ * - Any other block (```text, ```yaml, a bare ```) is illustrative and not run; the CLI
+ *   section's bare ``` synopsis of `gatehouse …` lines is checked against the command tree instead
+ *   (every command and option it names exists, every command is in it).
  * - `<!-- readme-test: skip REASON -->` on the line before a block: not run (kept for the top
  *   block, which installs and runs this suite).
  * - `<!-- readme-test: browser URL_VAR USER PASSWORD CODE_VAR -->` before a block: the step a
@@ -58,6 +62,8 @@ describe('README.md, every shell block in order', () => {
   let relocation: Relocation;
   let broken: string | undefined;
   const serverStops: string[] = [];
+  let realNpxPath: string;
+  let realNpx: Promise<string>;
 
   beforeAll(async () => {
     root = mkdtempSync(path.join(tmpdir(), 'gatehouse-readme-'));
@@ -68,10 +74,10 @@ describe('README.md, every shell block in order', () => {
     mkdirSync(path.join(root, 'scratch'));
     copyFileSync('package.json', path.join(clone, 'package.json'));
     for (const d of ['dist', 'docs', 'node_modules']) symlinkSync(path.resolve(d), path.join(clone, d));
-    const realNpx = execFileSync('bash', ['-c', 'command -v npx'], { encoding: 'utf8' }).trim();
+    realNpxPath = execFileSync('bash', ['-c', 'command -v npx'], { encoding: 'utf8' }).trim();
     writeFileSync(
       path.join(bin, 'npx'),
-      `#!/bin/sh\nif [ "$1" = gatehouse ]; then shift; exec node ${JSON.stringify(path.join(clone, 'dist/cli/main.js'))} "$@"; fi\nexec ${realNpx} "$@"\n`,
+      `#!/bin/sh\nif [ "$1" = gatehouse ]; then shift; exec node ${JSON.stringify(path.join(clone, 'dist/cli/main.js'))} "$@"; fi\nexec ${realNpxPath} "$@"\n`,
       { mode: 0o755 },
     );
     const offset = await freeOffset();
@@ -92,6 +98,11 @@ describe('README.md, every shell block in order', () => {
       npm_config_cache: path.join(root, 'npm-cache'),
     });
     shell = new Shell(clone, path.join(root, 'scratch'), env);
+    // The real npx, once, alongside the blocks (it costs seconds): checked by its own test below.
+    realNpx = run('bash', ['-c', `${JSON.stringify(realNpxPath)} gatehouse --help`], { cwd: clone, env: { ...env, npm_config_ignore_scripts: 'true' } }).then(
+      (r) => r.stdout,
+      (err: Error) => `failed: ${err.message}`,
+    );
     server = new FirstTerminal(clone, env);
   });
 
@@ -152,10 +163,8 @@ describe('README.md, every shell block in order', () => {
     }
   }
 
-  it('the real `npx gatehouse` works in the copy', async (ctx) => {
-    if (broken) ctx.skip();
-    const { stdout } = await run('bash', ['-c', 'PATH=${PATH#*:} npx gatehouse --help'], { cwd: clone, env: { ...process.env, npm_config_update_notifier: 'false', npm_config_ignore_scripts: 'true', npm_config_cache: path.join(root, 'npm-cache') } });
-    expect(stdout).toContain('Usage: gatehouse');
+  it('the real `npx gatehouse` works in the copy', async () => {
+    expect(await realNpx).toContain('Usage: gatehouse');
   }, 60_000);
 
   it('every server stopped cleanly, and none logged a secret', async (ctx) => {
@@ -174,6 +183,72 @@ describe('README.md, every shell block in order', () => {
     for (const s of secrets) expect(log.includes(s), `the server log contains ${s.slice(0, 6)}…`).toBe(false);
   });
 });
+
+describe("README.md's CLI synopsis", () => {
+  // The bare block of `gatehouse …` lines in the CLI section: every command and option it names
+  // is in that command's --help (global options included), and every command is in it.
+  const synopsis = BLOCKS.find((b) => b.lang === '' && b.where.startsWith('## CLI') && b.text.trim().startsWith('gatehouse '));
+  const program = buildProgram();
+  const leaves = (c: Command, at: string[] = []): string[][] => (c.commands.length ? c.commands.flatMap((s) => leaves(s, [...at, s.name()])) : [at]);
+
+  it('names only commands and options that exist, and every command', () => {
+    expect(synopsis, 'a ``` block of gatehouse lines in ## CLI').toBeDefined();
+    const seen = new Set<string>();
+    const problems: string[] = [];
+    for (const line of synopsis!.text.split('\n').filter((l) => l.startsWith('gatehouse '))) {
+      const alternatives = splitTopLevel(line.slice('gatehouse '.length));
+      let parent: string[] = [];
+      alternatives.forEach((alt, i) => {
+        const words = alt.trim().split(/\s+/);
+        let cmd: Command = program;
+        const at: string[] = i === 0 ? [] : [...parent];
+        for (const p of at) cmd = cmd.commands.find((c) => c.name() === p)!;
+        const names: string[][] = [];
+        for (const w of words) {
+          const variants = w.split('|');
+          const found = variants.map((v) => cmd.commands.find((c) => c.name() === v));
+          if (found.some((f) => !f)) break;
+          if (variants.length > 1) {
+            for (const f of found) names.push([...at, f!.name()]);
+            break;
+          }
+          cmd = found[0]!;
+          at.push(cmd.name());
+        }
+        if (!names.length) names.push(at);
+        if (i === 0) parent = names[0]!.slice(0, -1);
+        for (const path of names) {
+          let c: Command = program;
+          for (const p of path) c = c.commands.find((x) => x.name() === p)!;
+          if (c.commands.length) problems.push(`"${line}": ${path.join(' ') || 'gatehouse'} is not a command`);
+          seen.add(path.join(' '));
+          const help = c.helpInformation();
+          for (const opt of alt.match(/--[a-z][\w-]*/g) ?? []) if (!new RegExp(`${opt}\\b`).test(help)) problems.push(`"${line}": gatehouse ${path.join(' ')} --help has no ${opt}`);
+        }
+      });
+    }
+    for (const leaf of leaves(program)) if (!seen.has(leaf.join(' '))) problems.push(`gatehouse ${leaf.join(' ')} is missing from the synopsis`);
+    expect(problems).toEqual([]);
+  });
+});
+
+/** Splits on ` | ` outside brackets and parentheses. */
+function splitTopLevel(text: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let from = 0;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (ch === '[' || ch === '(') depth++;
+    else if (ch === ']' || ch === ')') depth--;
+    else if (depth === 0 && text.startsWith(' | ', i)) {
+      out.push(text.slice(from, i));
+      from = i + 3;
+    }
+  }
+  out.push(text.slice(from));
+  return out;
+}
 
 describe('the README runner itself', () => {
   it('parses blocks with their section, step and marker', () => {
