@@ -191,7 +191,7 @@ describe("README.md's CLI synopsis", () => {
   const program = buildProgram();
   const leaves = (c: Command, at: string[] = []): string[][] => (c.commands.length ? c.commands.flatMap((s) => leaves(s, [...at, s.name()])) : [at]);
 
-  it('names only commands and options that exist, and every command', () => {
+  it('names only commands and options that exist, and every command; every --help lists the global options', () => {
     expect(synopsis, 'a ``` block of gatehouse lines in ## CLI').toBeDefined();
     const seen = new Set<string>();
     const problems: string[] = [];
@@ -227,7 +227,13 @@ describe("README.md's CLI synopsis", () => {
         }
       });
     }
-    for (const leaf of leaves(program)) if (!seen.has(leaf.join(' '))) problems.push(`gatehouse ${leaf.join(' ')} is missing from the synopsis`);
+    for (const leaf of leaves(program)) {
+      if (!seen.has(leaf.join(' '))) problems.push(`gatehouse ${leaf.join(' ')} is missing from the synopsis`);
+      let c: Command = program;
+      for (const p of leaf) c = c.commands.find((x) => x.name() === p)!;
+      // `--config FILE` and `--data-dir DIR` go with every command, and every --help says so.
+      if (!/Global Options:[^]*--config <file>[^]*--data-dir <dir>/.test(c.helpInformation())) problems.push(`gatehouse ${leaf.join(' ')} --help does not list the global options`);
+    }
     expect(problems).toEqual([]);
   });
 });
