@@ -1,6 +1,5 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -12,8 +11,8 @@ import { authorizeViaForms, callbackParams, FormAgent } from '../support/authori
 import type { Command } from 'commander';
 import { buildProgram } from '../../src/cli/program.js';
 import { gatehouse } from '../support/cli.js';
-import { freePort, freePortOffset } from '../support/ports.js';
-import { FirstTerminal, parseBlocks, relocate, segments, SHELL_LANGS, Shell, expectations, type Block, type Relocation } from '../support/readme.js';
+import { freePort } from '../support/ports.js';
+import { expectations, FirstTerminal, freeOffset, parseBlocks, relocate, segments, SHELL_LANGS, Shell, splitTopLevel, type Block, type Relocation } from '../support/readme.js';
 
 const run = promisify(execFile);
 
@@ -237,88 +236,6 @@ describe("README.md's CLI synopsis", () => {
     expect(problems).toEqual([]);
   });
 });
-
-/** Splits on ` | ` outside brackets and parentheses. */
-function splitTopLevel(text: string): string[] {
-  const out: string[] = [];
-  let depth = 0;
-  let from = 0;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i]!;
-    if (ch === '[' || ch === '(') depth++;
-    else if (ch === ']' || ch === ')') depth--;
-    else if (depth === 0 && text.startsWith(' | ', i)) {
-      out.push(text.slice(from, i));
-      from = i + 3;
-    }
-  }
-  out.push(text.slice(from));
-  return out;
-}
-
-describe('the README runner itself', () => {
-  it('parses blocks with their section, step and marker', () => {
-    const md = [
-      '## Setup', '', '**1. First.**', '', '<!-- readme-test: skip: too slow -->', '```sh', 'npm test', '```',
-      '```text', 'output', '```', '<!-- readme-test: browser URL bob pw CODE -->', '', '```text', 'x', '```', '```bash', 'echo hi   # in the first terminal', 'ls', '```',
-    ].join('\n');
-    const blocks = parseBlocks(md);
-    expect(blocks.map((b) => [b.line, b.lang, b.where, b.marker?.kind])).toEqual([
-      [6, 'sh', '## Setup › 1. First.', 'skip'],
-      [9, 'text', '## Setup › 1. First.', undefined],
-      [14, 'text', '## Setup › 1. First.', 'browser'],
-      [17, 'bash', '## Setup › 1. First.', undefined],
-    ]);
-    expect(blocks[2]!.marker!.args).toEqual(['URL', 'bob', 'pw', 'CODE']);
-    expect(segments(blocks[3]!).map((s) => [s.kind, s.text])).toEqual([['server', 'echo hi   # in the first terminal'], ['shell', 'ls']]);
-  });
-
-  it('moves ports and offsets, in commands and expected output', () => {
-    const r = { offset: 1000, backends: { 9000: 40001 } };
-    expect(relocate('curl http://localhost:8281/token https://localhost:9443/x -- listen(9000) http://127.0.0.1:9000/api "expires_in":9000 iss=https%3A%2F%2Flocalhost%3A8243', r)).toBe(
-      'curl http://localhost:9281/token https://localhost:10443/x -- listen(40001) http://127.0.0.1:40001/api "expires_in":9000 iss=https%3A%2F%2Flocalhost%3A9243',
-    );
-    expect(relocate('gatehouse start --port-offset 1; GATEHOUSE_PORT_OFFSET=2 x', r)).toBe('gatehouse start --port-offset 1001; GATEHOUSE_PORT_OFFSET=1002 x');
-    const [json, arrow] = expectations('curl x   # {"a":"…","b":1}\n# → backend saw /api  (commentary)\n# a plain comment');
-    expect(json!.test('{"a":"zz","b":1}')).toBe(true);
-    expect(json!.test('{"a":"zz","b":2}')).toBe(false);
-    expect(arrow!.source).toBe('backend saw \\/api');
-  });
-
-  it('reports every failing command of a block, also inside $(…) and pipelines, and keeps variables', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'gatehouse-readme-runner-'));
-    const sh = new Shell(dir, dir, process.env);
-    try {
-      const ok = await sh.run('X=42; f() { echo "f $1"; }\nf "$X"');
-      expect(ok).toEqual({ output: 'f 42\n', failures: [] });
-      const bad = await sh.run('echo one\nY=$(exit 3)\nfalse | cat\necho two');
-      expect(bad.output).toBe('one\ntwo\n');
-      expect(bad.failures).toEqual(['2 exit 3: Y=$(exit 3)', '3 exit 1: cat']); // a pipeline is named by its last command
-      expect(await sh.get('X')).toBe('42');
-    } finally {
-      sh.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
-});
-
-/** A port offset under which 9443, 8243 and 8280 plus 0…9 are free (the README uses offsets 0 and 1). */
-async function freeOffset(): Promise<number> {
-  for (let i = 0; i < 20; i++) {
-    const offset = await freePortOffset();
-    const ok = await Promise.all([9444, 8244, 8281].map((p) => portFree(p + offset)));
-    if (ok.every(Boolean)) return offset;
-  }
-  throw new Error('no free port offset');
-}
-
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const srv = createServer();
-    srv.once('error', () => resolve(false));
-    srv.listen({ port, host: '0.0.0.0', exclusive: true }, () => srv.close(() => resolve(true)));
-  });
-}
 
 // Each CLI call starts a process (seconds on a loaded machine): these tests make up to a dozen.
 describe('CLI refusals', { timeout: 90_000 }, () => {

@@ -1,7 +1,9 @@
 // Runs README.md's shell blocks as a newcomer would: see the convention in test/e2e/walkthrough.test.ts.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import path from 'node:path';
+import { freePortOffset } from './ports.js';
 
 export interface Marker {
   kind: 'skip' | 'browser';
@@ -165,7 +167,7 @@ export class Shell {
     const deadline = Date.now() + timeoutMs;
     while (!this.out.includes(end, from)) {
       if (this.child.exitCode !== null) throw new Error(`the shell exited (${this.child.exitCode}): ${this.out.slice(from)}`);
-      if (Date.now() > deadline) throw new Error(`still running after ${timeoutMs} ms: ${this.out.slice(from)}`);
+      if (Date.now() > deadline) throw new Error(`still running after ${timeoutMs} ms (a server in the second terminal? end its line with "# in the first terminal"): ${this.out.slice(from)}`);
       await new Promise((r) => setTimeout(r, 25));
     }
     const all = this.out.slice(from, this.out.indexOf(end, from));
@@ -262,4 +264,40 @@ export class FirstTerminal {
       }
     }
   }
+}
+
+/** Splits on ` | ` outside brackets and parentheses. */
+export function splitTopLevel(text: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let from = 0;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (ch === '[' || ch === '(') depth++;
+    else if (ch === ']' || ch === ')') depth--;
+    else if (depth === 0 && text.startsWith(' | ', i)) {
+      out.push(text.slice(from, i));
+      from = i + 3;
+    }
+  }
+  out.push(text.slice(from));
+  return out;
+}
+
+/** A port offset under which 9443, 8243 and 8280 plus 0…9 are free (the README uses offsets 0 and 1). */
+export async function freeOffset(): Promise<number> {
+  for (let i = 0; i < 20; i++) {
+    const offset = await freePortOffset();
+    const ok = await Promise.all([9444, 8244, 8281].map((p) => portFree(p + offset)));
+    if (ok.every(Boolean)) return offset;
+  }
+  throw new Error('no free port offset');
+}
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen({ port, host: '0.0.0.0', exclusive: true }, () => srv.close(() => resolve(true)));
+  });
 }
