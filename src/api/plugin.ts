@@ -106,8 +106,9 @@ export async function adminApi(app: FastifyInstance, opts: { management: Managem
     await root.register(
       async (api) => {
         api.setValidatorCompiler(validators());
-        // JSON, where an empty body is no body (POST …/publish with Content-Type: application/json and nothing else).
-        api.removeContentTypeParser('application/json');
+        // JSON only (text/plain or a form is 415, not a string the schema then refuses), where an
+        // empty body is no body (POST …/publish with Content-Type: application/json and nothing else).
+        api.removeAllContentTypeParsers();
         api.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, text, done) => {
           if (text === '') return done(null, undefined);
           try {

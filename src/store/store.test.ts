@@ -286,6 +286,6 @@ describe.each(kinds)('data layer on %s', (kind) => {
     expect(await store.idps.deleteExpiredAssertions(1000, 3)).toBe(2);
     expect(await store.idps.recordAssertion('https://idp', 'id-1', 5000)).toBe(false);
     expect(await store.idps.remove(idp.id)).toBe(true);
-    expect(await store.idps.list()).toEqual([]);
+    expect(await store.idps.list({ limit: 10 })).toEqual({ items: [], next: undefined });
   });
 });
