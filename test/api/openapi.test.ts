@@ -96,6 +96,9 @@ describe('the OpenAPI document at /api/v1/openapi.json', () => {
     expect(page.text).toContain('swagger-ui');
     expect(page.text).not.toMatch(/https?:\/\/(?!127\.0\.0\.1)/);
     expect(String(page.headers['content-security-policy'])).toContain("script-src 'self'");
+    const assets = [...page.text.matchAll(/(?:src|href)="(\.?\/?[^"]+\.(?:js|css))"/g)].map((m) => new URL(m[1]!, `${a.s.portal}/api/docs/`).href);
+    expect(assets.length).toBeGreaterThanOrEqual(2);
+    for (const asset of assets) expect((await call(asset)).status, asset).toBe(200);
   });
 });
 
