@@ -38,7 +38,8 @@ describe('README: the admin REST API walkthrough', () => {
     backendPort = await freePort();
     backend = createServer((q, s) => s.end(`backend saw ${q.url}\n`)).listen(backendPort, '127.0.0.1');
     offset = await freePortOffset();
-    server = await startProcess(['--data-dir', path.join(dir, 'data'), '--port-offset', String(offset)], `http://localhost:${8280 + offset}/health/ready`);
+    // At debug level: the log of the whole walkthrough is checked for secrets below.
+    server = await startProcess(['--data-dir', path.join(dir, 'data'), '--port-offset', String(offset)], `http://localhost:${8280 + offset}/health/ready`, { GATEHOUSE_LOG_LEVEL: 'debug' });
   });
 
   afterAll(async () => {
@@ -55,15 +56,24 @@ describe('README: the admin REST API walkthrough', () => {
     expect(script).toContain('json ');
     // The walkthrough's `json` helper (README, first walkthrough); stop at the first failing step.
     const prelude = `set -euo pipefail\njson() { node -pe "JSON.parse(require('fs').readFileSync(0, 'utf8')).$1"; }\n`;
-    const { stdout } = await run('bash', ['-c', prelude + script], { cwd: dir, timeout: 60_000 });
+    // After the block (not in the README): the tokens it got, to look for them in the log.
+    const epilogue = 'echo "SECRETS $TOKEN $MANAGE"\n';
+    const { stdout } = await run('bash', ['-c', prelude + script + epilogue], { cwd: dir, timeout: 60_000 });
+    const tokens = /^SECRETS (\S+) (\S+)$/m.exec(stdout)!.slice(1);
     // every step printed what the README promises
     expect(stdout).toContain('"username":"pat","role":"publisher"');
     expect(stdout).toContain('"username":"sam","role":"subscriber"');
-    const keys = /^\{"consumerKey".*\}$/m.exec(stdout);
-    expect(JSON.parse(keys![0])).toEqual({ consumerKey: expect.any(String), consumerSecret: expect.any(String), keyType: 'PRODUCTION' });
+    const issued = /^\{"consumerKey".*\}$/m.exec(stdout);
+    expect(JSON.parse(issued![0])).toEqual({ consumerKey: expect.any(String), consumerSecret: expect.any(String), keyType: 'PRODUCTION' });
     expect(stdout).toMatch(/"tier":"Gold","status":"ACTIVE"/);
     expect(stdout).toContain('backend saw /api/items');
-    expect(stdout.trimEnd().endsWith('{"username":"sam","role":"subscriber"}')).toBe(true);
+    expect(stdout).toContain('\n{"username":"sam","role":"subscriber"}\nSECRETS ');
     expect(stdout).not.toContain('problem');
+    // No password, consumer secret or token in any log line of the server.
+    const log = server.output();
+    expect(log).toContain('"level":20');
+    const keys = JSON.parse(/^\{"consumerKey".*\}$/m.exec(stdout)![0]);
+    for (const secret of ['admin-password', 'publisher-password', 'sam-password', keys.consumerSecret, ...tokens]) expect(log).not.toContain(secret);
+    expect(log).not.toMatch(/authorization":\s*"(Basic|Bearer) /i);
   });
 });
