@@ -39,7 +39,7 @@ describe('README: the admin REST API walkthrough', () => {
     backend = createServer((q, s) => s.end(`backend saw ${q.url}\n`)).listen(backendPort, '127.0.0.1');
     offset = await freePortOffset();
     // At debug level: the log of the whole walkthrough is checked for secrets below.
-    server = await startProcess(['--data-dir', path.join(dir, 'data'), '--port-offset', String(offset)], `http://localhost:${8280 + offset}/health/ready`, { GATEHOUSE_LOG_LEVEL: 'debug' });
+    server = await startProcess(['--data-dir', path.join(dir, 'data'), '--port-offset', String(offset)], `http://localhost:${8280 + offset}/health/ready`, { GATEHOUSE_LOG_LEVEL: 'debug' }, 60_000);
   });
 
   afterAll(async () => {
