@@ -10,6 +10,7 @@ import { corsForPublic, PUBLIC_CORS } from '../oauth/cors.js';
 import { createOAuthService, type OAuthService } from '../oauth/service.js';
 import { scheduleCleanup } from '../store/cleanup.js';
 import { openStore, type Store } from '../store/index.js';
+import { MAX_PATH_PARAMETER } from '../api/problem.js';
 import { clientErrorHandler, frameworkErrors, portalFrameworkErrors } from './client-error.js';
 import { limitConnections, serverTimeouts } from './connection-limits.js';
 import { healthRoutes } from './health.js';
@@ -53,6 +54,8 @@ function baseApp(logger: Logger, listener: string, config: Config, tls?: TlsMate
     requestTimeout: timeouts.requestTimeout,
     clientErrorHandler,
     frameworkErrors: listener === 'portal' ? portalFrameworkErrors : frameworkErrors,
+    // The portal's pages and the admin API name users in the path: every username must route.
+    ...(listener === 'portal' ? { maxParamLength: MAX_PATH_PARAMETER } : {}),
     ...(tls ? { https: { ...tls.serverOptions, ...timeouts } } : { http: timeouts }),
   }) as unknown as FastifyInstance;
   limitConnections(app.server, config, logger.child({ listener }));
