@@ -72,6 +72,9 @@ describe('empty bodies', () => {
       body: '',
     });
     expect(ok(keys, 201)).toMatchObject({ keyType: 'SANDBOX', consumerKey: expect.any(String), consumerSecret: expect.any(String) });
+    // a DELETE sent the same way reaches its operation too
+    const del = await call(`${a.s.portal}/api/v1/apis/${api.id}`, { method: 'DELETE', headers: { 'content-type': 'application/json', authorization: basic(PUB.user, PUB.password) }, body: '' });
+    expect(del.status, del.text).toBe(204);
   });
 
   it('an empty body where one is needed is a clear 400 problem', async () => {

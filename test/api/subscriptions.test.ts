@@ -94,6 +94,10 @@ for (const kind of DB_KINDS) {
       expectProblem(await a.rest('DELETE', `/subscriptions/${sub.id}`, { as: ALICE }), 404, `no subscription ${sub.id}`);
       expect((await a.rest('DELETE', `/subscriptions/${sub.id}`, { as: BOB })).status).toBe(204);
       expectProblem(await a.rest('GET', `/subscriptions/${sub.id}`, { as: BOB }), 404, `no subscription ${sub.id}`);
+      // a publisher may remove any subscription of an API (the README's role table)
+      const [alices] = ok(await a.rest('GET', `/subscriptions?applicationId=${aliceApp.id}&limit=1`, { as: ALICE })).items;
+      expect((await a.rest('DELETE', `/subscriptions/${alices.id}`, { as: PUB })).status).toBe(204);
+      expectProblem(await a.rest('GET', `/subscriptions/${alices.id}`, { as: ALICE }), 404, `no subscription ${alices.id}`);
     });
   });
 }
