@@ -51,8 +51,19 @@ describe('router-level errors on /api/v1', () => {
 
   it('an unknown route under /api/v1 is 404 problem+json, once the caller is known', async () => {
     expectProblem(await a.rest('GET', '/nothing-here', { as: ROOT }), 404, 'no operation GET /api/v1/nothing-here');
-    expectProblem(await a.rest('PUT', '/users', { as: ROOT, body: {} }), 404, 'no operation PUT /api/v1/users');
+    expectProblem(await a.rest('GET', '/users/bob/extra', { as: ROOT }), 404, 'no operation GET /api/v1/users/bob/extra');
     expectProblem(await a.rest('GET', '/nothing-here'), 401, /^Send credentials/);
+  });
+
+  it('a path served with other methods is 405 problem+json with Allow', async () => {
+    const put = await a.rest('PUT', '/users', { as: ROOT, body: {} });
+    expectProblem(put, 405, /^\/api\/v1\/users does not take PUT; it takes (GET|POST|HEAD)(, (GET|POST|HEAD)){2}$/);
+    expect(String(put.headers.allow).split(', ').sort()).toEqual(['GET', 'HEAD', 'POST']);
+    const post = await a.rest('POST', '/applications/some-id', { as: ALICE, body: {} });
+    expectProblem(post, 405, /^\/api\/v1\/applications\/some-id does not take POST/);
+    expect(String(post.headers.allow).split(', ').sort()).toEqual(['DELETE', 'GET', 'HEAD', 'PATCH']);
+    // the caller is known first: no credentials is still 401
+    expectProblem(await a.rest('PUT', '/users'), 401, /^Send credentials/);
   });
 
   it('a body over 1 MiB is 413 problem+json', async () => {
