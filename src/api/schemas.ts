@@ -166,7 +166,8 @@ const apiFields = {
   description: Type.Optional(Nullable(Type.String())),
 };
 export const CreateApiBody = Type.Object(apiFields, { additionalProperties: false });
-export const UpdateApiBody = Type.Partial(CreateApiBody);
+// Every field optional, and still no unknown field (Type.Partial drops additionalProperties: a typo in a PATCH was ignored).
+export const UpdateApiBody = Type.Partial(CreateApiBody, { additionalProperties: false });
 export const ApiParams = Type.Object({ apiId: Type.String() });
 
 export const Subscription = Type.Object(

@@ -10,7 +10,8 @@ import { corsForPublic, PUBLIC_CORS } from '../oauth/cors.js';
 import { createOAuthService, type OAuthService } from '../oauth/service.js';
 import { scheduleCleanup } from '../store/cleanup.js';
 import { openStore, type Store } from '../store/index.js';
-import { clientErrorHandler, frameworkErrors } from './client-error.js';
+import { MAX_PATH_PARAMETER } from '../api/problem.js';
+import { clientErrorHandler, frameworkErrors, portalFrameworkErrors } from './client-error.js';
 import { limitConnections, serverTimeouts } from './connection-limits.js';
 import { healthRoutes } from './health.js';
 import { portalRoutes } from '../portal/plugin.js';
@@ -52,7 +53,9 @@ function baseApp(logger: Logger, listener: string, config: Config, tls?: TlsMate
     keepAliveTimeout: config.listeners.keepAliveTimeoutMs,
     requestTimeout: timeouts.requestTimeout,
     clientErrorHandler,
-    frameworkErrors,
+    frameworkErrors: listener === 'portal' ? portalFrameworkErrors : frameworkErrors,
+    // The portal's pages and the admin API name users in the path: every username must route.
+    ...(listener === 'portal' ? { maxParamLength: MAX_PATH_PARAMETER } : {}),
     ...(tls ? { https: { ...tls.serverOptions, ...timeouts } } : { http: timeouts }),
   }) as unknown as FastifyInstance;
   limitConnections(app.server, config, logger.child({ listener }));

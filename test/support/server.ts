@@ -1,5 +1,5 @@
 import { loadConfig } from '../../src/config/load.js';
-import type { KeyType } from '../../src/store/schema.js';
+import type { KeyType } from '../../src/types.js';
 import { startServer, type RunningServer } from '../../src/server/start.js';
 import { createLogger } from '../../src/log.js';
 import { createTestDatabase, type DbKind, type TestDatabase } from './databases.js';

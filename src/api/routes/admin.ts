@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Management } from '../../manage/index.js';
 import { operation } from '../route.js';
 import {
-  AuditEvent, CreateIdentityProviderBody, IdentityProvider, IdentityProviderParams, RemovedIdentityProvider, Type, UpdateIdentityProviderBody, pageOf, withPage,
+  AuditEvent, CreateIdentityProviderBody, IdentityProvider, IdentityProviderParams, PageQuery, RemovedIdentityProvider, Type, UpdateIdentityProviderBody, pageOf, withPage,
 } from '../schemas.js';
 
 export function adminRoutes(api: FastifyInstance, m: Management): void {
@@ -15,8 +15,8 @@ export function adminRoutes(api: FastifyInstance, m: Management): void {
   });
   operation(api, {
     method: 'GET', url: '/identity-providers', operationId: 'listIdentityProviders', tag, summary: 'Trusted identity providers (admin)',
-    response: pageOf(IdentityProvider, 'identity providers'),
-    handler: async ({ actor }) => ({ items: await m.identityProviders.list(actor), next: null }),
+    query: PageQuery, response: pageOf(IdentityProvider, 'identity providers'),
+    handler: ({ actor, query }) => m.identityProviders.list(actor, query),
   });
   operation(api, {
     method: 'GET', url: '/identity-providers/:identityProviderId', operationId: 'getIdentityProvider', tag, summary: 'One identity provider (admin)',
