@@ -13,7 +13,7 @@ const file = (text: string) => {
 describe('loadConfig', () => {
   it('has the documented defaults', () => {
     const c = loadConfig({}, {});
-    expect(c.ports).toEqual({ portal: 9443, https: 8243, http: 8280 });
+    expect(c.ports).toEqual({ portal: 9443, https: 8243, http: 8280, metrics: null });
     expect(c.oauth).toMatchObject({
       issuer: 'https://localhost:8243',
       accessTokenValidity: 3600,
@@ -33,7 +33,7 @@ describe('loadConfig', () => {
 
   it('shifts every port and the default issuer by the offset', () => {
     const c = loadConfig({ portOffset: 2 }, {});
-    expect(c.ports).toEqual({ portal: 9445, https: 8245, http: 8282 });
+    expect(c.ports).toEqual({ portal: 9445, https: 8245, http: 8282, metrics: null });
     expect(c.oauth.issuer).toBe('https://localhost:8245');
   });
 
@@ -104,10 +104,10 @@ describe('loadConfig', () => {
 
   it('gives each listener its own host (listeners.host by default) and can turn plain HTTP off', () => {
     const c = loadConfig({ config: file('listeners:\n  host: 10.0.0.5\n  portalHost: 127.0.0.1\n') }, {});
-    expect(c.hosts).toEqual({ portal: '127.0.0.1', https: '10.0.0.5', http: '10.0.0.5' });
-    expect(loadConfig({}, {}).hosts).toEqual({ portal: '0.0.0.0', https: '0.0.0.0', http: '0.0.0.0' });
+    expect(c.hosts).toEqual({ portal: '127.0.0.1', https: '10.0.0.5', http: '10.0.0.5', metrics: null });
+    expect(loadConfig({}, {}).hosts).toEqual({ portal: '0.0.0.0', https: '0.0.0.0', http: '0.0.0.0', metrics: null });
     const off = loadConfig({ config: file('listeners:\n  http: false\n'), portOffset: 1 }, {});
-    expect(off.ports).toEqual({ portal: 9444, https: 8244, http: null });
+    expect(off.ports).toEqual({ portal: 9444, https: 8244, http: null, metrics: null });
     expect(() => loadConfig({ config: file('listeners:\n  http: true\n') }, {})).toThrow(/listeners\.http: must be a port number \(0 to 65535\) or false/);
     expect(() => loadConfig({ config: file('listeners:\n  http: 70000\n') }, {})).toThrow(/listeners\.http: must be <= 65535$/);
   });

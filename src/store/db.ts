@@ -17,6 +17,8 @@ export interface Db {
   describe: string;
   /** The PostgreSQL schema in use, when one is configured. */
   schema?: string;
+  /** Pool waits (PostgreSQL): queries waiting for a connection now, and how often one had to. */
+  pool(): { waiting: number; waits: number };
   ping(): Promise<void>;
   /**
    * Runs `body` while no other process migrates this database: a PostgreSQL advisory lock
@@ -108,12 +110,20 @@ export async function openDatabase(config: Pick<Config, 'dataDir' | 'database'>)
     });
     // An idle client's error (server restart) must not crash the process.
     pool.on('error', () => {});
+    // A connect() with every connection busy waits in the pool's queue: count it (one comparison).
+    let waits = 0;
+    const connect = pool.connect.bind(pool) as () => Promise<pg.PoolClient>;
+    (pool as { connect: () => Promise<pg.PoolClient> }).connect = () => {
+      if (pool.idleCount === 0 && pool.totalCount >= poolSize) waits++;
+      return connect();
+    };
     const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return {
       kysely,
       dialect: 'postgres',
       describe: describePg(url, schema),
       ...(schema ? { schema } : {}),
+      pool: () => ({ waiting: pool.waitingCount, waits }),
       ping: async () => {
         await sql`select 1`.execute(kysely);
       },
@@ -135,6 +145,7 @@ export async function openDatabase(config: Pick<Config, 'dataDir' | 'database'>)
     kysely,
     dialect: 'sqlite',
     describe: `sqlite:${file}`,
+    pool: () => ({ waiting: 0, waits: 0 }),
     ping: async () => {
       await sql`select 1`.execute(kysely);
     },

@@ -20,7 +20,7 @@ export interface TestServer {
 }
 
 /** Starts a real node (all three listeners on free ports) on a fresh database of one kind. */
-export async function startTestServer(kind: DbKind, overrides: Record<string, unknown> = {}): Promise<TestServer> {
+export async function startTestServer(kind: DbKind, overrides: Record<string, unknown> = {}, opts: { log?: (line: string) => void } = {}): Promise<TestServer> {
   const db = await createTestDatabase(kind);
   const config = loadConfig({}, {}, {
     dataDir: db.dataDir,
@@ -29,7 +29,7 @@ export async function startTestServer(kind: DbKind, overrides: Record<string, un
     log: { level: process.env.GATEHOUSE_TEST_LOG_LEVEL ?? 'silent' },
     ...overrides,
   });
-  const server = await startServer(config, { logger: createLogger(config.log.level) });
+  const server = await startServer(config, { logger: createLogger(config.log.level, false, opts.log ? { write: opts.log } : undefined) });
   return {
     server,
     db,
