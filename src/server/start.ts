@@ -212,11 +212,11 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
     bound.http = ports.http;
     bound.https = ports.https;
     stopCleanup = scheduleCleanup(store, { ...config.cleanup, retention: { auditDays: config.audit.retentionDays, signInOriginDays: config.security.lockout.knownOriginDays } }, logger);
+    await warnUnknownTiers(store.apis, config.throttling.tiers, logger).catch((err: unknown) => logger.warn({ err }, 'could not check the tiers in use at start'));
     logger.info(
       { ports, database: store.db.describe, tls: tls.origin, issuer: config.oauth.issuer, config: config.source ?? '(defaults)' },
       'gatehouse started',
     );
-    await warnUnknownTiers(store.apis, config.throttling.tiers, logger).catch((err: unknown) => logger.warn({ err }, 'could not check the tiers in use at start'));
     if ((await store.users.countByRole('admin')) === 0) {
       logger.warn({ event: 'no_admin' }, 'no admin user yet: create one with  gatehouse user add NAME --role admin --password-stdin');
     }

@@ -28,6 +28,8 @@ export async function startTestServer(kind: DbKind, overrides: Record<string, un
     listeners: { host: '127.0.0.1', portal: 0, https: 0, http: 0 },
     log: { level: process.env.GATEHOUSE_TEST_LOG_LEVEL ?? 'silent' },
     ...overrides,
+    // Database settings (a pool size) go with the test database, not instead of it.
+    database: { ...db.database, ...(overrides.database as object | undefined) },
   });
   const server = await startServer(config, { logger: createLogger(config.log.level, false, opts.log ? { write: opts.log } : undefined) });
   return {
