@@ -158,4 +158,27 @@ describe('loadConfig', () => {
   it('strips a trailing slash from the issuer', () => {
     expect(loadConfig({}, { GATEHOUSE_ISSUER: 'https://api.example.com/' }).oauth.issuer).toBe('https://api.example.com');
   });
+
+  it('metrics.listen: host:port, shifted by the port offset; metrics.token from the file or GATEHOUSE_METRICS_TOKEN, never echoed', () => {
+    const c = loadConfig({ config: file('metrics:\n  listen: 127.0.0.1:9100\n'), portOffset: 2 }, { GATEHOUSE_METRICS_TOKEN: 'a-long-enough-metrics-token' });
+    expect(c.ports.metrics).toBe(9102);
+    expect(c.hosts.metrics).toBe('127.0.0.1');
+    expect(c.metrics.token).toBe('a-long-enough-metrics-token');
+    expect(loadConfig({}, {}, { metrics: { listen: '[::1]:9100' } }).hosts.metrics).toBe('::1');
+    const bad = file('metrics:\n  listen: localhost\n');
+    expect(() => loadConfig({ config: bad }, {})).toThrow(`invalid configuration in ${bad}: metrics.listen: must be host:port, such as 127.0.0.1:9100 or [::1]:9100`);
+    expect(() => loadConfig({ config: file('metrics:\n  listen: 127.0.0.1:70000\n') }, {})).toThrow(/metrics\.listen: port 70000 is past 65535/);
+    let message = '';
+    try {
+      loadConfig({}, { GATEHOUSE_METRICS_TOKEN: 'short' });
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toBe('invalid GATEHOUSE_METRICS_TOKEN: metrics.token: must not have fewer than 16 characters');
+  });
+
+  it('log.access is off by default', () => {
+    expect(loadConfig({}, {}).log).toEqual({ level: 'info', access: false });
+    expect(loadConfig({ config: file('log:\n  access: true\n') }, {}).log.access).toBe(true);
+  });
 });

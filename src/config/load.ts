@@ -170,6 +170,9 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
 
   const shift = (base: number) => (base === 0 ? 0 : base + cfg.portOffset);
   const metrics = cfg.metrics.listen === undefined ? null : splitHostPort(cfg.metrics.listen);
+  if (metrics !== null && metrics.port > 65535) {
+    throw new ConfigError(`invalid ${blame(layers, 'metrics.listen')}: metrics.listen: port ${metrics.port} is past 65535`);
+  }
   const ports = {
     portal: shift(cfg.listeners.portal),
     https: shift(cfg.listeners.https),
