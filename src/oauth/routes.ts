@@ -80,7 +80,8 @@ export async function oauthRoutes(app: FastifyInstance, opts: { service: OAuthSe
     service.security.emit(
       'client_authentication_failed',
       { client_id: clientId, remote: request.ip, reason, extra: { endpoint: request.routeOptions.url ?? null } },
-      { limitKey: `${clientId ?? ''} ${request.ip}` },
+      // Unknown ids are the caller's to choose: those count per address, so rotating them cannot flood the log.
+      { limitKey: reason === 'unknown_client' ? `unknown ${request.ip}` : `${clientId ?? ''} ${request.ip}` },
     );
   const authenticate = async (request: FastifyRequest, params: Params) => {
     const client = await authenticateClient(request.headers.authorization, params, service.clients, clientFailed(request));
