@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SECURITY_EVENTS } from '../../src/security-events.js';
 import { assertionXml, iso } from '../saml/fixtures.js';
@@ -190,5 +191,26 @@ describe('security events and token-service metrics (SQLite)', () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({ level: WARN, api: 'DeadAPI', version: 'v1', backend: `127.0.0.1:${dead}`, err: { code: 'ECONNREFUSED' } });
     expect(JSON.stringify(lines[0])).not.toContain('"stack"');
+  });
+
+  it('a backend that does not answer within the API timeout: one warn line naming the API and the backend host', async () => {
+    const silent = createServer(() => {}); // accepts, never answers
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    try {
+      const port = (silent.address() as { port: number }).port;
+      const m = s.server.management;
+      const api = await m.apis.create(admin, { name: 'SlowAPI', context: '/slow', version: 'v1', productionUrl: `http://127.0.0.1:${port}`, tiers: ['Gold'], timeoutMs: 300 });
+      await m.apis.publish(admin, api.id);
+      await m.subscriptions.create(admin, { applicationId: c.applicationId, apiId: api.id, tier: 'Gold' });
+      const t = await token({ grant_type: 'client_credentials' });
+      secrets.push(t.json.access_token);
+      expect((await call(`${s.http}/slow/v1/x`, { headers: { authorization: `Bearer ${t.json.access_token}` } })).status).toBe(504);
+      const lines = log.events('backend_timeout');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatchObject({ level: WARN, api: 'SlowAPI', version: 'v1', backend: `127.0.0.1:${port}`, msg: 'gateway: backend timed out' });
+    } finally {
+      silent.closeAllConnections();
+      await new Promise((r) => silent.close(r));
+    }
   });
 });
