@@ -215,7 +215,20 @@ export const ConfigSchema = Type.Object(
       { additionalProperties: false, default: {} },
     ),
     log: Type.Object(
-      { level: Type.Union(LOG_LEVELS.map((l) => Type.Literal(l)), { default: 'info' }) },
+      {
+        level: Type.Union(LOG_LEVELS.map((l) => Type.Literal(l)), { default: 'info' }),
+        /** One line per gateway and token-service request (event "access"), whatever the level. */
+        access: Type.Boolean({ default: false }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    metrics: Type.Object(
+      {
+        /** host:port of a plain-HTTP listener of its own for /metrics (the portal no longer serves it); the port offset applies. */
+        listen: Type.Optional(Type.String({ pattern: '^(\\[[0-9A-Fa-f:.]+\\]|[^\\s/:\\[\\]]+):[0-9]{1,5}$' })),
+        /** A bearer token /metrics asks for (Authorization: Bearer …); 401 without it. */
+        token: Type.Optional(Type.String({ minLength: 16, maxLength: 512 })),
+      },
       { additionalProperties: false, default: {} },
     ),
   },
@@ -227,10 +240,10 @@ export type ConfigInput = Static<typeof ConfigSchema>;
 /** The validated configuration with everything derived from it resolved. */
 export interface Config extends Omit<ConfigInput, 'oauth'> {
   oauth: ConfigInput['oauth'] & { issuer: string };
-  /** Effective listening ports (base + offset, or 0 for a free port); http is null when turned off. */
-  ports: { portal: number; https: number; http: number | null };
+  /** Effective listening ports (base + offset, or 0 for a free port); http is null when turned off, metrics unless metrics.listen. */
+  ports: { portal: number; https: number; http: number | null; metrics: number | null };
   /** The address each listener binds (its own host, else listeners.host). */
-  hosts: { portal: string; https: string; http: string };
+  hosts: { portal: string; https: string; http: string; metrics: string | null };
   /** Where the configuration came from, for the start-up log line. */
   source: string | undefined;
 }

@@ -23,6 +23,10 @@ import { createGateway, createGatewayMetrics, type Gateway, type GatewayOptions 
 import { gatewayStore } from './gateway-store.js';
 import { Registry } from 'prom-client';
 import { processMetrics } from './process-metrics.js';
+import { metricsRoute } from './metrics-endpoint.js';
+import { warnUnknownTiers } from './tier-check.js';
+import { createTokenMetrics } from '../oauth/metrics.js';
+import { SecurityLog } from '../security-events.js';
 import { adminApi } from '../api/plugin.js';
 import type { Change } from '../cluster/change.js';
 import { ChangeFollower } from '../cluster/follower.js';
@@ -35,8 +39,8 @@ export interface RunningServer {
   gateway: Gateway;
   management: Management;
   logger: Logger;
-  /** The ports actually bound (differs from config when 0 asked for a free port); http null when off. */
-  ports: { portal: number; https: number; http: number | null };
+  /** The ports actually bound (differs from config when 0 asked for a free port); http null when off, metrics unless metrics.listen. */
+  ports: { portal: number; https: number; http: number | null; metrics: number | null };
   /** New connections to the HTTPS listeners use this certificate, key and cipher policy (SIGHUP). */
   setTls(tls: TlsMaterial): void;
   close(): Promise<void>;
@@ -80,6 +84,8 @@ interface NodeParts {
   oauth: OAuthService;
   gateway: Gateway;
   jwks: { keys: object[] };
+  /** log.access: the logger of access lines (info, whatever log.level says); undefined when off. */
+  accessLog: Logger | undefined;
 }
 
 /** A gateway listener (8243 HTTPS, 8280 HTTP): token service endpoints, then published APIs. */
@@ -87,7 +93,7 @@ async function gatewayApp(logger: Logger, listener: string, config: Config, part
   const app = baseApp(logger, listener, config, tls);
   requestLogging(app, logger);
   await app.register(healthRoutes, { db: parts.store.db });
-  await app.register(oauthRoutes, { service: parts.oauth });
+  await app.register(oauthRoutes, { service: parts.oauth, accessLog: parts.accessLog?.child({ listener }) });
   await app.register(authorizeRoutes, { service: parts.oauth, secure: tls !== undefined });
   // The keys backends use to verify X-JWT-Assertion headers.
   app.get('/.well-known/jwks.json', async (_req, reply) => reply.headers({ 'cache-control': 'public, max-age=300', ...PUBLIC_CORS }).send(parts.jwks));
@@ -102,7 +108,7 @@ async function portalApp(logger: Logger, registry: Registry, config: Config, tls
   const app = baseApp(logger, 'portal', config, tls);
   await app.register(portalRoutes, { management, settings });
   await app.register(adminApi, { management });
-  app.get('/metrics', async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()));
+  if (config.ports.metrics === null) metricsRoute(app, registry, config.metrics.token);
   return app;
 }
 
@@ -125,7 +131,13 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
   configurePasswordHashing(config.security.passwordHashing);
   const store = await openStore(config);
   const events = new TokenEvents();
-  const oauth = createOAuthService(config, store, events);
+  const registry = new Registry();
+  processMetrics(registry, () => store.db.pool());
+  const tokenMetrics = createTokenMetrics(registry);
+  const security = new SecurityLog(logger.child({ component: 'security' }), (event, reason) => tokenMetrics.security(event, reason));
+  const oauth = createOAuthService(config, store, events, { security, metrics: tokenMetrics });
+  // Access lines are asked for explicitly: written at info even when log.level is higher.
+  const accessLog = config.log.access ? logger.child({ component: 'access' }, { level: 'info' }) : undefined;
   const apps: FastifyInstance[] = [];
   let stopCleanup = () => {};
   let gateway: Gateway | undefined;
@@ -142,14 +154,13 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
     const tls = await loadTls(config);
     for (const warning of tls.warnings) logger.warn({ tls: tls.origin }, warning);
     const signingKey = await loadSigningKey(config.dataDir);
-    const registry = new Registry();
-    processMetrics(registry);
     gateway = createGateway({
       store: gatewayStore(store),
       tokenKey: oauth.format.key,
       options: gatewayOptions(config, signingKey),
       metrics: createGatewayMetrics(registry),
       logger: logger.child({ component: 'gateway' }),
+      accessLog: accessLog?.child({ listener: 'gateway' }),
     });
     const gw = gateway;
     // A revocation on this node drops the gateway's cached validations at once; with Redis,
@@ -168,7 +179,7 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
     const management = createManagement({ store, oauth, config, sink: apply });
     follower = new ChangeFollower(store.changes, apply, { pollMs: config.cluster.changePollMs, logger: logger.child({ component: 'cluster' }) });
     await follower.start();
-    const parts: NodeParts = { store, oauth, gateway, jwks: { keys: [signingKey.publicJwk] } };
+    const parts: NodeParts = { store, oauth, gateway, jwks: { keys: [signingKey.publicJwk] }, accessLog };
     const bound: { http: number | null; https: number } = { http: config.ports.http, https: config.ports.https };
     const issuerHost = new URL(config.oauth.issuer).hostname;
     const portal = await portalApp(logger, registry, config, tls, management, {
@@ -181,6 +192,11 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
     });
     const https = await gatewayApp(logger, 'gateway-https', config, parts, tls);
     const http = config.ports.http === null ? undefined : await gatewayApp(logger, 'gateway-http', config, parts);
+    let metricsApp: FastifyInstance | undefined;
+    if (config.ports.metrics !== null) {
+      metricsApp = baseApp(logger, 'metrics', config);
+      metricsRoute(metricsApp, registry, config.metrics.token);
+    }
     const bind = async (app: FastifyInstance, port: number, host: string): Promise<number> => {
       apps.push(app);
       await app.listen({ port, host });
@@ -191,6 +207,7 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
       portal: await bind(portal, config.ports.portal, config.hosts.portal),
       https: await bind(https, config.ports.https, config.hosts.https),
       http: http && config.ports.http !== null ? await bind(http, config.ports.http, config.hosts.http) : null,
+      metrics: metricsApp && config.ports.metrics !== null ? await bind(metricsApp, config.ports.metrics, config.hosts.metrics!) : null,
     };
     const setTls = (next: TlsMaterial) => {
       for (const app of [portal, https]) (app.server as unknown as TlsServer).setSecureContext(next.serverOptions);
@@ -198,6 +215,7 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
     bound.http = ports.http;
     bound.https = ports.https;
     stopCleanup = scheduleCleanup(store, { ...config.cleanup, retention: { auditDays: config.audit.retentionDays, signInOriginDays: config.security.lockout.knownOriginDays } }, logger);
+    await warnUnknownTiers(store.apis, config.throttling.tiers, logger).catch((err: unknown) => logger.warn({ err }, 'could not check the tiers in use at start'));
     logger.info(
       { ports, database: store.db.describe, tls: tls.origin, issuer: config.oauth.issuer, config: config.source ?? '(defaults)' },
       'gatehouse started',

@@ -17,6 +17,8 @@ export interface Db {
   describe: string;
   /** The PostgreSQL schema in use, when one is configured. */
   schema?: string;
+  /** Pool waits (PostgreSQL): queries waiting for a connection now, and how often one had to. */
+  pool(): { waiting: number; waits: number };
   ping(): Promise<void>;
   /**
    * Runs `body` while no other process migrates this database: a PostgreSQL advisory lock
@@ -96,6 +98,20 @@ function cachingStatements(db: SqliteDatabase.Database, max = 512): { prepare(sq
   };
 }
 
+/**
+ * Pool waits for the metrics: a connect() with every connection busy waits in the pool's queue
+ * (one comparison per connect). Reads the queue's length and the count so far.
+ */
+function countWaits(pool: pg.Pool, max: number): () => { waiting: number; waits: number } {
+  let waits = 0;
+  const connect = pool.connect.bind(pool) as () => Promise<pg.PoolClient>;
+  (pool as { connect: () => Promise<pg.PoolClient> }).connect = () => {
+    if (pool.idleCount === 0 && pool.totalCount >= max) waits++;
+    return connect();
+  };
+  return () => ({ waiting: pool.waitingCount, waits });
+}
+
 /** Opens the configured database (PostgreSQL when a URL is set, else SQLite in the data dir). */
 export async function openDatabase(config: Pick<Config, 'dataDir' | 'database'>): Promise<Db> {
   const { url, schema, poolSize } = config.database;
@@ -108,12 +124,14 @@ export async function openDatabase(config: Pick<Config, 'dataDir' | 'database'>)
     });
     // An idle client's error (server restart) must not crash the process.
     pool.on('error', () => {});
+    const poolStats = countWaits(pool, poolSize);
     const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return {
       kysely,
       dialect: 'postgres',
       describe: describePg(url, schema),
       ...(schema ? { schema } : {}),
+      pool: poolStats,
       ping: async () => {
         await sql`select 1`.execute(kysely);
       },
@@ -135,6 +153,7 @@ export async function openDatabase(config: Pick<Config, 'dataDir' | 'database'>)
     kysely,
     dialect: 'sqlite',
     describe: `sqlite:${file}`,
+    pool: () => ({ waiting: 0, waits: 0 }),
     ping: async () => {
       await sql`select 1`.execute(kysely);
     },

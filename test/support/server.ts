@@ -20,7 +20,7 @@ export interface TestServer {
 }
 
 /** Starts a real node (all three listeners on free ports) on a fresh database of one kind. */
-export async function startTestServer(kind: DbKind, overrides: Record<string, unknown> = {}): Promise<TestServer> {
+export async function startTestServer(kind: DbKind, overrides: Record<string, unknown> = {}, opts: { log?: (line: string) => void } = {}): Promise<TestServer> {
   const db = await createTestDatabase(kind);
   const config = loadConfig({}, {}, {
     dataDir: db.dataDir,
@@ -28,8 +28,10 @@ export async function startTestServer(kind: DbKind, overrides: Record<string, un
     listeners: { host: '127.0.0.1', portal: 0, https: 0, http: 0 },
     log: { level: process.env.GATEHOUSE_TEST_LOG_LEVEL ?? 'silent' },
     ...overrides,
+    // Database settings (a pool size) go with the test database, not instead of it.
+    database: { ...db.database, ...(overrides.database as object | undefined) },
   });
-  const server = await startServer(config, { logger: createLogger(config.log.level) });
+  const server = await startServer(config, { logger: createLogger(config.log.level, false, opts.log ? { write: opts.log } : undefined) });
   return {
     server,
     db,
