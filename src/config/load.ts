@@ -61,6 +61,7 @@ const ENV_KEYS: Record<string, { key: string; int?: boolean; secret?: boolean }>
   GATEHOUSE_REDIS_URL: { key: 'redis.url', secret: true },
   GATEHOUSE_ISSUER: { key: 'oauth.issuer' },
   GATEHOUSE_LOG_LEVEL: { key: 'log.level' },
+  GATEHOUSE_KEYS_SECRET: { key: 'keys.secret', secret: true },
 };
 
 function readFile(file: string): Json {

@@ -207,6 +207,16 @@ export const ConfigSchema = Type.Object(
       { retentionDays: Type.Integer({ minimum: 1, maximum: 3650, default: 90 }) },
       { additionalProperties: false, default: {} },
     ),
+    /** The key-encryption secret of the cluster's JWT signing keys (stored encrypted in the database). */
+    keys: Type.Object(
+      {
+        /** At least 32 characters; the same on every node sharing the database (or GATEHOUSE_KEYS_SECRET). */
+        secret: Type.Optional(Type.String({ minLength: 32, maxLength: 1024 })),
+        /** A file whose content is the secret (instead of `secret`). Neither: <dataDir>/keys/keys-secret, made on first start. */
+        secretFile: Type.Optional(Type.String({ minLength: 1 })),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     cluster: Type.Object(
       {
         /** How often every node reads the change feed (a change made anywhere is in force within about this). */

@@ -16,7 +16,9 @@ import { healthRoutes } from './health.js';
 import { portalRoutes } from '../portal/plugin.js';
 import type { PortalSettings } from '../portal/kit.js';
 import { loadTls, type TlsMaterial } from './tls.js';
-import { loadSigningKey, type SigningKey } from './signing-key.js';
+import { JWKS_MAX_AGE_SECONDS, keysSecret, SigningKeyRing } from '../cluster/signing-keys.js';
+import { nowSeconds } from '../clock.js';
+import path from 'node:path';
 import { connectInvalidationBus } from '../cluster/invalidation.js';
 import { createGateway, createGatewayMetrics, type Gateway, type GatewayOptions } from '../gateway/index.js';
 import { gatewayStore } from './gateway-store.js';
@@ -76,7 +78,8 @@ interface NodeParts {
   store: Store;
   oauth: OAuthService;
   gateway: Gateway;
-  jwks: { keys: object[] };
+  /** The published signing keys now (the same on every node sharing the database). */
+  jwks: () => { keys: object[] };
 }
 
 /** A gateway listener (8243 HTTPS, 8280 HTTP): token service endpoints, then published APIs. */
@@ -87,7 +90,7 @@ async function gatewayApp(logger: Logger, listener: string, config: Config, part
   await app.register(oauthRoutes, { service: parts.oauth });
   await app.register(authorizeRoutes, { service: parts.oauth, secure: tls !== undefined });
   // The keys backends use to verify X-JWT-Assertion headers.
-  app.get('/.well-known/jwks.json', async (_req, reply) => reply.headers({ 'cache-control': 'public, max-age=300', ...PUBLIC_CORS }).send(parts.jwks));
+  app.get('/.well-known/jwks.json', async (_req, reply) => reply.headers({ 'cache-control': `public, max-age=${JWKS_MAX_AGE_SECONDS}`, ...PUBLIC_CORS }).send(parts.jwks()));
   corsForPublic(app, '/.well-known/jwks.json');
   // Last: the catch-all for /{context}/{version}/…; the routes above win over it.
   await app.register(parts.gateway.plugin);
@@ -103,7 +106,7 @@ async function portalApp(logger: Logger, registry: Registry, config: Config, tls
   return app;
 }
 
-function gatewayOptions(config: Config, key: SigningKey): GatewayOptions {
+function gatewayOptions(config: Config, ring: SigningKeyRing): GatewayOptions {
   return {
     tiers: config.throttling.tiers,
     tokenCacheTtlSeconds: config.gateway.tokenCacheTtl,
@@ -112,7 +115,18 @@ function gatewayOptions(config: Config, key: SigningKey): GatewayOptions {
     defaultTimeoutMs: config.gateway.backendTimeoutMs,
     ...(config.redis.url ? { redisUrl: config.redis.url } : {}),
     trustedProxies: config.gateway.trustedProxies,
-    jwt: { privateKey: key.privateKey, kid: key.kid, alg: key.alg, issuer: config.oauth.issuer, ttlSeconds: config.gateway.jwtTtl },
+    // Read at every signing: a rotation (from the change feed) changes them for the next assertion.
+    jwt: {
+      get privateKey() {
+        return ring.current.privateKey;
+      },
+      get kid() {
+        return ring.current.kid;
+      },
+      alg: 'ES256',
+      issuer: config.oauth.issuer,
+      ttlSeconds: config.gateway.jwtTtl,
+    },
   };
 }
 
@@ -128,9 +142,11 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
   let gateway: Gateway | undefined;
   let stopBus = async () => {};
   let follower: ChangeFollower | undefined;
+  let ring: SigningKeyRing | undefined;
   const shutdown = async () => {
     stopCleanup();
     await follower?.stop();
+    ring?.close();
     await Promise.allSettled(apps.map((a) => a.close()));
     await Promise.allSettled([gateway?.close(), stopBus(), oauth.close()]);
     await store.close();
@@ -138,13 +154,18 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
   try {
     const tls = await loadTls(config);
     for (const warning of tls.warnings) logger.warn({ tls: tls.origin }, warning);
-    const signingKey = await loadSigningKey(config.dataDir);
+    const secret = keysSecret(config);
+    if (secret.origin === 'generated' && store.db.dialect === 'postgres') {
+      logger.warn({ event: 'keys_secret_generated', file: secret.file }, 'the signing keys are encrypted with a secret made in this data directory: every other node on this database needs the same one (set keys.secret / GATEHOUSE_KEYS_SECRET, or keys.secretFile, on every node)');
+    }
+    const keys = await SigningKeyRing.open(store, secret.kek, { now: nowSeconds(), legacyPemFile: path.join(config.dataDir, 'keys', 'jwt-signing-key.pem'), log: logger.child({ component: 'keys' }) });
+    ring = keys;
     const registry = new Registry();
     processMetrics(registry);
     gateway = createGateway({
       store: gatewayStore(store),
       tokenKey: oauth.format.key,
-      options: gatewayOptions(config, signingKey),
+      options: gatewayOptions(config, keys),
       metrics: createGatewayMetrics(registry),
       logger: logger.child({ component: 'gateway' }),
     });
@@ -160,12 +181,13 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
         oauth.clients.forget?.(change.consumerKeys);
         oauth.origins.forget();
       }
+      else if (change.kind === 'signingKeys') void keys.reload();
       else gw.invalidateApis();
     };
-    const management = createManagement({ store, oauth, config, sink: apply });
+    const management = createManagement({ store, oauth, config, sink: apply, kek: () => secret.kek });
     follower = new ChangeFollower(store.changes, apply, { pollMs: config.cluster.changePollMs, logger: logger.child({ component: 'cluster' }) });
     await follower.start();
-    const parts: NodeParts = { store, oauth, gateway, jwks: { keys: [signingKey.publicJwk] } };
+    const parts: NodeParts = { store, oauth, gateway, jwks: () => keys.jwks(nowSeconds()) };
     const bound: { http: number | null; https: number } = { http: config.ports.http, https: config.ports.https };
     const issuerHost = new URL(config.oauth.issuer).hostname;
     const portal = await portalApp(logger, registry, config, tls, management, {

@@ -10,6 +10,7 @@ import { migrate, openDatabase, type Db } from './db.js';
 import { IdpStore } from './idps.js';
 import { LockoutStore } from './lockout.js';
 import { PortalSessionStore } from './portal-sessions.js';
+import { SigningKeyStore } from './signing-keys.js';
 import type { Database } from './schema/index.js';
 import type { ConsentStore, SessionStore } from './sessions.js';
 import { TokenStore } from './tokens.js';
@@ -23,6 +24,8 @@ export interface ManagedStores {
   idps: IdpStore;
   audit: AuditStore;
   changes: ChangeStore;
+  /** The cluster's JWT signing keys (rotations are management changes). */
+  signingKeys: SigningKeyStore;
 }
 
 /** The data layer: one kysely database (SQLite or PostgreSQL) and a store per area. */
@@ -49,6 +52,7 @@ function managedStores(k: Kysely<Database>, dialect: Db['dialect']): ManagedStor
     idps: new IdpStore(k),
     audit: new AuditStore(k),
     changes: new ChangeStore(k, dialect),
+    signingKeys: new SigningKeyStore(k),
   };
 }
 
