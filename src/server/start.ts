@@ -19,6 +19,8 @@ import { loadTls, type TlsMaterial } from './tls.js';
 import { JWKS_MAX_AGE_SECONDS, keysSecret, SigningKeyRing } from '../cluster/signing-keys.js';
 import { nowSeconds } from '../clock.js';
 import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { connectInvalidationBus } from '../cluster/invalidation.js';
 import { createGateway, createGatewayMetrics, type Gateway, type GatewayOptions } from '../gateway/index.js';
 import { gatewayStore } from './gateway-store.js';
@@ -138,13 +140,13 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
   const events = new TokenEvents();
   const oauth = createOAuthService(config, store, events);
   const apps: FastifyInstance[] = [];
-  let stopCleanup = () => {};
+  let stopCleanup = async () => {};
   let gateway: Gateway | undefined;
   let stopBus = async () => {};
   let follower: ChangeFollower | undefined;
   let ring: SigningKeyRing | undefined;
   const shutdown = async () => {
-    stopCleanup();
+    await stopCleanup();
     await follower?.stop();
     ring?.close();
     await Promise.allSettled(apps.map((a) => a.close()));
@@ -216,7 +218,7 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
     };
     bound.http = ports.http;
     bound.https = ports.https;
-    stopCleanup = scheduleCleanup(store, { ...config.cleanup, retention: { auditDays: config.audit.retentionDays, signInOriginDays: config.security.lockout.knownOriginDays } }, logger);
+    stopCleanup = scheduleCleanup(store, { ...config.cleanup, holder: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`, retention: { auditDays: config.audit.retentionDays, signInOriginDays: config.security.lockout.knownOriginDays } }, logger);
     logger.info(
       { ports, database: store.db.describe, tls: tls.origin, issuer: config.oauth.issuer, config: config.source ?? '(defaults)' },
       'gatehouse started',

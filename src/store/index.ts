@@ -11,6 +11,7 @@ import { IdpStore } from './idps.js';
 import { LockoutStore } from './lockout.js';
 import { PortalSessionStore } from './portal-sessions.js';
 import { SigningKeyStore } from './signing-keys.js';
+import { LeaseStore } from './leases.js';
 import type { Database } from './schema/index.js';
 import type { ConsentStore, SessionStore } from './sessions.js';
 import { TokenStore } from './tokens.js';
@@ -39,6 +40,8 @@ export interface Store extends ManagedStores {
   consents: ConsentStore;
   /** Developer portal sign-ins. */
   portalSessions: PortalSessionStore;
+  /** Jobs one node at a time runs (the cleanup). */
+  leases: LeaseStore;
   /** Runs `body` in one transaction, with the managed stores bound to it: all of it commits, or none. */
   transaction<T>(body: (stores: ManagedStores) => Promise<T>): Promise<T>;
   close(): Promise<void>;
@@ -76,6 +79,7 @@ export async function openStore(config: Pick<Config, 'dataDir' | 'database' | 's
     sessions: authz.sessions,
     consents: authz.consents,
     portalSessions: new PortalSessionStore(k),
+    leases: new LeaseStore(k),
     transaction: (body) => k.transaction().execute((trx) => body(managedStores(trx, db.dialect))),
     close: () => db.close(),
   };
