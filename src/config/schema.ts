@@ -65,6 +65,11 @@ export const ConfigSchema = Type.Object(
         requestTimeoutMs: Type.Integer({ minimum: 1000, maximum: 3600000, default: 120000 }),
         /** Idle time of a keep-alive connection between requests. */
         keepAliveTimeoutMs: Type.Integer({ minimum: 1000, maximum: 600000, default: 72000 }),
+        /**
+         * On SIGTERM, how long the node keeps serving with /health/ready at 503 before it closes
+         * its listeners (time for a load balancer to take it out of rotation).
+         */
+        drainDelayMs: Type.Integer({ minimum: 0, maximum: 120000, default: 0 }),
       },
       { additionalProperties: false, default: {} },
     ),

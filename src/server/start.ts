@@ -42,6 +42,8 @@ export interface RunningServer {
   ports: { portal: number; https: number; http: number | null };
   /** New connections to the HTTPS listeners use this certificate, key and cipher policy (SIGHUP). */
   setTls(tls: TlsMaterial): void;
+  /** Turns /health/ready 503 while everything else keeps serving (the first step of a stop). */
+  drain(): void;
   close(): Promise<void>;
 }
 
@@ -80,6 +82,8 @@ interface NodeParts {
   store: Store;
   oauth: OAuthService;
   gateway: Gateway;
+  /** Whether the node is stopping (/health/ready answers 503). */
+  draining: () => boolean;
   /** The published signing keys now (the same on every node sharing the database). */
   jwks: () => { keys: object[] };
 }
@@ -88,7 +92,7 @@ interface NodeParts {
 async function gatewayApp(logger: Logger, listener: string, config: Config, parts: NodeParts, tls?: TlsMaterial): Promise<FastifyInstance> {
   const app = baseApp(logger, listener, config, tls);
   requestLogging(app, logger);
-  await app.register(healthRoutes, { db: parts.store.db });
+  await app.register(healthRoutes, { db: parts.store.db, draining: parts.draining });
   await app.register(oauthRoutes, { service: parts.oauth });
   await app.register(authorizeRoutes, { service: parts.oauth, secure: tls !== undefined });
   // The keys backends use to verify X-JWT-Assertion headers.
@@ -145,6 +149,7 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
   let stopBus = async () => {};
   let follower: ChangeFollower | undefined;
   let ring: SigningKeyRing | undefined;
+  let draining = false;
   const shutdown = async () => {
     await stopCleanup();
     await follower?.stop();
@@ -189,7 +194,7 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
     const management = createManagement({ store, oauth, config, sink: apply, kek: () => secret.kek });
     follower = new ChangeFollower(store.changes, apply, { pollMs: config.cluster.changePollMs, logger: logger.child({ component: 'cluster' }) });
     await follower.start();
-    const parts: NodeParts = { store, oauth, gateway, jwks: () => keys.jwks(nowSeconds()) };
+    const parts: NodeParts = { store, oauth, gateway, jwks: () => keys.jwks(nowSeconds()), draining: () => draining };
     const bound: { http: number | null; https: number } = { http: config.ports.http, https: config.ports.https };
     const issuerHost = new URL(config.oauth.issuer).hostname;
     const portal = await portalApp(logger, registry, config, tls, management, {
@@ -227,7 +232,23 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
       logger.warn({ event: 'no_admin' }, 'no admin user yet: create one with  gatehouse user add NAME --role admin --password-stdin');
     }
     let closing: Promise<void> | undefined;
-    return { config, store, oauth, gateway, management, logger, ports, setTls, close: () => (closing ??= shutdown()) };
+    return {
+      config,
+      store,
+      oauth,
+      gateway,
+      management,
+      logger,
+      ports,
+      setTls,
+      drain: () => {
+        draining = true;
+      },
+      close: () => {
+        draining = true;
+        return (closing ??= shutdown());
+      },
+    };
   } catch (err) {
     await shutdown();
     throw err;
