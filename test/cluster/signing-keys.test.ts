@@ -111,6 +111,24 @@ describe.each(kinds)('one signing identity for two nodes (%s)', (kind) => {
     expect(listed.stdout).toMatch(new RegExp(`^${old}\tretiring \\(published until `, 'm'));
   });
 
+  it('the admin API lists them (never a private half) and rotates them, for admins only', async () => {
+    await a.server.management.users.create(admin, { username: 'root', password: 'root-password-1', role: 'admin' });
+    const root = { authorization: basic('root', 'root-password-1'), 'content-type': 'application/json' };
+    const listed = await call(`${a.portal}/api/v1/signing-keys`, { headers: root });
+    expect(listed.status, listed.text).toBe(200);
+    expect(listed.json.items.map((k: { state: string }) => k.state)).toEqual(['next', 'signing', 'retiring']);
+    expect(Object.keys(listed.json.items[0]).sort()).toEqual(['alg', 'createdAt', 'generation', 'kid', 'publishedUntil', 'signsFrom', 'state']);
+    const early = await call(`${a.portal}/api/v1/signing-keys/rotate`, { method: 'POST', headers: root, body: '{}' });
+    expect(early.status).toBe(409);
+    expect(early.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(early.json.detail).toMatch(/^the next key \S+ was published \d+ s ago/);
+    const forced = await call(`${a.portal}/api/v1/signing-keys/rotate`, { method: 'POST', headers: root, body: '{"force":true}' });
+    expect(forced.status, forced.text).toBe(200);
+    expect(forced.json.signing.kid).toBe(listed.json.items[0].kid);
+    const sub = await call(`${a.portal}/api/v1/signing-keys`, { headers: { authorization: basic('alice', 'correct horse') } });
+    expect(sub.status).toBe(403);
+  });
+
   it('a node with another key-encryption secret refuses to start, saying what to set', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'gatehouse-c-'));
     try {
