@@ -121,6 +121,7 @@ export class SigningKeyRing {
   private keys: StoredSigningKey[] = [];
   private active!: ActiveKey;
   private retry: NodeJS.Timeout | undefined;
+  private failing = false;
   private closed = false;
 
   private constructor(
@@ -152,9 +153,13 @@ export class SigningKeyRing {
     this.retry = undefined;
     try {
       this.use(await this.store.signingKeys.all());
+      if (this.failing) this.log.info({ event: 'signing_keys_reloaded', kid: this.active.kid }, 'signing keys reloaded');
+      this.failing = false;
     } catch (err) {
       if (this.closed) return;
-      this.log.warn({ event: 'signing_keys_unreadable', err: { message: (err as Error).message } }, 'signing keys could not be reloaded after a rotation; retrying every second (signing with the previous key meanwhile)');
+      // One warning per outage, not one per retry.
+      if (!this.failing) this.log.warn({ event: 'signing_keys_unreadable', err: { message: (err as Error).message } }, 'signing keys could not be reloaded after a rotation; retrying every second (signing with the previous key meanwhile)');
+      this.failing = true;
       this.retry = setTimeout(() => void this.reload(), 1000);
       this.retry.unref();
     }

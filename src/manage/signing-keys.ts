@@ -38,6 +38,7 @@ export class SigningKeys {
 
   async list(actor: Actor): Promise<SigningKeyView[]> {
     requireRole(actor, 'admin', 'reading the signing keys');
+    // On a database no node has started on yet, this makes the first keys (as a node would).
     const keys = await ensureSigningKeys(this.c.store, this.c.kek(), this.c.clock());
     const roles = rolesOf(keys);
     const now = this.c.clock();
