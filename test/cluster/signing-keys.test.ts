@@ -45,11 +45,11 @@ describe.each(kinds)('one signing identity for two nodes (%s)', (kind) => {
 
   beforeAll(async () => {
     backend = await startBackend('production');
-    a = await startTestServer(kind, { keys: { secret: SECRET }, cluster: { changePollMs: 100 } });
+    a = await startTestServer(kind, { keys: { secret: SECRET } });
     // On PostgreSQL the second node has a data directory of its own (nothing shared but the database).
     bDir = kind === 'postgres' ? mkdtempSync(path.join(tmpdir(), 'gatehouse-b-')) : a.db.dataDir;
     b = await startServer(
-      loadConfig({}, {}, { dataDir: bDir, database: a.db.database, keys: { secret: SECRET }, cluster: { changePollMs: 100 }, listeners: { host: '127.0.0.1', portal: 0, https: 0, http: 0 }, log: { level: 'silent' } }),
+      loadConfig({}, {}, { dataDir: bDir, database: a.db.database, keys: { secret: SECRET }, listeners: { host: '127.0.0.1', portal: 0, https: 0, http: 0 }, log: { level: 'silent' } }),
       { logger: createLogger('silent') },
     );
     client = await createClient(a, { owner: 'alice' });
