@@ -3,6 +3,7 @@ import { apiCommand, subscriptionCommands } from './commands/api.js';
 import { appCommand } from './commands/app.js';
 import { auditCommand } from './commands/audit.js';
 import { idpCommand } from './commands/idp.js';
+import { keysCommand } from './commands/keys.js';
 import { startCommand } from './commands/start.js';
 import { userCommand } from './commands/user.js';
 
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   for (const c of subscriptionCommands()) program.addCommand(c);
   program.addCommand(idpCommand());
   program.addCommand(auditCommand());
+  program.addCommand(keysCommand());
 
   // --config and --data-dir belong to every command: show them in every command's --help.
   const showGlobals = (cmd: Command): void => {

@@ -62,6 +62,7 @@ const ENV_KEYS: Record<string, { key: string; int?: boolean; secret?: boolean }>
   GATEHOUSE_ISSUER: { key: 'oauth.issuer' },
   GATEHOUSE_LOG_LEVEL: { key: 'log.level' },
   GATEHOUSE_METRICS_TOKEN: { key: 'metrics.token', secret: true },
+  GATEHOUSE_KEYS_SECRET: { key: 'keys.secret', secret: true },
 };
 
 function readFile(file: string): Json {

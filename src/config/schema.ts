@@ -65,6 +65,11 @@ export const ConfigSchema = Type.Object(
         requestTimeoutMs: Type.Integer({ minimum: 1000, maximum: 3600000, default: 120000 }),
         /** Idle time of a keep-alive connection between requests. */
         keepAliveTimeoutMs: Type.Integer({ minimum: 1000, maximum: 600000, default: 72000 }),
+        /**
+         * On SIGTERM, how long the node keeps serving with /health/ready at 503 before it closes
+         * its listeners (time for a load balancer to take it out of rotation).
+         */
+        drainDelayMs: Type.Integer({ minimum: 0, maximum: 120000, default: 0 }),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -205,6 +210,16 @@ export const ConfigSchema = Type.Object(
     ),
     audit: Type.Object(
       { retentionDays: Type.Integer({ minimum: 1, maximum: 3650, default: 90 }) },
+      { additionalProperties: false, default: {} },
+    ),
+    /** The key-encryption secret of the cluster's JWT signing keys (stored encrypted in the database). */
+    keys: Type.Object(
+      {
+        /** At least 32 characters; the same on every node sharing the database (or GATEHOUSE_KEYS_SECRET). */
+        secret: Type.Optional(Type.String({ minLength: 32, maxLength: 1024 })),
+        /** A file whose content is the secret (instead of `secret`). Neither: <dataDir>/keys/keys-secret, made on first start. */
+        secretFile: Type.Optional(Type.String({ minLength: 1 })),
+      },
       { additionalProperties: false, default: {} },
     ),
     cluster: Type.Object(

@@ -19,6 +19,12 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
+/**
+ * The key-encryption secret test nodes use: a second node on the same database (with a data
+ * directory of its own) needs the same one to open the cluster's signing keys.
+ */
+export const TEST_KEYS_SECRET = 'test-nodes-share-this-keys-secret-0123456789';
+
 /** Starts a real node (all three listeners on free ports) on a fresh database of one kind. */
 export async function startTestServer(kind: DbKind, overrides: Record<string, unknown> = {}, opts: { log?: (line: string) => void } = {}): Promise<TestServer> {
   const db = await createTestDatabase(kind);
@@ -27,6 +33,7 @@ export async function startTestServer(kind: DbKind, overrides: Record<string, un
     database: db.database,
     listeners: { host: '127.0.0.1', portal: 0, https: 0, http: 0 },
     log: { level: process.env.GATEHOUSE_TEST_LOG_LEVEL ?? 'silent' },
+    keys: { secret: TEST_KEYS_SECRET },
     ...overrides,
     // Database settings (a pool size) go with the test database, not instead of it.
     database: { ...db.database, ...(overrides.database as object | undefined) },
