@@ -5,6 +5,7 @@ import { isUniqueViolation } from '../store/errors.js';
 import type { StoredSigningKey } from '../store/signing-keys.js';
 import { requireRole, type Actor } from './actor.js';
 import type { ManageContext } from './context.js';
+import { limitOf, positionOf, type Page, type PageRequest } from './page.js';
 
 /** A signing key as `keys list` shows it: never the private half. */
 export interface SigningKeyView {
@@ -36,13 +37,19 @@ function view(k: StoredSigningKey, roles: ReturnType<typeof rolesOf>, now: numbe
 export class SigningKeys {
   constructor(private readonly c: ManageContext) {}
 
-  async list(actor: Actor): Promise<SigningKeyView[]> {
+  /** Newest first, paged like every list (a cursor is the last generation shown); the set is small, so it is read whole. */
+  async list(actor: Actor, req: PageRequest = {}): Promise<Page<SigningKeyView>> {
     requireRole(actor, 'admin', 'reading the signing keys');
+    const limit = limitOf(req);
+    const after = positionOf(req, (v): v is number => Number.isInteger(v));
     // On a database no node has started on yet, this makes the first keys (as a node would).
     const keys = await ensureSigningKeys(this.c.store, this.c.kek(), this.c.clock());
     const roles = rolesOf(keys);
     const now = this.c.clock();
-    return keys.map((k) => view(k, roles, now)).reverse();
+    const newestFirst = keys.map((k) => view(k, roles, now)).reverse().filter((k) => after === undefined || k.generation < after);
+    const items = newestFirst.slice(0, limit);
+    const more = newestFirst.length > limit;
+    return { items, next: more ? Buffer.from(JSON.stringify(items[items.length - 1]!.generation)).toString('base64url') : null };
   }
 
   async rotate(actor: Actor, opts: { force?: boolean } = {}): Promise<{ signing: SigningKeyView; next: SigningKeyView; retiring: SigningKeyView }> {

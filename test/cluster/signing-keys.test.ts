@@ -70,8 +70,12 @@ describe.each(kinds)('one signing identity for two nodes (%s)', (kind) => {
     const [ja, jb] = await Promise.all([jwks(a.http), jwks(bHttp())]);
     expect(ja.keys).toHaveLength(2);
     expect(jb).toEqual(ja);
-    const list = await a.server.management.signingKeys.list(admin);
+    const list = (await a.server.management.signingKeys.list(admin)).items;
     expect(list.map((k) => k.state)).toEqual(['next', 'signing']);
+    const first = await a.server.management.signingKeys.list(admin, { limit: 1 });
+    expect(first.items.map((k) => k.kid)).toEqual([list[0]!.kid]);
+    const second = await a.server.management.signingKeys.list(admin, { limit: 1, cursor: first.next! });
+    expect(second).toEqual({ items: [list[1]], next: null });
     expect(ja.keys.map((k) => k.kid)).toEqual([list[1]!.kid, list[0]!.kid]);
     expect(await assertionKid(a.http)).toBe(list[1]!.kid);
     expect(await assertionKid(bHttp())).toBe(list[1]!.kid);
@@ -85,7 +89,7 @@ describe.each(kinds)('one signing identity for two nodes (%s)', (kind) => {
   });
 
   it('`gatehouse keys rotate` (another process): both nodes sign with the new key within 1 s; the old kid stays published', async () => {
-    const before = await a.server.management.signingKeys.list(admin);
+    const before = (await a.server.management.signingKeys.list(admin)).items;
     const [next, old] = [before[0]!.kid, before[1]!.kid];
     const r = await cli('keys', 'rotate', '--force', '--json');
     expect(r.code, r.stderr).toBe(0);

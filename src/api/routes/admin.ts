@@ -47,8 +47,8 @@ export function adminRoutes(api: FastifyInstance, m: Management): void {
   operation(api, {
     method: 'GET', url: '/signing-keys', operationId: 'listSigningKeys', tag: 'Signing keys',
     summary: "The cluster's X-JWT-Assertion signing keys, newest first; never a private half (admin)",
-    response: pageOf(SigningKey, 'signing keys'),
-    handler: async ({ actor }) => ({ items: await m.signingKeys.list(actor), next: null }),
+    query: PageQuery, response: pageOf(SigningKey, 'signing keys'),
+    handler: ({ actor, query }) => m.signingKeys.list(actor, query),
   });
   operation(api, {
     method: 'POST', url: '/signing-keys/rotate', operationId: 'rotateSigningKeys', tag: 'Signing keys', optionalBody: true,

@@ -15,7 +15,7 @@ export function keysCommand(): Command {
     .option('--json', 'print one JSON object: {"items": [...]}')
     .action(async (opts: { json?: boolean }, cmd: Command) =>
       run(opts, async () => {
-        const items = await withManagement(cmd, (m, actor) => m.signingKeys.list(actor));
+        const { items } = await withManagement(cmd, (m, actor) => m.signingKeys.list(actor, { limit: 200 }));
         emit(opts, { items }, items.map(line).join('\n'));
       }),
     );
