@@ -2,12 +2,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
+import { GatehouseError, worthLogging } from '../errors.js';
 import { BackendPools } from './backends.js';
 import { DeadlineList } from './deadlines.js';
 import { ClientAbortedError, Exchange, onHeadersTimeout, type ExchangeOwner } from './exchange.js';
 import {
   BACKEND_TIMEOUT, BACKEND_UNREACHABLE, BAD_TARGET, DOT_SEGMENTS, DUPLICATE_HOST, INTERNAL_ERROR, INVALID_CREDENTIALS,
-  MALFORMED_CREDENTIALS, MISSING_CREDENTIALS, STORE_UNAVAILABLE, THROTTLED, forbidden, hasBody, notFound, writeFault, type GatewayFault,
+  MALFORMED_CREDENTIALS, MISSING_CREDENTIALS, STORE_RETRY_AFTER, STORE_UNAVAILABLE, THROTTLED, forbidden, hasBody, notFound, writeFault, type GatewayFault,
 } from './faults.js';
 import { duplicateHost, extractBearer, forwardHeaders, MALFORMED } from './headers.js';
 import { TrustedProxies } from './proxies.js';
@@ -270,8 +271,9 @@ export class GatewayCore implements ExchangeOwner {
   }
 
   private storeFailed(ex: Exchange, err: unknown): void {
-    this.log.every('store', 30_000, 'gateway: store lookup failed', err);
-    this.fault(ex, STORE_UNAVAILABLE);
+    // A database outage is logged once by the store's circuit; anything else here, every 30 s.
+    if (!(err instanceof GatehouseError && !worthLogging(err))) this.log.every('store', 30_000, 'gateway: store lookup failed', err);
+    this.fault(ex, STORE_UNAVAILABLE, STORE_RETRY_AFTER);
   }
 
   private internal(ex: Exchange, err: unknown): void {

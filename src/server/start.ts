@@ -22,6 +22,7 @@ import { createGateway, createGatewayMetrics, type Gateway, type GatewayOptions 
 import { gatewayStore } from './gateway-store.js';
 import { Registry } from 'prom-client';
 import { processMetrics } from './process-metrics.js';
+import { reportDatabaseHealth } from './database-health.js';
 import { adminApi } from '../api/plugin.js';
 import type { Change } from '../cluster/change.js';
 import { ChangeFollower } from '../cluster/follower.js';
@@ -141,6 +142,7 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
     const signingKey = await loadSigningKey(config.dataDir);
     const registry = new Registry();
     processMetrics(registry);
+    reportDatabaseHealth(store.db, registry, logger.child({ component: 'database' }));
     gateway = createGateway({
       store: gatewayStore(store),
       tokenKey: oauth.format.key,

@@ -1,9 +1,10 @@
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type PostgresPool, type PostgresPoolClient } from 'kysely';
 import pg from 'pg';
 import type { Config } from '../config/schema.js';
 import { GatehouseError } from '../errors.js';
+import { alwaysUp, DatabaseCircuit } from './availability.js';
 import { KNOWN_MIGRATIONS, migrationProvider } from './migrations/index.js';
 import { privateDir, privateFile, SQLITE_COMPANIONS, SQLITE_FILE } from './permissions.js';
 import type { Database } from './schema/index.js';
@@ -18,6 +19,8 @@ export interface Db {
   /** The PostgreSQL schema in use, when one is configured. */
   schema?: string;
   ping(): Promise<void>;
+  /** Whether the database is reachable (an in-memory flag; queries fail fast while it is down). */
+  circuit: DatabaseCircuit;
   /**
    * Runs `body` while no other process migrates this database: a PostgreSQL advisory lock
    * (per schema) held on a connection of its own; on SQLite, one transaction that takes the
@@ -96,29 +99,85 @@ function cachingStatements(db: SqliteDatabase.Database, max = 512): { prepare(sq
   };
 }
 
+/**
+ * The pool as Kysely sees it, behind the circuit: while the database is known to be down,
+ * connect() fails at once; a connection failure (from connect or a query) becomes
+ * DatabaseUnavailable and tells the circuit. Acquire and queries are bounded by the pool's
+ * connectionTimeoutMillis and the clients' statement/query timeouts.
+ */
+function guardedPool(pool: pg.Pool, circuit: DatabaseCircuit): PostgresPool {
+  const wrapped = new WeakMap<pg.PoolClient, PostgresPoolClient>();
+  const fail = (err: unknown): never => {
+    throw circuit.translate(err);
+  };
+  return {
+    connect: async () => {
+      circuit.check();
+      const client = await pool.connect().catch(fail);
+      let w = wrapped.get(client);
+      if (w === undefined) {
+        // A checked-out client whose connection dies emits 'error' (not only its query): its next
+        // query fails as unavailable and the pool drops it on release; the event must not crash.
+        client.on('error', () => {});
+        w = {
+          query: ((text: unknown, params?: unknown) =>
+            (client.query as (a: unknown, b?: unknown) => Promise<unknown>)(text, params).catch(fail)) as PostgresPoolClient['query'],
+          release: (destroy?: boolean) => client.release(destroy),
+        };
+        wrapped.set(client, w);
+      }
+      return w;
+    },
+    end: () => pool.end(),
+  };
+}
+
 /** Opens the configured database (PostgreSQL when a URL is set, else SQLite in the data dir). */
 export async function openDatabase(config: Pick<Config, 'dataDir' | 'database'>): Promise<Db> {
-  const { url, schema, poolSize } = config.database;
+  const { url, schema, poolSize, connectTimeoutMs = 2000, queryTimeoutMs = 10_000 } = config.database;
   if (url) {
+    const options = schema ? { options: `-c search_path=${schema}` } : {};
     const pool = new pg.Pool({
       connectionString: url,
       max: poolSize,
       types: pgTypes,
-      ...(schema ? { options: `-c search_path=${schema}` } : {}),
+      // Bounds the wait for a pooled connection as well as a new connection's handshake.
+      connectionTimeoutMillis: connectTimeoutMs,
+      // The server cancels a statement at queryTimeoutMs; the client gives up a little later
+      // (a server that stopped answering altogether).
+      statement_timeout: queryTimeoutMs,
+      query_timeout: queryTimeoutMs + 1000,
+      keepAlive: true,
+      ...options,
     });
     // An idle client's error (server restart) must not crash the process.
     pool.on('error', () => {});
-    const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    const circuit = new DatabaseCircuit(async () => {
+      // Bounded, but not by the request bound: a loaded machine may take a while to fork a backend.
+      const probe = new pg.Client({ connectionString: url, connectionTimeoutMillis: connectTimeoutMs + queryTimeoutMs, query_timeout: queryTimeoutMs });
+      probe.on('error', () => {});
+      try {
+        await probe.connect();
+        await probe.query('select 1');
+      } finally {
+        await probe.end().catch(() => {});
+      }
+    });
+    const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool: guardedPool(pool, circuit) }) });
     return {
       kysely,
       dialect: 'postgres',
       describe: describePg(url, schema),
       ...(schema ? { schema } : {}),
+      circuit,
       ping: async () => {
         await sql`select 1`.execute(kysely);
       },
       withMigrationLock: (body) => withPgLock(url, schema, () => body(kysely)),
-      close: () => kysely.destroy(),
+      close: async () => {
+        circuit.close();
+        await kysely.destroy();
+      },
     };
   }
   // Owner-only: the directory holds the database and the keys (the server logs any tightening).
@@ -135,6 +194,7 @@ export async function openDatabase(config: Pick<Config, 'dataDir' | 'database'>)
     kysely,
     dialect: 'sqlite',
     describe: `sqlite:${file}`,
+    circuit: alwaysUp(),
     ping: async () => {
       await sql`select 1`.execute(kysely);
     },

@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { KeyType } from '../types.js';
+import { DatabaseUnavailable } from './availability.js';
 import type { AccessTokensTable, Database, RefreshTokensTable } from './schema/index.js';
 import { pageOf, type StorePage } from './page.js';
 import { decodeScope, encodeScope } from './scope-column.js';
@@ -156,7 +157,8 @@ export class TokenStore {
       });
       for (const p of batch) p.resolve();
     } catch (err) {
-      if (batch.length === 1) batch[0]!.reject(err);
+      // One failure for all when the database is unreachable: no row-by-row retry against it.
+      if (batch.length === 1 || err instanceof DatabaseUnavailable) for (const p of batch) p.reject(err);
       else {
         // One bad row must not fail its neighbours: each on its own, so only it sees the error.
         await Promise.all(
