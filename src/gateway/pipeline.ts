@@ -46,6 +46,7 @@ export class GatewayCore implements ExchangeOwner {
   readonly routes: ApiRoutes;
   readonly subscriptions: Subscriptions;
   readonly throttler: Throttler;
+  private readonly degradedTtlMs: number;
   private readonly tokenKey: (token: string) => string;
   private readonly log: RateLimitedLog;
   private readonly metrics: MetricsCache;
@@ -71,6 +72,7 @@ export class GatewayCore implements ExchangeOwner {
     const apiTtlMs = o.apiCacheTtlSeconds * 1000;
     this.tokens = new TokenValidationCache(deps.store, { ttlSeconds: o.tokenCacheTtlSeconds, negativeTtlSeconds: o.negativeCacheTtlSeconds });
     this.tokens.listener = this.metrics;
+    this.degradedTtlMs = (o.degradedCacheTtlSeconds ?? 5) * 1000;
     this.routes = new ApiRoutes(deps.store, apiTtlMs, (api) => this.makeApiEntry(api));
     this.subscriptions = new Subscriptions(deps.store, apiTtlMs, this.tiers, this.log);
     this.throttler = o.redisUrl !== undefined && o.redisUrl !== '' ? new RedisThrottler(o.redisUrl, { log: this.log }) : new MemoryThrottler();
@@ -319,10 +321,20 @@ export class GatewayCore implements ExchangeOwner {
     this.subscriptions.invalidate();
   }
 
+  /** The invalidation channel is down (false) or subscribed again (true): see TokenValidationCache.degrade. */
+  invalidationChannel(up: boolean): void {
+    this.tokens.degrade(up ? undefined : this.degradedTtlMs);
+  }
+
+  /** How many nodes share the throttling limits (the per-node fallback admits limit / nodes). */
+  clusterNodes(n: number): void {
+    if (this.throttler instanceof RedisThrottler) this.throttler.setNodes(n);
+  }
+
   async ready(): Promise<void> {
     if (this.throttler instanceof RedisThrottler) {
-      const ok = await this.throttler.ready();
-      if (!ok) this.log.every('redis-ready', 30_000, 'gateway: Redis not reachable at start; throttling fails open until it is');
+      // Without Redis at start, throttling counts per node (the cluster bus logs the outage).
+      await this.throttler.ready();
     }
   }
 

@@ -109,6 +109,7 @@ function gatewayOptions(config: Config, key: SigningKey): GatewayOptions {
     tiers: config.throttling.tiers,
     tokenCacheTtlSeconds: config.gateway.tokenCacheTtl,
     negativeCacheTtlSeconds: config.gateway.negativeCacheTtl,
+    degradedCacheTtlSeconds: config.cluster.degradedCacheTtl,
     apiCacheTtlSeconds: config.gateway.apiCacheTtl,
     defaultTimeoutMs: config.gateway.backendTimeoutMs,
     ...(config.redis.url ? { redisUrl: config.redis.url } : {}),
@@ -154,7 +155,17 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
     // A revocation on this node drops the gateway's cached validations at once; with Redis,
     // so does one on any other node.
     events.onInvalidated((msg) => gw.invalidate(msg));
-    if (config.redis.url) stopBus = await connectInvalidationBus(config.redis.url, events, logger);
+    if (config.redis.url) {
+      // Degraded until subscribed: nothing is cached yet, and a start without Redis serves on.
+      gw.invalidationChannel(false);
+      const bus = await connectInvalidationBus(config.redis.url, events, {
+        log: logger.child({ component: 'cluster' }),
+        registry,
+        onChannel: (up) => gw.invalidationChannel(up),
+        onPeers: (n) => gw.clusterNodes(n),
+      });
+      stopBus = () => bus.close();
+    }
     // A management change (made here, in the CLI or on another node) reaches this node's caches.
     const apply = (change: Change): void => {
       if (change.kind === 'tokens') gw.invalidate(change.invalidation);
