@@ -220,6 +220,11 @@ export const ConfigSchema = Type.Object(
          * serves no cached validation older than this many seconds.
          */
         degradedCacheTtl: Type.Number({ minimum: 0, maximum: 300, default: 5 }),
+        /**
+         * On SIGTERM, how long /health/ready answers 503 while the node still serves, before it
+         * stops accepting connections: set it to what the load balancer needs to take the node out.
+         */
+        drainDelayMs: Type.Integer({ minimum: 0, maximum: 60_000, default: 0 }),
       },
       { additionalProperties: false, default: {} },
     ),

@@ -2,10 +2,12 @@ import type { FastifyInstance } from 'fastify';
 import { GatehouseError, worthLogging } from '../errors.js';
 import type { Db } from '../store/db.js';
 
-/** Liveness (the process answers) and readiness (the database answers). */
-export async function healthRoutes(app: FastifyInstance, opts: { db: Db }): Promise<void> {
+/** Liveness (the process answers) and readiness (the database answers, and the node is not stopping). */
+export async function healthRoutes(app: FastifyInstance, opts: { db: Db; draining: () => boolean }): Promise<void> {
   app.get('/health/live', async () => ({ status: 'ok' }));
   app.get('/health/ready', async (request, reply) => {
+    // Stopping: the load balancer takes the node out while it still serves what it is sent.
+    if (opts.draining()) return reply.code(503).send({ status: 'draining', database: opts.db.dialect });
     try {
       await opts.db.ping();
       return { status: 'ok', database: opts.db.dialect };

@@ -78,13 +78,15 @@ interface NodeParts {
   oauth: OAuthService;
   gateway: Gateway;
   jwks: { keys: object[] };
+  /** True once the node is stopping (readiness turns 503). */
+  draining: () => boolean;
 }
 
 /** A gateway listener (8243 HTTPS, 8280 HTTP): token service endpoints, then published APIs. */
 async function gatewayApp(logger: Logger, listener: string, config: Config, parts: NodeParts, tls?: TlsMaterial): Promise<FastifyInstance> {
   const app = baseApp(logger, listener, config, tls);
   requestLogging(app, logger);
-  await app.register(healthRoutes, { db: parts.store.db });
+  await app.register(healthRoutes, { db: parts.store.db, draining: parts.draining });
   await app.register(oauthRoutes, { service: parts.oauth });
   await app.register(authorizeRoutes, { service: parts.oauth, secure: tls !== undefined });
   // The keys backends use to verify X-JWT-Assertion headers.
@@ -130,7 +132,11 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
   let gateway: Gateway | undefined;
   let stopBus = async () => {};
   let follower: ChangeFollower | undefined;
+  let draining = false;
   const shutdown = async () => {
+    draining = true;
+    // Ready answers 503 now; the listeners keep serving until the load balancer has noticed.
+    if (apps.length > 0 && config.cluster.drainDelayMs > 0) await new Promise((r) => setTimeout(r, config.cluster.drainDelayMs));
     stopCleanup();
     await follower?.stop();
     await Promise.allSettled(apps.map((a) => a.close()));
@@ -178,7 +184,7 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
     const management = createManagement({ store, oauth, config, sink: apply });
     follower = new ChangeFollower(store.changes, apply, { pollMs: config.cluster.changePollMs, logger: logger.child({ component: 'cluster' }) });
     await follower.start();
-    const parts: NodeParts = { store, oauth, gateway, jwks: { keys: [signingKey.publicJwk] } };
+    const parts: NodeParts = { store, oauth, gateway, jwks: { keys: [signingKey.publicJwk] }, draining: () => draining };
     const bound: { http: number | null; https: number } = { http: config.ports.http, https: config.ports.https };
     const issuerHost = new URL(config.oauth.issuer).hostname;
     const portal = await portalApp(logger, registry, config, tls, management, {

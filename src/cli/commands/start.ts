@@ -6,7 +6,7 @@ import type { RunningServer } from '../../server/start.js';
 import { configFrom } from '../context.js';
 import { CliError, emit, run } from '../output.js';
 
-/** How long a stop may take to finish requests in flight before the process exits anyway. */
+/** How long a stop may take to finish requests in flight (after cluster.drainDelayMs) before the process exits anyway. */
 export const DRAIN_BOUND_MS = 15_000;
 
 function claim(config: Parameters<typeof claimDataDir>[0]): DataDirClaim {
@@ -28,7 +28,7 @@ function handleSignals(server: RunningServer, dataDir: DataDirClaim, reread: () 
     const force = setTimeout(() => {
       dataDir.release();
       process.exit(1);
-    }, DRAIN_BOUND_MS);
+    }, DRAIN_BOUND_MS + server.config.cluster.drainDelayMs);
     force.unref();
     server.close().then(
       () => {
