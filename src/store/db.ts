@@ -4,7 +4,7 @@ import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type PostgresPoo
 import pg from 'pg';
 import type { Config } from '../config/schema.js';
 import { GatehouseError } from '../errors.js';
-import { alwaysUp, DatabaseCircuit } from './availability.js';
+import { alwaysUp, classify, DatabaseCircuit } from './availability.js';
 import { KNOWN_MIGRATIONS, migrationProvider } from './migrations/index.js';
 import { privateDir, privateFile, SQLITE_COMPANIONS, SQLITE_FILE } from './permissions.js';
 import type { Database } from './schema/index.js';
@@ -119,10 +119,16 @@ function guardedPool(pool: pg.Pool, circuit: DatabaseCircuit): PostgresPool {
         // A checked-out client whose connection dies emits 'error' (not only its query): its next
         // query fails as unavailable and the pool drops it on release; the event must not crash.
         client.on('error', () => {});
+        // A connection whose query timed out or broke is never reused: its server may still be
+        // running that query, or be gone.
+        let broken = false;
         w = {
           query: ((text: unknown, params?: unknown) =>
-            (client.query as (a: unknown, b?: unknown) => Promise<unknown>)(text, params).catch(fail)) as PostgresPoolClient['query'],
-          release: (destroy?: boolean) => client.release(destroy),
+            (client.query as (a: unknown, b?: unknown) => Promise<unknown>)(text, params).catch((err: unknown) => {
+              if (classify(err) !== undefined) broken = true;
+              return fail(err);
+            })) as PostgresPoolClient['query'],
+          release: (destroy?: boolean) => client.release(destroy || broken),
         };
         wrapped.set(client, w);
       }
@@ -153,8 +159,7 @@ export async function openDatabase(config: Pick<Config, 'dataDir' | 'database'>)
     // An idle client's error (server restart) must not crash the process.
     pool.on('error', () => {});
     const circuit = new DatabaseCircuit(async () => {
-      // Bounded, but not by the request bound: a loaded machine may take a while to fork a backend.
-      const probe = new pg.Client({ connectionString: url, connectionTimeoutMillis: connectTimeoutMs + queryTimeoutMs, query_timeout: queryTimeoutMs });
+      const probe = new pg.Client({ connectionString: url, connectionTimeoutMillis: connectTimeoutMs, query_timeout: connectTimeoutMs });
       probe.on('error', () => {});
       try {
         await probe.connect();

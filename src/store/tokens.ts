@@ -157,8 +157,13 @@ export class TokenStore {
       });
       for (const p of batch) p.resolve();
     } catch (err) {
-      // One failure for all when the database is unreachable: no row-by-row retry against it.
-      if (batch.length === 1 || err instanceof DatabaseUnavailable) for (const p of batch) p.reject(err);
+      // One failure for all when the database is unreachable: no row-by-row retry against it, and
+      // the requests that queued behind this flush fail with it instead of waiting for another.
+      if (err instanceof DatabaseUnavailable) {
+        const queued = this.pending;
+        this.pending = [];
+        for (const p of [...batch, ...queued]) p.reject(err);
+      } else if (batch.length === 1) batch[0]!.reject(err);
       else {
         // One bad row must not fail its neighbours: each on its own, so only it sees the error.
         await Promise.all(

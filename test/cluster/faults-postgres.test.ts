@@ -27,6 +27,20 @@ interface Sample {
   reply: Reply;
 }
 
+/**
+ * Waits until every kind has answered 200 for a second since the last failure after `from`;
+ * returns when that last failure ended (0 if it never settles within 10 s).
+ */
+async function settled(samples: Sample[], names: string[], from: number): Promise<number> {
+  for (const deadline = Date.now() + 10_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
+    const bad = samples.filter((s) => s.at >= from && s.reply.status !== 200);
+    const lastBad = bad.length === 0 ? from : Math.max(...bad.map((s) => s.at + s.ms));
+    const good = samples.filter((s) => s.at > lastBad);
+    if (Date.now() - lastBad > 1000 && names.every((k) => good.some((s) => s.kind === k))) return lastBad;
+  }
+  return 0;
+}
+
 describe.skipIf(!available)('PostgreSQL outage under traffic', () => {
   let pg: OwnPostgres;
   let server: RunningServer;
@@ -34,6 +48,8 @@ describe.skipIf(!available)('PostgreSQL outage under traffic', () => {
   const lines: { level: number; msg: string; event?: string }[] = [];
   let http = '';
   let portal = '';
+  /** What the first test set up, for the second. */
+  let world: { auth: Record<string, string>; cached: string; issue: () => Promise<string> } | undefined;
 
   beforeAll(async () => {
     pg = await startOwnPostgres();
@@ -74,6 +90,7 @@ describe.skipIf(!available)('PostgreSQL outage under traffic', () => {
     // Tokens the gateway has never seen: each is shown to it once, during the outage or after.
     const unseen: string[] = [];
     for (let i = 0; i < 400; i++) unseen.push(await issue());
+    world = { auth, cached, issue };
 
     const kinds: Record<string, () => Promise<Reply>> = {
       token: () => postForm(`${http}/token`, { grant_type: 'client_credentials' }, auth),
@@ -112,16 +129,7 @@ describe.skipIf(!available)('PostgreSQL outage under traffic', () => {
     await pg.start();
     const startedAt = Date.now();
     // Recovery: every kind answers 200 again, without a restart.
-    let recoveredAt = 0;
-    for (const deadline = Date.now() + 10_000; Date.now() < deadline; ) {
-      const since = samples.filter((s) => s.at > startedAt + 100);
-      if (names.every((k) => since.some((s) => s.kind === k)) && since.length > 0 && since.every((s) => s.reply.status === 200)) {
-        recoveredAt = Date.now();
-        break;
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    await new Promise((r) => setTimeout(r, 500));
+    const recoveredAt = await settled(samples, names, startedAt);
     running = false;
     await Promise.all(workers);
 
@@ -175,5 +183,60 @@ describe.skipIf(!available)('PostgreSQL outage under traffic', () => {
     ]);
     expect(await metric('gatehouse_database_up')).toBe(1);
     expect(await metric('gatehouse_database_outages_total')).toBe(1);
+  }, 60_000);
+
+  it('a database that stops answering (SIGSTOP): no request waits past the bounds, then 503s at once', async () => {
+    const { auth, cached, issue } = world!;
+    const unseen: string[] = [];
+    for (let i = 0; i < 300; i++) unseen.push(await issue());
+    const kinds: Record<string, () => Promise<Reply>> = {
+      token: () => postForm(`${http}/token`, { grant_type: 'client_credentials' }, auth),
+      introspect: () => postForm(`${http}/introspect`, { token: cached }, auth),
+      'gateway-cached': () => call(`${http}/weather/v1/x`, { headers: { authorization: `Bearer ${cached}` } }),
+      'gateway-unseen': () => call(`${http}/weather/v1/x`, { headers: { authorization: `Bearer ${unseen.pop() ?? 'x'}` } }),
+    };
+    const names = Object.keys(kinds);
+    const samples: Sample[] = [];
+    let running = true;
+    const workers = [0, 1, 2, 3].map(async (w) => {
+      for (let i = w; running; i++) {
+        const kind = names[i % names.length]!;
+        const t = Date.now();
+        const reply = await kinds[kind]!();
+        samples.push({ kind, at: t, ms: Date.now() - t, reply });
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    });
+    await new Promise((r) => setTimeout(r, 500));
+    const linesBefore = lines.length;
+    await pg.pause();
+    const pausedAt = Date.now();
+    await new Promise((r) => setTimeout(r, 6500));
+    await pg.resume();
+    const resumedAt = Date.now();
+    const recoveredAt = await settled(samples, names, resumedAt);
+    running = false;
+    await Promise.all(workers);
+    const during = samples.filter((s) => s.at >= pausedAt && s.at < resumedAt);
+    const knownDown = (lines.slice(linesBefore).find((l) => l.event === 'database_down') as { time?: number } | undefined)?.time ?? Infinity;
+    const late = during.filter((s) => s.at >= knownDown);
+    const worst = Math.max(...samples.map((s) => s.ms));
+    console.log(
+      `PostgreSQL hung (SIGSTOP) for ${resumedAt - pausedAt} ms: ${during.length} requests meanwhile, worst wait ${worst} ms ` +
+        `(bound: ${QUERY_MS + 1000} ms read timeout, ${CONNECT_MS} ms acquire), ${late.length} once it was known down (${knownDown - pausedAt} ms after SIGSTOP), worst of those ${Math.max(0, ...late.map((s) => s.ms))} ms; ` +
+        `all 200 again ${recoveredAt - resumedAt} ms after SIGCONT`,
+    );
+    expect(unseen.length, 'tokens left unseen').toBeGreaterThan(0);
+    const stillBad = samples.filter((s) => s.at > resumedAt && s.reply.status !== 200).slice(-6);
+    expect(recoveredAt, `recovered; log: ${lines.slice(linesBefore).map((l) => JSON.stringify(l)).join('\n')}; failing: ${stillBad.map((s) => `${s.kind} ${s.at - resumedAt} ${s.reply.status} ${s.reply.text.slice(0, 100)}`).join(' | ')}`).toBeGreaterThan(0);
+    for (const s of samples) {
+      expect([200, 503], `${s.kind} answered ${s.reply.status}: ${s.reply.text.slice(0, 200)}`).toContain(s.reply.status);
+      expect(s.ms, `${s.kind} took ${s.ms} ms`).toBeLessThanOrEqual(BOUND_MS);
+    }
+    expect(samples.filter((s) => s.kind === 'gateway-cached').every((s) => s.reply.status === 200)).toBe(true);
+    // Once the probe found it down, requests fail fast instead of queueing behind it.
+    expect(late.length).toBeGreaterThan(0);
+    expect(late.filter((s) => s.kind !== 'gateway-cached').every((s) => s.reply.status === 503 && s.ms < 500)).toBe(true);
+    expect(lines.slice(linesBefore).filter((l) => l.level >= 40).map((l) => l.event)).toEqual(['database_down']);
   }, 60_000);
 });

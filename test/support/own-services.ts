@@ -1,5 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -60,6 +60,10 @@ async function asPostgres(bin: string, args: string[]): Promise<string> {
 export interface OwnPostgres {
   url: string;
   port: number;
+  /** SIGSTOP to the server and its backends: it stops answering without closing anything. */
+  pause(): Promise<void>;
+  /** SIGCONT: it answers again. */
+  resume(): Promise<void>;
   stop(): Promise<void>;
   start(): Promise<void>;
   /** Stops it (if running) and removes its directory. */
@@ -79,6 +83,11 @@ export async function startOwnPostgres(): Promise<OwnPostgres> {
   const port = await freePort();
   const opts = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=60`;
   let running = false;
+  const serverPids = async (): Promise<number[]> => {
+    const main = Number(readFileSync(path.join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    const children = await run('pgrep', ['-P', String(main)]).then((r) => r.stdout, () => '');
+    return [main, ...children.split('\n').filter(Boolean).map(Number)];
+  };
   const pg: OwnPostgres = {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     port,
@@ -89,6 +98,12 @@ export async function startOwnPostgres(): Promise<OwnPostgres> {
     stop: async () => {
       await asPostgres(path.join(bin, 'pg_ctl'), ['-D', data, '-m', 'fast', '-w', '-t', '30', 'stop']);
       running = false;
+    },
+    pause: async () => {
+      for (const pid of await serverPids()) process.kill(pid, 'SIGSTOP');
+    },
+    resume: async () => {
+      for (const pid of (await serverPids()).reverse()) process.kill(pid, 'SIGCONT');
     },
     destroy: async () => {
       if (running) await pg.stop().catch(() => {});
