@@ -5,6 +5,7 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import type { TokenEvents, TokenInvalidation } from '../oauth/events.js';
 
 const CHANNEL = 'gatehouse:token-invalidation';
+const PING_TIMEOUT_MS = 1500;
 
 export interface InvalidationBusOptions {
   log: Logger;
@@ -20,6 +21,8 @@ export interface InvalidationBusOptions {
   onPeers?(nodes: number): void;
   /** How often the node count is read while the channel is up (default 10 s). */
   peersEveryMs?: number;
+  /** How often the subscription is checked with a ping (default 1 s). */
+  heartbeatMs?: number;
   /** How long start waits for the first subscription before it goes on degraded (default 2 s; a refused connection does not wait). */
   startWaitMs?: number;
 }
@@ -51,6 +54,8 @@ export async function connectInvalidationBus(redisUrl: string, events: TokenEven
     autoResubscribe: false,
     maxRetriesPerRequest: 1,
     connectTimeout: 2000,
+    // A hung Redis must not pile up publishes that never complete.
+    commandTimeout: 2000,
     retryStrategy: (times: number) => Math.min(50 * times, 500),
   } as const;
   const pub = new Redis(redisUrl, options);
@@ -143,6 +148,29 @@ export async function connectInvalidationBus(redisUrl: string, events: TokenEven
   };
   const peers = setInterval(() => void countPeers(), opts.peersEveryMs ?? 10_000);
   peers.unref();
+  // A Redis that stops answering without closing the connection (hung, or a partition) must not
+  // look subscribed: a ping every second, and one unanswered for PING_TIMEOUT_MS counts as down
+  // (the connection is dropped and made again).
+  let pinging = false;
+  const heartbeat = setInterval(() => {
+    if (!up || pinging || sub.status !== 'ready') return;
+    pinging = true;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`Redis did not answer a ping within ${PING_TIMEOUT_MS} ms`)), PING_TIMEOUT_MS);
+    });
+    Promise.race([sub.ping(), timeout]).then(
+      () => {},
+      (err: Error) => {
+        goDown(err.message);
+        sub.disconnect(true);
+      },
+    ).finally(() => {
+      clearTimeout(timer);
+      pinging = false;
+    });
+  }, opts.heartbeatMs ?? 1000);
+  heartbeat.unref();
 
   pub.connect().catch(() => {});
   const first = new Promise<boolean>((resolve) => {
@@ -166,6 +194,7 @@ export async function connectInvalidationBus(redisUrl: string, events: TokenEven
     close: async () => {
       closed = true;
       clearInterval(peers);
+      clearInterval(heartbeat);
       off();
       await Promise.allSettled([sub.quit(), pub.quit()]);
       sub.disconnect();

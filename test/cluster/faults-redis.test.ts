@@ -59,6 +59,8 @@ describe.skipIf(!available)('Redis outage with two nodes', () => {
   let backend: TestBackend;
   let a: Node;
   let b: Node;
+  /** The published API of the first test, for the next. */
+  let apiId: string | undefined;
 
   beforeAll(async () => {
     redis = await startOwnRedis();
@@ -86,6 +88,7 @@ describe.skipIf(!available)('Redis outage with two nodes', () => {
       (await call(`${a.portal}/api/v1${path}`, { method, headers: { 'content-type': 'application/json', authorization: user }, ...(body ? { body: JSON.stringify(body) } : {}) })).json;
     const api = await rest('POST', '/apis', { name: 'Weather', context: '/weather', version: 'v1', productionUrl: backend.url, tiers: ['Gold', 'Four'] });
     await rest('POST', `/apis/${api.id}/publish`);
+    apiId = api.id as string;
     await rest('POST', '/subscriptions', { applicationId: app.id, apiId: api.id, tier: 'Gold' }, basic('root', 'root-password'));
     const issue = async () => (await postForm(`${a.http}/token`, { grant_type: 'client_credentials' }, auth)).json.access_token as string;
     const onB = async (token: string) => (await call(`${b.http}/weather/v1/x`, { headers: { authorization: `Bearer ${token}` } })).status;
@@ -140,6 +143,34 @@ describe.skipIf(!available)('Redis outage with two nodes', () => {
         [30, 'invalidation_channel_up'],
       ]);
     }
+  }, 60_000);
+
+  it('a Redis that stops answering without closing (SIGSTOP) counts as down: the same bounds, healed on SIGCONT', async () => {
+    const m = a.server.management;
+    const app = await m.applications.create(admin, { owner: 'root', name: 'hung', callbackUrls: [] });
+    const keys = await m.keys.generate(admin, app.id, 'PRODUCTION', { public: false });
+    const auth = { authorization: basic(keys.consumerKey, keys.consumerSecret!) };
+    const sub = await call(`${a.portal}/api/v1/subscriptions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: basic('root', 'root-password') },
+      body: JSON.stringify({ applicationId: app.id, apiId: apiId!, tier: 'Gold' }),
+    });
+    expect(sub.status).toBe(201);
+    const issue = async () => (await postForm(`${a.http}/token`, { grant_type: 'client_credentials' }, auth)).json.access_token as string;
+    const onB = async (token: string) => (await call(`${b.http}/weather/v1/x`, { headers: { authorization: `Bearer ${token}` } })).status;
+    const linesB = b.lines.length;
+    redis.pause();
+    const pausedAt = Date.now();
+    const detected = await until('B sees the hung channel as down', async () => (await metric(b, 'gatehouse_invalidation_channel_up')) === 0, 5000);
+    const t = await issue();
+    expect(await onB(t)).toBe(200);
+    expect((await postForm(`${a.http}/revoke`, { token: t }, auth)).status).toBe(200);
+    const refused = await until('revocation with Redis hung', async () => (await onB(t)) === 401, DEGRADED_S * 1000 + 500);
+    redis.resume();
+    const back = await until('B subscribed again', async () => (await metric(b, 'gatehouse_invalidation_channel_up')) === 1, 5000);
+    console.log(`Redis hung: B saw the channel down ${detected} ms after SIGSTOP, a revocation on A refused on B after ${refused} ms, subscribed again ${back} ms after SIGCONT`);
+    expect(Date.now() - pausedAt).toBeGreaterThan(0);
+    expect(b.lines.slice(linesB).filter((l) => l.level >= 40).map((l) => l.event)).toEqual(['invalidation_channel_down']);
   }, 60_000);
 
   it('a node whose Redis is down at start starts degraded, with one warning, and serves', async () => {

@@ -117,6 +117,9 @@ export async function startOwnPostgres(): Promise<OwnPostgres> {
 export interface OwnRedis {
   url: string;
   port: number;
+  /** SIGSTOP: it stops answering, connections stay open (a hung server, or a partition). */
+  pause(): void;
+  resume(): void;
   stop(): Promise<void>;
   start(): Promise<void>;
   destroy(): Promise<void>;
@@ -141,6 +144,8 @@ export async function startOwnRedis(): Promise<OwnRedis> {
         await new Promise((r) => setTimeout(r, 20));
       }
     },
+    pause: () => void child?.kill('SIGSTOP'),
+    resume: () => void child?.kill('SIGCONT'),
     stop: async () => {
       const c = child;
       child = undefined;
