@@ -8,7 +8,6 @@ import { startServer } from '../../src/server/start.js';
 import { createTestDatabase, type DbKind, type TestDatabase } from '../support/databases.js';
 import { freePortOffset } from '../support/ports.js';
 import { admin } from '../support/server.js';
-import { postgresAvailable } from '../support/services.js';
 import { kill, spawnStart, type StartedProcess } from '../support/start-process.js';
 
 /**
@@ -18,7 +17,6 @@ import { kill, spawnStart, type StartedProcess } from '../support/start-process.
  * during load, by a client that acts as a load balancer (it sends only while /health/ready is
  * 200), fails no request: readiness turns 503 at once, the requests in flight finish, exit 0.
  */
-const kinds: DbKind[] = (await postgresAvailable()) ? ['sqlite', 'postgres'] : ['sqlite'];
 const CONCURRENCY = 12;
 const DRAIN_DELAY_MS = 600;
 
@@ -110,102 +108,105 @@ async function introspectAll(base: string, auth: string, tokens: string[]): Prom
   return { active, inactive };
 }
 
-describe.each(kinds)('a node killed or stopped under load (%s)', (kind) => {
-  let t: Target;
-  let node: StartedProcess | undefined;
-  let restarted: { p: StartedProcess; base: string } | undefined;
+/** The suite on one database kind (one file per kind, so each stays short). */
+export function durabilitySuite(kind: DbKind, available: boolean): void {
+  describe.skipIf(!available)(`a node killed or stopped under load (${kind})`, () => {
+    let t: Target;
+    let node: StartedProcess | undefined;
+    let restarted: { p: StartedProcess; base: string } | undefined;
 
-  beforeAll(async () => {
-    t = await prepare(kind);
-  }, 60_000);
-  afterAll(async () => {
-    kill(node);
-    await t?.db.drop();
-  });
+    beforeAll(async () => {
+      t = await prepare(kind);
+    }, 60_000);
+    afterAll(async () => {
+      kill(node);
+      await t?.db.drop();
+    });
 
-  it('SIGKILL during /token load: every token answered 200 still introspects active after a restart', async () => {
-    const phases: string[] = [];
-    let mark = Date.now();
-    const phase = (name: string) => {
-      phases.push(`${name} ${Date.now() - mark} ms`);
-      mark = Date.now();
-    };
-    const first = await start(t);
-    phase('start');
-    node = first.p;
-    const agent = new Agent({ connections: CONCURRENCY, keepAliveTimeout: 10_000 });
-    let running = true;
-    const l = load(first.base, t.auth, () => running, agent);
-    // Kill once the node has answered a good number, with requests in flight.
-    const deadline = Date.now() + 20_000;
-    while (l.outcomes.filter((o) => o.status === 200).length < 300 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-    const inFlightAtKill = l.inFlight();
-    phase('load');
-    first.p.child.kill('SIGKILL');
-    await first.p.exited(5000);
-    running = false;
-    await l.done;
-    await agent.close();
-    const answered = l.outcomes.filter((o) => o.status === 200).map((o) => o.token!);
-    const others = l.outcomes.filter((o) => o.status !== 200);
+    it('SIGKILL during /token load: every token answered 200 still introspects active after a restart', async () => {
+      const phases: string[] = [];
+      let mark = Date.now();
+      const phase = (name: string) => {
+        phases.push(`${name} ${Date.now() - mark} ms`);
+        mark = Date.now();
+      };
+      const first = await start(t);
+      phase('start');
+      node = first.p;
+      const agent = new Agent({ connections: CONCURRENCY, keepAliveTimeout: 10_000 });
+      let running = true;
+      const l = load(first.base, t.auth, () => running, agent);
+      // Kill once the node has answered a good number, with requests in flight.
+      const deadline = Date.now() + 20_000;
+      while (l.outcomes.filter((o) => o.status === 200).length < 300 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      const inFlightAtKill = l.inFlight();
+      phase('load');
+      first.p.child.kill('SIGKILL');
+      await first.p.exited(5000);
+      running = false;
+      await l.done;
+      await agent.close();
+      const answered = l.outcomes.filter((o) => o.status === 200).map((o) => o.token!);
+      const others = l.outcomes.filter((o) => o.status !== 200);
 
-    const second = await start(t, drainConfig(t));
-    phase('restart');
-    node = second.p;
-    const t0 = Date.now();
-    const { active, inactive } = await introspectAll(second.base, t.auth, answered);
-    console.log(
-      `${kind}: SIGKILL with ${inFlightAtKill} requests in flight; ${answered.length} tokens answered 200, ${active} introspect active after the restart ` +
-        `(checked in ${Date.now() - t0} ms); ${others.length} requests cut by the kill (${[...new Set(others.map((o) => o.status))].join(', ')}); ${phases.join(', ')}`,
-    );
-    expect(inFlightAtKill).toBeGreaterThan(0);
-    expect(inactive).toEqual([]);
-    expect(active).toBe(answered.length);
-    // What the kill cut never got an answer: no status from the node but 200.
-    expect(others.every((o) => typeof o.status === 'string')).toBe(true);
-    restarted = second;
-  }, 90_000);
+      const second = await start(t, drainConfig(t));
+      phase('restart');
+      node = second.p;
+      const t0 = Date.now();
+      const { active, inactive } = await introspectAll(second.base, t.auth, answered);
+      console.log(
+        `${kind}: SIGKILL with ${inFlightAtKill} requests in flight; ${answered.length} tokens answered 200, ${active} introspect active after the restart ` +
+          `(checked in ${Date.now() - t0} ms); ${others.length} requests cut by the kill (${[...new Set(others.map((o) => o.status))].join(', ')}); ${phases.join(', ')}`,
+      );
+      expect(inFlightAtKill).toBeGreaterThan(0);
+      expect(inactive).toEqual([]);
+      expect(active).toBe(answered.length);
+      // What the kill cut never got an answer: no status from the node but 200.
+      expect(others.every((o) => typeof o.status === 'string')).toBe(true);
+      restarted = second;
+    }, 90_000);
 
-  it('SIGTERM during load, behind a client that follows /health/ready: no request fails, exit 0', async () => {
-    // The node restarted by the test above (one start less per database).
-    const { p, base } = restarted ?? (await start(t, drainConfig(t)));
-    node = p;
-    const agent = new Agent({ connections: CONCURRENCY, keepAliveTimeout: 10_000 });
-    // The "load balancer": sends only while the last readiness poll said 200.
-    let ready = true;
-    let readyTurned = 0;
-    const poller = (async () => {
-      while (ready) {
-        try {
-          const res = await request(`${base}/health/ready`, { dispatcher: agent });
-          await res.body.dump();
-          if (res.statusCode !== 200) {
+    it('SIGTERM during load, behind a client that follows /health/ready: no request fails, exit 0', async () => {
+      // The node restarted by the test above (one start less per database).
+      const { p, base } = restarted ?? (await start(t, drainConfig(t)));
+      node = p;
+      const agent = new Agent({ connections: CONCURRENCY, keepAliveTimeout: 10_000 });
+      // The "load balancer": sends only while the last readiness poll said 200.
+      let ready = true;
+      let readyTurned = 0;
+      const poller = (async () => {
+        while (ready) {
+          try {
+            const res = await request(`${base}/health/ready`, { dispatcher: agent });
+            await res.body.dump();
+            if (res.statusCode !== 200) {
+              ready = false;
+              readyTurned = Date.now();
+            }
+          } catch {
             ready = false;
-            readyTurned = Date.now();
           }
-        } catch {
-          ready = false;
+          await new Promise((r) => setTimeout(r, 50));
         }
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    })();
-    const l = load(base, t.auth, () => ready, agent);
-    while (l.outcomes.length < 200) await new Promise((r) => setTimeout(r, 10));
-    const inFlight = l.inFlight();
-    const sentAt = Date.now();
-    p.child.kill('SIGTERM');
-    const exit = await p.exited(20_000);
-    node = undefined;
-    await poller;
-    await l.done;
-    await agent.close();
-    const failed = l.outcomes.filter((o) => o.status !== 200);
-    console.log(
-      `${kind}: SIGTERM with ${inFlight} requests in flight: ready 503 after ${readyTurned - sentAt} ms, exit ${exit.code} after ${exit.afterMs} ms; ` +
-        `${l.outcomes.length} requests, ${failed.length} failed`,
-    );
-    expect(failed).toEqual([]);
-    expect(exit.code).toBe(0);
-    expect(readyTurned).toBeGreaterThan(0);
-  }, 60_000);
-});
+      })();
+      const l = load(base, t.auth, () => ready, agent);
+      while (l.outcomes.length < 200) await new Promise((r) => setTimeout(r, 10));
+      const inFlight = l.inFlight();
+      const sentAt = Date.now();
+      p.child.kill('SIGTERM');
+      const exit = await p.exited(20_000);
+      node = undefined;
+      await poller;
+      await l.done;
+      await agent.close();
+      const failed = l.outcomes.filter((o) => o.status !== 200);
+      console.log(
+        `${kind}: SIGTERM with ${inFlight} requests in flight: ready 503 after ${readyTurned - sentAt} ms, exit ${exit.code} after ${exit.afterMs} ms; ` +
+          `${l.outcomes.length} requests, ${failed.length} failed`,
+      );
+      expect(failed).toEqual([]);
+      expect(exit.code).toBe(0);
+      expect(readyTurned).toBeGreaterThan(0);
+    }, 60_000);
+  });
+}
