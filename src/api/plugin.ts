@@ -106,8 +106,9 @@ export async function adminApi(app: FastifyInstance, opts: { management: Managem
     await root.register(
       async (api) => {
         api.setValidatorCompiler(validators());
-        // JSON, where an empty body is no body (POST …/publish with Content-Type: application/json and nothing else).
-        api.removeContentTypeParser('application/json');
+        // JSON only (text/plain or a form is 415, not a string the schema then refuses), where an
+        // empty body is no body (POST …/publish with Content-Type: application/json and nothing else).
+        api.removeAllContentTypeParsers();
         api.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, text, done) => {
           if (text === '') return done(null, undefined);
           try {
@@ -117,9 +118,23 @@ export async function adminApi(app: FastifyInstance, opts: { management: Managem
           }
         });
         api.setErrorHandler(errorHandler);
-        api.setNotFoundHandler((request, reply) => sendProblem(reply, new GatehouseError('not_found', `no operation ${request.method} ${request.url.split('?')[0]}`)));
+        // A path the API serves with other methods is 405 with Allow (RFC 9110 §15.5.6); any other 404.
+        const served: { pattern: RegExp; methods: string[] }[] = [];
+        api.setNotFoundHandler((request, reply) => {
+          const path = request.url.split('?')[0]!;
+          const allow = served.filter((r) => r.pattern.test(path)).flatMap((r) => r.methods);
+          if (allow.length > 0) {
+            return sendProblem(reply, new GatehouseError('invalid', `${path} does not take ${request.method}; it takes ${allow.join(', ')}`, { status: 405 }), { allow: allow.join(', ') });
+          }
+          return sendProblem(reply, new GatehouseError('not_found', `no operation ${request.method} ${path}`));
+        });
         api.addHook('onRoute', (route) => {
           route.bodyLimit ??= API_BODY_LIMIT;
+          const pattern = new RegExp(`^${route.url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:\w+/g, '[^/]+')}$`);
+          const methods = [route.method].flat();
+          const known = served.find((r) => r.pattern.source === pattern.source);
+          if (known) known.methods.push(...methods);
+          else served.push({ pattern, methods: [...methods] });
         });
         api.addHook('onRequest', async (request) => {
           if (request.routeOptions.config.public) return;

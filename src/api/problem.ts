@@ -1,5 +1,5 @@
-import type { FastifyReply } from 'fastify';
-import type { ErrorKind, GatehouseError } from '../errors.js';
+import type { FastifyError, FastifyReply } from 'fastify';
+import { GatehouseError, type ErrorKind } from '../errors.js';
 
 const TITLES: Record<ErrorKind, string> = {
   invalid: 'Invalid request',
@@ -36,4 +36,25 @@ export function problemOf(err: GatehouseError): ProblemBody {
 
 export function sendProblem(reply: FastifyReply, err: GatehouseError, headers: Record<string, string | string[]> = {}): FastifyReply {
   return reply.code(err.status).headers({ 'cache-control': 'no-store', ...headers }).type('application/problem+json').send(problemOf(err));
+}
+
+/**
+ * The longest path parameter the portal listener routes: a username may have 255 characters
+ * (manage/rules USERNAME_PATTERN, all unreserved in a path), so GET /api/v1/users/{username}
+ * must reach every user. Longer is 414 before any route runs.
+ */
+export const MAX_PATH_PARAMETER = 255;
+
+/** Whether a request target is the admin API's (/api/v1, /api/v1/…, /api/v1?…). */
+export const isApiPath = (url: string): boolean => url === '/api/v1' || url.startsWith('/api/v1/') || url.startsWith('/api/v1?');
+
+/**
+ * Fastify's refusals before any route runs (`frameworkErrors`) as the API's problems: fixed
+ * text that never quotes the request target.
+ */
+export function frameworkProblem(err: FastifyError): GatehouseError {
+  if (err.code === 'FST_ERR_MAX_PARAM_LENGTH') return new GatehouseError('invalid', `The request URL is too long: a path parameter has more than ${MAX_PATH_PARAMETER} characters.`, { status: 414 });
+  if (err.code === 'FST_ERR_BAD_URL') return new GatehouseError('invalid', 'The request URL is not valid: write "%" only as %XX (percent-encoded UTF-8).');
+  const status = typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 400;
+  return new GatehouseError('invalid', 'The request URL cannot be served.', { status });
 }

@@ -33,7 +33,9 @@ declare module 'fastify' {
   }
 }
 
-const ERRORS = { '4xx': Problem, '5xx': Problem };
+/** Every error is RFC 9457 problem+json; the document says so (and fastify serialises by it). */
+const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: Problem } } });
+const ERRORS = { '4xx': problem('the request was refused (RFC 9457 problem details)'), '5xx': problem('the server failed or a dependency is down (RFC 9457 problem details)') };
 
 /** Registers one admin API operation: its schemas (for validation and the OpenAPI document) and its handler. */
 export function operation(api: FastifyInstance, spec: RouteSpec): void {

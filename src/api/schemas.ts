@@ -166,7 +166,8 @@ const apiFields = {
   description: Type.Optional(Nullable(Type.String())),
 };
 export const CreateApiBody = Type.Object(apiFields, { additionalProperties: false });
-export const UpdateApiBody = Type.Partial(CreateApiBody);
+// Every field optional, and still no unknown field (Type.Partial drops additionalProperties: a typo in a PATCH was ignored).
+export const UpdateApiBody = Type.Partial(CreateApiBody, { additionalProperties: false });
 export const ApiParams = Type.Object({ apiId: Type.String() });
 
 export const Subscription = Type.Object(
@@ -216,6 +217,28 @@ export const UpdateIdentityProviderBody = Type.Object(
 );
 export const IdentityProviderParams = Type.Object({ identityProviderId: Type.String() });
 export const RemovedIdentityProvider = Type.Object({ revokedGrants: Type.Integer() });
+
+export const SigningKey = Type.Object(
+  {
+    generation: Type.Integer(),
+    kid: Type.String(),
+    alg: Type.String(),
+    state: Type.Union([Type.Literal('signing'), Type.Literal('next'), Type.Literal('retiring'), Type.Literal('retired')], {
+      description: 'signing: signs X-JWT-Assertion now; next: published, signs after the next rotation; retiring: still published until publishedUntil; retired: no longer published',
+    }),
+    createdAt: Time,
+    signsFrom: Nullable(Time),
+    publishedUntil: Nullable(Time),
+  },
+  { title: 'SigningKey' },
+);
+
+export const SigningKeyRotation = Type.Object({ signing: SigningKey, next: SigningKey, retiring: SigningKey }, { title: 'SigningKeyRotation' });
+
+export const RotateSigningKeysBody = Type.Object(
+  { force: Type.Optional(Type.Boolean({ description: 'rotate although the next key was published less than the JWKS cache lifetime (300 s) ago' })) },
+  { additionalProperties: false },
+);
 
 export const AuditEvent = Type.Object(
   {

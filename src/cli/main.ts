@@ -1,11 +1,5 @@
 #!/usr/bin/env node
-import { Command } from 'commander';
-import { apiCommand, subscriptionCommands } from './commands/api.js';
-import { appCommand } from './commands/app.js';
-import { auditCommand } from './commands/audit.js';
-import { idpCommand } from './commands/idp.js';
-import { startCommand } from './commands/start.js';
-import { userCommand } from './commands/user.js';
+import { buildProgram } from './program.js';
 
 // `gatehouse app list | head -1`: a reader that went away is no reason to crash.
 for (const stream of [process.stdout, process.stderr]) {
@@ -14,25 +8,4 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
-const program = new Command('gatehouse')
-  .description('Gatehouse: OAuth 2.0 token service and API gateway')
-  .option('--config <file>', 'YAML configuration file (or GATEHOUSE_CONFIG)')
-  .option('--data-dir <dir>', 'data directory for SQLite, TLS material (or GATEHOUSE_DATA_DIR; default ./data)')
-  .showHelpAfterError();
-
-program.addCommand(startCommand());
-program.addCommand(userCommand());
-program.addCommand(appCommand());
-program.addCommand(apiCommand());
-for (const c of subscriptionCommands()) program.addCommand(c);
-program.addCommand(idpCommand());
-program.addCommand(auditCommand());
-
-// --config and --data-dir belong to every command: show them in every command's --help.
-const showGlobals = (cmd: Command): void => {
-  cmd.configureHelp({ showGlobalOptions: true });
-  for (const sub of cmd.commands) showGlobals(sub);
-};
-showGlobals(program);
-
-await program.parseAsync(process.argv);
+await buildProgram().parseAsync(process.argv);

@@ -1,6 +1,7 @@
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import type { Config } from '../config/schema.js';
+import { keysSecret } from '../cluster/signing-keys.js';
 import { createManagement, cliActor, type Actor, type Management } from '../manage/index.js';
 import { TokenEvents } from '../oauth/events.js';
 import { createOAuthCore } from '../oauth/core.js';
@@ -17,7 +18,8 @@ export async function withManagement<T>(cmd: Command, body: (m: Management, acto
   const store = await openStore(config);
   const oauth = createOAuthCore(config, store, new TokenEvents());
   try {
-    const m = createManagement({ store, oauth, config, sink: () => {} });
+    let kek: Buffer | undefined;
+    const m = createManagement({ store, oauth, config, sink: () => {}, kek: () => (kek ??= keysSecret(config).kek) });
     return await body(m, cliActor(osUser()), config);
   } finally {
     await store.close();

@@ -9,12 +9,14 @@ import type { TokenInvalidation } from '../types.js';
  *   changed application's tier or name);
  * - `clients`: client records the token endpoint cached (a regenerated secret, a deleted key,
  *   changed callback URLs or CORS origins);
- * - `apis`: the gateway's published-API and subscription lookups.
+ * - `apis`: the gateway's published-API and subscription lookups;
+ * - `signingKeys`: the JWT signing keys (a rotation): the node reads them again.
  */
 export type Change =
   | { kind: 'tokens'; invalidation: TokenInvalidation }
   | { kind: 'clients'; consumerKeys: string[] }
-  | { kind: 'apis' };
+  | { kind: 'apis' }
+  | { kind: 'signingKeys' };
 
 /** Where a node applies a change to its caches. */
 export type ChangeSink = (change: Change) => void;
@@ -26,7 +28,7 @@ export function parseChange(kind: string, payload: string): Change | undefined {
       return { kind, invalidation: body.invalidation as TokenInvalidation };
     }
     if (kind === 'clients' && Array.isArray(body.consumerKeys)) return { kind, consumerKeys: body.consumerKeys.filter((k): k is string => typeof k === 'string') };
-    if (kind === 'apis') return { kind };
+    if (kind === 'apis' || kind === 'signingKeys') return { kind };
   } catch {
     // a row this version cannot read: the caller treats it as unknown
   }

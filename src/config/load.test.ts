@@ -13,7 +13,7 @@ const file = (text: string) => {
 describe('loadConfig', () => {
   it('has the documented defaults', () => {
     const c = loadConfig({}, {});
-    expect(c.ports).toEqual({ portal: 9443, https: 8243, http: 8280 });
+    expect(c.ports).toEqual({ portal: 9443, https: 8243, http: 8280, metrics: null });
     expect(c.oauth).toMatchObject({
       issuer: 'https://localhost:8243',
       accessTokenValidity: 3600,
@@ -33,7 +33,7 @@ describe('loadConfig', () => {
 
   it('shifts every port and the default issuer by the offset', () => {
     const c = loadConfig({ portOffset: 2 }, {});
-    expect(c.ports).toEqual({ portal: 9445, https: 8245, http: 8282 });
+    expect(c.ports).toEqual({ portal: 9445, https: 8245, http: 8282, metrics: null });
     expect(c.oauth.issuer).toBe('https://localhost:8245');
   });
 
@@ -104,10 +104,10 @@ describe('loadConfig', () => {
 
   it('gives each listener its own host (listeners.host by default) and can turn plain HTTP off', () => {
     const c = loadConfig({ config: file('listeners:\n  host: 10.0.0.5\n  portalHost: 127.0.0.1\n') }, {});
-    expect(c.hosts).toEqual({ portal: '127.0.0.1', https: '10.0.0.5', http: '10.0.0.5' });
-    expect(loadConfig({}, {}).hosts).toEqual({ portal: '0.0.0.0', https: '0.0.0.0', http: '0.0.0.0' });
+    expect(c.hosts).toEqual({ portal: '127.0.0.1', https: '10.0.0.5', http: '10.0.0.5', metrics: null });
+    expect(loadConfig({}, {}).hosts).toEqual({ portal: '0.0.0.0', https: '0.0.0.0', http: '0.0.0.0', metrics: null });
     const off = loadConfig({ config: file('listeners:\n  http: false\n'), portOffset: 1 }, {});
-    expect(off.ports).toEqual({ portal: 9444, https: 8244, http: null });
+    expect(off.ports).toEqual({ portal: 9444, https: 8244, http: null, metrics: null });
     expect(() => loadConfig({ config: file('listeners:\n  http: true\n') }, {})).toThrow(/listeners\.http: must be a port number \(0 to 65535\) or false/);
     expect(() => loadConfig({ config: file('listeners:\n  http: 70000\n') }, {})).toThrow(/listeners\.http: must be <= 65535$/);
   });
@@ -157,5 +157,28 @@ describe('loadConfig', () => {
 
   it('strips a trailing slash from the issuer', () => {
     expect(loadConfig({}, { GATEHOUSE_ISSUER: 'https://api.example.com/' }).oauth.issuer).toBe('https://api.example.com');
+  });
+
+  it('metrics.listen: host:port, shifted by the port offset; metrics.token from the file or GATEHOUSE_METRICS_TOKEN, never echoed', () => {
+    const c = loadConfig({ config: file('metrics:\n  listen: 127.0.0.1:9100\n'), portOffset: 2 }, { GATEHOUSE_METRICS_TOKEN: 'a-long-enough-metrics-token' });
+    expect(c.ports.metrics).toBe(9102);
+    expect(c.hosts.metrics).toBe('127.0.0.1');
+    expect(c.metrics.token).toBe('a-long-enough-metrics-token');
+    expect(loadConfig({}, {}, { metrics: { listen: '[::1]:9100' } }).hosts.metrics).toBe('::1');
+    const bad = file('metrics:\n  listen: localhost\n');
+    expect(() => loadConfig({ config: bad }, {})).toThrow(`invalid configuration in ${bad}: metrics.listen: must be host:port, such as 127.0.0.1:9100 or [::1]:9100`);
+    expect(() => loadConfig({ config: file('metrics:\n  listen: 127.0.0.1:70000\n') }, {})).toThrow(/metrics\.listen: port 70000 is past 65535/);
+    let message = '';
+    try {
+      loadConfig({}, { GATEHOUSE_METRICS_TOKEN: 'short' });
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toBe('invalid GATEHOUSE_METRICS_TOKEN: metrics.token: must not have fewer than 16 characters');
+  });
+
+  it('log.access is off by default', () => {
+    expect(loadConfig({}, {}).log).toEqual({ level: 'info', access: false });
+    expect(loadConfig({ config: file('log:\n  access: true\n') }, {}).log.access).toBe(true);
   });
 });

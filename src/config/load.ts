@@ -61,6 +61,8 @@ const ENV_KEYS: Record<string, { key: string; int?: boolean; secret?: boolean }>
   GATEHOUSE_REDIS_URL: { key: 'redis.url', secret: true },
   GATEHOUSE_ISSUER: { key: 'oauth.issuer' },
   GATEHOUSE_LOG_LEVEL: { key: 'log.level' },
+  GATEHOUSE_METRICS_TOKEN: { key: 'metrics.token', secret: true },
+  GATEHOUSE_KEYS_SECRET: { key: 'keys.secret', secret: true },
 };
 
 function readFile(file: string): Json {
@@ -132,6 +134,12 @@ function mergeTiers(layers: Layer[], configured: Record<string, TierSetting>): R
 
 type TierSetting = ConfigInput['throttling']['tiers'][string];
 
+/** "127.0.0.1:9100" or "[::1]:9100" (the schema checked the form). */
+function splitHostPort(listen: string): { host: string; port: number } {
+  const colon = listen.lastIndexOf(':');
+  return { host: listen.slice(0, colon).replace(/^\[(.*)\]$/, '$1'), port: Number(listen.slice(colon + 1)) };
+}
+
 /**
  * Builds the configuration from (lowest to highest precedence) defaults, the YAML file,
  * environment variables and command-line flags. Each source is checked on its own, so a bad
@@ -162,10 +170,15 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
   const cfg = withDefaults as ConfigInput;
 
   const shift = (base: number) => (base === 0 ? 0 : base + cfg.portOffset);
+  const metrics = cfg.metrics.listen === undefined ? null : splitHostPort(cfg.metrics.listen);
+  if (metrics !== null && metrics.port > 65535) {
+    throw new ConfigError(`invalid ${blame(layers, 'metrics.listen')}: metrics.listen: port ${metrics.port} is past 65535`);
+  }
   const ports = {
     portal: shift(cfg.listeners.portal),
     https: shift(cfg.listeners.https),
     http: cfg.listeners.http === false ? null : shift(cfg.listeners.http),
+    metrics: metrics === null ? null : shift(metrics.port),
   };
   for (const [name, p] of Object.entries(ports)) {
     if (p !== null && p > 65535) {
@@ -185,7 +198,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     throttling: { ...cfg.throttling, tiers: mergeTiers(layers, cfg.throttling.tiers) },
     oauth: { ...cfg.oauth, issuer },
     ports,
-    hosts: { portal: portalHost ?? host, https: httpsHost ?? host, http: httpHost ?? host },
+    hosts: { portal: portalHost ?? host, https: httpsHost ?? host, http: httpHost ?? host, metrics: metrics?.host ?? null },
     source,
   };
 }

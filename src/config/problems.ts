@@ -27,6 +27,7 @@ const HINTS: [RegExp, string][] = [
   [/^throttling\.tiers\.[^.]+$/, 'must be { requests: N, perSeconds: S } or unlimited'],
   [/^database\.url$/, 'must be a postgres:// or postgresql:// URL'],
   [/^redis\.url$/, 'must be a redis:// or rediss:// URL'],
+  [/^metrics\.listen$/, 'must be host:port, such as 127.0.0.1:9100 or [::1]:9100'],
   [/^database\.schema$/, 'must be a lower-case PostgreSQL identifier (letters, digits, _; at most 63)'],
 ];
 

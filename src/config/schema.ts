@@ -65,6 +65,11 @@ export const ConfigSchema = Type.Object(
         requestTimeoutMs: Type.Integer({ minimum: 1000, maximum: 3600000, default: 120000 }),
         /** Idle time of a keep-alive connection between requests. */
         keepAliveTimeoutMs: Type.Integer({ minimum: 1000, maximum: 600000, default: 72000 }),
+        /**
+         * On SIGTERM, how long the node keeps serving with /health/ready at 503 before it closes
+         * its listeners (time for a load balancer to take it out of rotation).
+         */
+        drainDelayMs: Type.Integer({ minimum: 0, maximum: 120000, default: 0 }),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -211,6 +216,16 @@ export const ConfigSchema = Type.Object(
       { retentionDays: Type.Integer({ minimum: 1, maximum: 3650, default: 90 }) },
       { additionalProperties: false, default: {} },
     ),
+    /** The key-encryption secret of the cluster's JWT signing keys (stored encrypted in the database). */
+    keys: Type.Object(
+      {
+        /** At least 32 characters; the same on every node sharing the database (or GATEHOUSE_KEYS_SECRET). */
+        secret: Type.Optional(Type.String({ minLength: 32, maxLength: 1024 })),
+        /** A file whose content is the secret (instead of `secret`). Neither: <dataDir>/keys/keys-secret, made on first start. */
+        secretFile: Type.Optional(Type.String({ minLength: 1 })),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     cluster: Type.Object(
       {
         /** How often every node reads the change feed (a change made anywhere is in force within about this). */
@@ -220,16 +235,24 @@ export const ConfigSchema = Type.Object(
          * serves no cached validation older than this many seconds.
          */
         degradedCacheTtl: Type.Number({ minimum: 0, maximum: 300, default: 5 }),
-        /**
-         * On SIGTERM, how long /health/ready answers 503 while the node still serves, before it
-         * stops accepting connections: set it to what the load balancer needs to take the node out.
-         */
-        drainDelayMs: Type.Integer({ minimum: 0, maximum: 60_000, default: 0 }),
       },
       { additionalProperties: false, default: {} },
     ),
     log: Type.Object(
-      { level: Type.Union(LOG_LEVELS.map((l) => Type.Literal(l)), { default: 'info' }) },
+      {
+        level: Type.Union(LOG_LEVELS.map((l) => Type.Literal(l)), { default: 'info' }),
+        /** One line per gateway and token-service request (event "access"), whatever the level. */
+        access: Type.Boolean({ default: false }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    metrics: Type.Object(
+      {
+        /** host:port of a plain-HTTP listener of its own for /metrics (the portal no longer serves it); the port offset applies. */
+        listen: Type.Optional(Type.String({ pattern: '^(\\[[0-9A-Fa-f:.]+\\]|[^\\s/:\\[\\]]+):[0-9]{1,5}$' })),
+        /** A bearer token /metrics asks for (Authorization: Bearer …); 401 without it. */
+        token: Type.Optional(Type.String({ minLength: 16, maxLength: 512 })),
+      },
       { additionalProperties: false, default: {} },
     ),
   },
@@ -241,10 +264,10 @@ export type ConfigInput = Static<typeof ConfigSchema>;
 /** The validated configuration with everything derived from it resolved. */
 export interface Config extends Omit<ConfigInput, 'oauth'> {
   oauth: ConfigInput['oauth'] & { issuer: string };
-  /** Effective listening ports (base + offset, or 0 for a free port); http is null when turned off. */
-  ports: { portal: number; https: number; http: number | null };
+  /** Effective listening ports (base + offset, or 0 for a free port); http is null when turned off, metrics unless metrics.listen. */
+  ports: { portal: number; https: number; http: number | null; metrics: number | null };
   /** The address each listener binds (its own host, else listeners.host). */
-  hosts: { portal: string; https: string; http: string };
+  hosts: { portal: string; https: string; http: string; metrics: string | null };
   /** Where the configuration came from, for the start-up log line. */
   source: string | undefined;
 }

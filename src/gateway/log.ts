@@ -1,5 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
+import { errorField } from '../log.js';
 
 /**
  * The gateway's one way to log from the request path without flooding: `every` logs a given
@@ -30,11 +31,12 @@ export class RateLimitedLog {
   }
 
   private write(level: 'warn' | 'error', msg: string, err?: unknown, fields?: Record<string, unknown>): void {
-    const e = err === undefined ? undefined : err instanceof Error ? err.message : String(err);
     if (this.logger !== undefined) {
+      const e = err === undefined ? undefined : errorField(err);
       if (e === undefined && fields === undefined) this.logger[level](msg);
       else this.logger[level]({ ...fields, ...(e === undefined ? {} : { err: e }) }, msg);
     } else {
+      const e = err === undefined ? undefined : err instanceof Error ? err.message : String(err);
       process.emitWarning(e === undefined ? msg : `${msg}: ${e}`);
     }
   }

@@ -33,6 +33,8 @@ export interface GatewayDeps {
   options: GatewayOptions;
   metrics: GatewayMetrics;
   logger?: Logger | undefined;
+  /** log.access: one info line per request here (off by default: the hot path writes nothing). */
+  accessLog?: Logger | undefined;
 }
 
 /**
@@ -55,6 +57,7 @@ export class GatewayCore implements ExchangeOwner {
   private readonly defaultTimeoutMs: number;
   private readonly signer: AssertionSigner | undefined;
   private readonly trusted: TrustedProxies;
+  private readonly accessLog: Logger | undefined;
   /** One deadline list per backend timeout value in use. */
   private readonly deadlines = new Map<number, DeadlineList>();
 
@@ -69,6 +72,7 @@ export class GatewayCore implements ExchangeOwner {
     this.backends = new BackendPools(Math.min(o.defaultTimeoutMs, 10_000), this.log);
     this.signer = o.jwt === undefined ? undefined : new AssertionSigner(o.jwt, this.log);
     this.trusted = new TrustedProxies(o.trustedProxies ?? []);
+    this.accessLog = deps.accessLog;
     const apiTtlMs = o.apiCacheTtlSeconds * 1000;
     this.tokens = new TokenValidationCache(deps.store, { ttlSeconds: o.tokenCacheTtlSeconds, negativeTtlSeconds: o.negativeCacheTtlSeconds });
     this.tokens.listener = this.metrics;
@@ -216,7 +220,29 @@ export class GatewayCore implements ExchangeOwner {
   // ---------------------------------------------------------------- endings
 
   done(ex: Exchange, status: number): void {
-    (ex.api?.metrics ?? this.metrics.none).record(status, (performance.now() - ex.start) / 1000);
+    const seconds = (performance.now() - ex.start) / 1000;
+    (ex.api?.metrics ?? this.metrics.none).record(status, seconds);
+    if (this.accessLog !== undefined) this.access(ex, status, seconds);
+  }
+
+  /** The access line: what was called, by which application, and how it ended; never the query string or a header. */
+  private access(ex: Exchange, status: number, seconds: number): void {
+    const url = ex.req.url ?? '/';
+    const q = url.indexOf('?');
+    const info = ex.entry?.info;
+    this.accessLog!.info({
+      event: 'access',
+      method: ex.req.method,
+      path: q === -1 ? url : url.slice(0, q),
+      api: ex.api?.api.name ?? null,
+      version: ex.api?.api.version ?? null,
+      application: info?.applicationName ?? null,
+      application_id: info?.applicationId ?? null,
+      key_type: info?.keyType ?? null,
+      status,
+      ms: Math.round(seconds * 1e4) / 10,
+      remote: ex.req.socket.remoteAddress ?? null,
+    }, 'access');
   }
 
   backendFailed(ex: Exchange, err: Error): void {

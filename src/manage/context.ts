@@ -6,7 +6,7 @@ import type { Store } from '../store/index.js';
 import type { Recorder } from './recorder.js';
 
 /** What the management service reads of the configuration. */
-export type ManageConfig = Pick<Config, 'throttling' | 'portal' | 'saml'> & { oauth: Pick<Config['oauth'], 'allowInsecureCallbacks' | 'issuer' | 'accessTokenValidity'> };
+export type ManageConfig = Pick<Config, 'throttling' | 'portal' | 'saml'> & { gateway: Pick<Config['gateway'], 'jwtTtl'> } & { oauth: Pick<Config['oauth'], 'allowInsecureCallbacks' | 'issuer' | 'accessTokenValidity'> };
 
 /** The parts every resource module of the management service shares. */
 export interface ManageContext {
@@ -19,4 +19,6 @@ export interface ManageContext {
   config: ManageConfig;
   /** epoch seconds */
   clock: () => number;
+  /** The key-encryption key of the signing keys (resolved when first needed). */
+  kek: () => Buffer;
 }

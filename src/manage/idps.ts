@@ -3,6 +3,7 @@ import { acceptedAudiences, acceptedRecipients } from '../saml/audiences.js';
 import type { IdentityProvider } from '../store/index.js';
 import { requireRole, type Actor } from './actor.js';
 import type { ManageContext } from './context.js';
+import { isString, limitOf, pageView, positionOf, type Page, type PageRequest } from './page.js';
 import * as rules from './rules.js';
 import { identityProviderView, type IdentityProviderView } from './views.js';
 
@@ -39,9 +40,10 @@ export class IdentityProviders {
     });
   }
 
-  async list(actor: Actor): Promise<IdentityProviderView[]> {
+  async list(actor: Actor, page: PageRequest = {}): Promise<Page<IdentityProviderView>> {
     requireRole(actor, 'admin', 'listing identity providers');
-    return (await this.c.store.idps.list()).map((i) => this.view(i));
+    const limit = limitOf(page);
+    return pageView(await this.c.store.idps.list({ after: positionOf(page, isString), limit }), (i) => this.view(i));
   }
 
   async get(actor: Actor, id: string): Promise<IdentityProviderView> {

@@ -10,6 +10,7 @@ import { IdentityProviders } from './idps.js';
 import { Keys } from './keys.js';
 import { Recorder } from './recorder.js';
 import { SignIn } from './sign-in.js';
+import { SigningKeys } from './signing-keys.js';
 import { PortalSessions } from './sessions.js';
 import { Subscriptions } from './subscriptions.js';
 import { ApplicationTokens } from './tokens.js';
@@ -30,9 +31,11 @@ export interface Management {
   audit: Audit;
   signIn: SignIn;
   portalSessions: PortalSessions;
+  /** The cluster's JWT signing keys (list, rotate). */
+  signingKeys: SigningKeys;
 }
 
-export function createManagement(deps: { store: Store; oauth: OAuthCore; config: ManageConfig; sink: ChangeSink }): Management {
+export function createManagement(deps: { store: Store; oauth: OAuthCore; config: ManageConfig; sink: ChangeSink; kek: () => Buffer }): Management {
   const c: ManageContext = {
     store: deps.store,
     recorder: new Recorder(deps.store, deps.sink, nowSeconds),
@@ -41,6 +44,7 @@ export function createManagement(deps: { store: Store; oauth: OAuthCore; config:
     passwords: deps.oauth.passwords,
     config: deps.config,
     clock: nowSeconds,
+    kek: deps.kek,
   };
   const applications = new Applications(c);
   const apis = new Apis(c);
@@ -57,6 +61,7 @@ export function createManagement(deps: { store: Store; oauth: OAuthCore; config:
     audit: new Audit(c),
     signIn,
     portalSessions: new PortalSessions(c, signIn, users),
+    signingKeys: new SigningKeys(c),
   };
 }
 
@@ -64,5 +69,6 @@ export type { Actor, Via } from './actor.js';
 export { cliActor, hasRole, isAdmin } from './actor.js';
 export { MANAGE_SCOPE, Unauthenticated, InsufficientScope, type From } from './sign-in.js';
 export type { PortalSignIn } from './sessions.js';
+export type { SigningKeyView } from './signing-keys.js';
 export type * from './views.js';
 export type { Page, PageRequest } from './page.js';

@@ -12,6 +12,8 @@ export interface AttemptPolicy {
 export interface SignInOrigin {
   address?: string;
   session?: string;
+  /** The client the sign-in is for (the password grant's or /authorize's consumer key), for the log only. */
+  client?: string;
 }
 
 interface Window {

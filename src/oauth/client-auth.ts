@@ -54,8 +54,22 @@ export function parseBasic(header: string | undefined): { id: string; secret: st
  * Authenticates the calling client by HTTP Basic or by client_id/client_secret in the body
  * (never both), or identifies a public client by client_id alone.
  */
-export async function authenticateClient(authorization: string | undefined, params: Params, clients: ClientLookup): Promise<AuthenticatedClient> {
-  const basic = parseBasic(authorization);
+/** Why a client failed to authenticate: the `reason` of a client_authentication_failed line. */
+export type ClientAuthFailure = 'no_credentials' | 'malformed_credentials' | 'unknown_client' | 'wrong_secret' | 'missing_secret' | 'secret_for_public_client';
+
+export async function authenticateClient(
+  authorization: string | undefined,
+  params: Params,
+  clients: ClientLookup,
+  failed: (clientId: string | undefined, reason: ClientAuthFailure) => void = () => {},
+): Promise<AuthenticatedClient> {
+  let basic;
+  try {
+    basic = parseBasic(authorization);
+  } catch (err) {
+    failed(undefined, 'malformed_credentials');
+    throw err;
+  }
   const bodyId = params.get('client_id');
   const bodySecret = params.get('client_secret');
 
@@ -72,6 +86,7 @@ export async function authenticateClient(authorization: string | undefined, para
     secret = bodySecret;
     method = secret === undefined ? 'none' : 'client_secret_post';
   } else {
+    failed(undefined, 'no_credentials');
     throw invalidClient('Client authentication is required: send Authorization: Basic base64(consumer-key:consumer-secret).');
   }
 
@@ -79,16 +94,23 @@ export async function authenticateClient(authorization: string | undefined, para
   const client = id.length <= MAX_CLIENT_ID_LENGTH && !id.includes('\u0000') ? await clients.findClient(id) : undefined;
   if (!client) {
     if (secret !== undefined) secretMatchesHash(secret, DUMMY_HASH);
+    failed(id, 'unknown_client');
     throw invalidClient();
   }
   if (client.secretHash === null) {
     // A public client proves nothing; presenting a secret for it is a mistake we refuse.
-    if (secret !== undefined && secret !== '') throw invalidClient();
+    if (secret !== undefined && secret !== '') {
+      failed(id, 'secret_for_public_client');
+      throw invalidClient();
+    }
     return { client, method: 'none' };
   }
   if (secret !== undefined && secretMatchesHash(secret, client.secretHash)) return { client, method };
   // A cached record may predate a regenerated secret: check against the stored one before refusing.
   const fresh = clients.findClientFresh ? await clients.findClientFresh(id) : undefined;
-  if (secret === undefined || fresh?.secretHash == null || !secretMatchesHash(secret, fresh.secretHash)) throw invalidClient();
+  if (secret === undefined || fresh?.secretHash == null || !secretMatchesHash(secret, fresh.secretHash)) {
+    failed(id, secret === undefined ? 'missing_secret' : 'wrong_secret');
+    throw invalidClient();
+  }
   return { client: fresh, method };
 }

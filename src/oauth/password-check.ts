@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { burnPasswordCheck, verifyPassword } from '../crypto/password.js';
 import type { LockoutStore } from '../store/lockout.js';
+import { NO_SECURITY_EVENTS, type SecurityEventSink } from '../security-events.js';
 import type { User, UserStore } from '../store/users.js';
 import { AttemptBudget, addressBlock, type AttemptPolicy, type SignInOrigin } from './attempt-budget.js';
 
@@ -17,7 +18,8 @@ export type PasswordCheck = { ok: true; user: User } | { ok: false; reason: Refu
 export type RefusalReason = 'invalid' | 'locked_out' | 'throttled' | 'account_locked';
 
 export interface PasswordPolicy {
-  lockout: { maxFailures: number; knownOriginDays: number };
+  /** lockSeconds: when given, the node that started a lock logs its end when it runs out. */
+  lockout: { maxFailures: number; knownOriginDays: number; lockSeconds?: number };
   attempts: AttemptPolicy;
 }
 
@@ -54,14 +56,19 @@ export class PasswordChecker {
   private readonly remembered = new LRUCache<string, number>({ max: 50_000 });
   private readonly maxFailures: number;
   private readonly knownOriginSeconds: number;
+  private readonly lockSeconds: number | undefined;
+  /** Locks this node started, by name: the timer that logs their end (bounded; a restart forgets them). */
+  private readonly lockTimers = new Map<string, NodeJS.Timeout>();
 
   constructor(
     private readonly users: Pick<UserStore, 'findByUsername'>,
-    private readonly lockout: Pick<LockoutStore, 'status' | 'recordFailure' | 'clear' | 'knownOrigin' | 'rememberOrigin'>,
+    private readonly lockout: Pick<LockoutStore, 'status' | 'countFailure' | 'clear' | 'knownOrigin' | 'rememberOrigin'>,
     policy: PasswordPolicy,
+    private readonly events: SecurityEventSink = NO_SECURITY_EVENTS,
   ) {
     this.maxFailures = policy.lockout.maxFailures;
     this.knownOriginSeconds = policy.lockout.knownOriginDays * 86400;
+    this.lockSeconds = policy.lockout.lockSeconds;
     this.budget = new AttemptBudget(policy.attempts);
   }
 
@@ -80,15 +87,17 @@ export class PasswordChecker {
     state.users++;
     try {
       const admitted = await this.admit(username, state, now, from);
-      if (!admitted) return await this.refuse(password, 'locked_out');
+      if (!admitted) return await this.refuseLocked(username, password, from);
       try {
         const user = admitted.user ?? (await this.users.findByUsername(username));
         const ok = user ? await verifyPassword(user.passwordHash, password) : await burnPasswordCheck(password);
         if (!ok || !user) {
-          await this.lockout.recordFailure(username, now);
+          const lock = await this.lockout.countFailure(username, now);
+          if (lock.started) this.lockStarted(username, from, lock.lockedUntil);
           return { ok: false, reason: 'invalid' };
         }
         if (admitted.hasFailures) await this.lockout.clear(username);
+        if (admitted.user !== undefined) this.lockEnded(username, 'signed_in');
         // The right password of an account an admin locked: refused, but not a guess to count.
         if (user.lockedAt !== null) return { ok: false, reason: 'account_locked' };
         return { ok: true, user };
@@ -157,6 +166,47 @@ export class PasswordChecker {
       this.names.set(username, s);
     }
     return s;
+  }
+
+  /**
+   * A locked name: one verification as always (against the user's own hash, so a correct
+   * password shows in the log: someone else's guesses are keeping the owner out), refused.
+   */
+  private async refuseLocked(username: string, password: string, from: SignInOrigin): Promise<PasswordCheck> {
+    const user = await this.users.findByUsername(username);
+    if (!user) return this.refuse(password, 'locked_out');
+    if (await verifyPassword(user.passwordHash, password)) {
+      this.events.emit('lockout_refused_password', { client_id: from.client, user: username, remote: from.address, reason: 'locked_out' });
+    }
+    return { ok: false, reason: 'locked_out' };
+  }
+
+  private lockStarted(username: string, from: SignInOrigin, lockedUntil: number | null): void {
+    this.events.emit('lockout_started', {
+      client_id: from.client,
+      user: username,
+      remote: from.address,
+      reason: 'too_many_failures',
+      extra: { failures: this.maxFailures, locked_until: lockedUntil },
+    });
+    if (this.lockSeconds === undefined || this.lockTimers.size >= 10_000) return;
+    clearTimeout(this.lockTimers.get(username));
+    const timer = setTimeout(() => this.lockEnded(username, 'expired'), this.lockSeconds * 1000);
+    timer.unref();
+    this.lockTimers.set(username, timer);
+  }
+
+  /** A lock this node started ran out, or a correct password from a known origin lifted one. */
+  private lockEnded(username: string, reason: 'expired' | 'signed_in'): void {
+    clearTimeout(this.lockTimers.get(username));
+    this.lockTimers.delete(username);
+    this.events.emit('lockout_ended', { user: username, reason });
+  }
+
+  /** Stops the timers of the locks this node started (their end is not logged). */
+  close(): void {
+    for (const t of this.lockTimers.values()) clearTimeout(t);
+    this.lockTimers.clear();
   }
 
   private async refuse(password: string, reason: 'invalid' | 'locked_out'): Promise<PasswordCheck> {

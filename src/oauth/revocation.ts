@@ -4,7 +4,7 @@ import type { TokenEvents } from './events.js';
 /** The storage revocation needs. */
 export interface RevocationStorage {
   revokeAccess(tokenKey: string, now: number): Promise<boolean>;
-  revokeGrants(grantIds: readonly string[], now: number): Promise<void>;
+  revokeGrants(grantIds: readonly string[], now: number): Promise<number>;
   revokeTokensOf(owner: TokenOwner, now: number): Promise<number>;
 }
 

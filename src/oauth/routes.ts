@@ -1,7 +1,7 @@
 import formbody from '@fastify/formbody';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { nowSeconds } from '../clock.js';
-import { authenticateClient } from './client-auth.js';
+import { authenticateClient, type ClientAuthFailure } from './client-auth.js';
 import { assertClientOrigin, corsForClients, corsForPublic, PUBLIC_CORS } from './cors.js';
 import { describeError, worthLogging } from '../errors.js';
 import { toGatehouseError } from '../http/errors.js';
@@ -12,6 +12,35 @@ import { serverMetadata } from './metadata.js';
 import { Params } from './params.js';
 import { revokeToken } from './revoke.js';
 import type { OAuthService } from './service.js';
+import type { Logger } from '../log.js';
+import type { Client } from '../store/applications.js';
+
+/** What the access line of a token-service request names: the client that authenticated, the grant asked for. */
+const accessInfo = new WeakMap<FastifyRequest, { client?: Client; grantType?: string }>();
+
+/** log.access on the token service: one line per request, like the gateway's (never the body or a header). */
+function accessLogging(app: FastifyInstance, log: Logger): void {
+  app.addHook('onResponse', (request, reply, done) => {
+    const info = accessInfo.get(request);
+    const url = request.url;
+    const q = url.indexOf('?');
+    log.info({
+      event: 'access',
+      method: request.method,
+      path: q === -1 ? url : url.slice(0, q),
+      api: null,
+      version: null,
+      grant_type: info?.grantType ?? null,
+      application: info?.client?.applicationName ?? null,
+      application_id: info?.client?.applicationId ?? null,
+      key_type: info?.client?.keyType ?? null,
+      status: reply.statusCode,
+      ms: Math.round(reply.elapsedTime * 10) / 10,
+      remote: request.ip,
+    }, 'access');
+    done();
+  });
+}
 
 const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' } as const;
 
@@ -39,32 +68,61 @@ function oauthErrorHandler(this: FastifyInstance, err: FastifyError, request: Fa
  * The authorization server's endpoints on a gateway listener: /token (and /login, the
  * original WSO2 alias), /revoke, /introspect and the RFC 8414 metadata document.
  */
-export async function oauthRoutes(app: FastifyInstance, opts: { service: OAuthService }): Promise<void> {
+export async function oauthRoutes(app: FastifyInstance, opts: { service: OAuthService; accessLog?: Logger | undefined }): Promise<void> {
   const { service } = opts;
+  const logAccess = opts.accessLog !== undefined;
+  if (opts.accessLog !== undefined) accessLogging(app, opts.accessLog);
   await app.register(formbody, { bodyLimit: 65536 });
   app.setErrorHandler(oauthErrorHandler);
   corsForClients(app, CLIENT_URLS, service.origins);
 
+  /** Client authentication failures: a security event, one line per client and address a minute. */
+  const clientFailed = (request: FastifyRequest) => (clientId: string | undefined, reason: ClientAuthFailure) =>
+    service.security.emit(
+      'client_authentication_failed',
+      { client_id: clientId, remote: request.ip, reason, extra: { endpoint: request.routeOptions.url ?? null } },
+      // Unknown ids are the caller's to choose: those count per address, so rotating them cannot flood the log.
+      { limitKey: reason === 'unknown_client' ? `unknown ${request.ip}` : `${clientId ?? ''} ${request.ip}` },
+    );
+  const authenticate = async (request: FastifyRequest, params: Params) => {
+    const client = await authenticateClient(request.headers.authorization, params, service.clients, clientFailed(request));
+    if (logAccess) accessInfo.set(request, { ...accessInfo.get(request), client: client.client });
+    return client;
+  };
+
   const token = async (request: FastifyRequest, reply: FastifyReply) => {
-    const params = formParams(request);
-    const grantType = params.get('grant_type');
+    let grantLabel = 'none';
+    try {
+      const params = formParams(request);
+      const grantType = params.get('grant_type');
+      if (grantType !== undefined) grantLabel = service.grants.has(grantType) ? grantType : 'unsupported';
+      if (logAccess) accessInfo.set(request, { grantType: grantLabel });
+      const body = await issue(request, params, grantType);
+      service.metrics.issued(grantLabel, body.keyType);
+      return reply.headers(NO_STORE).send(body.response);
+    } catch (err) {
+      service.metrics.failed(grantLabel, OAuthError.from(toGatehouseError(err, FORM_MESSAGES)).error);
+      throw err;
+    }
+  };
+  const issue = async (request: FastifyRequest, params: Params, grantType: string | undefined) => {
     if (grantType === undefined) throw invalidRequest("missing parameter 'grant_type'");
-    const client = await authenticateClient(request.headers.authorization, params, service.clients);
+    const client = await authenticate(request, params);
     assertClientOrigin(request, client);
     const grant = service.grants.get(grantType);
     if (!grant) throw unsupportedGrantType(`This grant_type is not supported; supported: ${[...service.grants.keys()].join(' ')}.`);
     if (client.method === 'none' && !grant.allowsPublicClients) {
       throw unauthorizedClient(`A public client may not use the ${grant.type} grant.`);
     }
-    const body = await grant.handle({ client, params: params.only(grant.parameters), now: nowSeconds(), address: request.ip });
-    return reply.headers(NO_STORE).send(body);
+    const response = await grant.handle({ client, params: params.only(grant.parameters), now: nowSeconds(), address: request.ip });
+    return { response, keyType: client.client.keyType };
   };
   app.post('/token', token);
   app.post('/login', token);
 
   app.post('/revoke', async (request, reply) => {
     const params = formParams(request);
-    const client = await authenticateClient(request.headers.authorization, params, service.clients);
+    const client = await authenticate(request, params);
     assertClientOrigin(request, client);
     await revokeToken({ tokens: service.store.tokens, format: service.format, revocation: service.revocation }, client, params, nowSeconds());
     return reply.headers(NO_STORE).code(200).send();
@@ -72,7 +130,7 @@ export async function oauthRoutes(app: FastifyInstance, opts: { service: OAuthSe
 
   app.post('/introspect', async (request, reply) => {
     const params = formParams(request);
-    const client = await authenticateClient(request.headers.authorization, params, service.clients);
+    const client = await authenticate(request, params);
     assertClientOrigin(request, client);
     if (client.method === 'none') throw invalidClient('Introspection needs a confidential client.');
     const body = await introspectToken({ tokens: service.store.tokens, format: service.format, issuer: service.config.issuer }, client, params, nowSeconds());

@@ -25,15 +25,27 @@ export interface TryItResult {
   ms: number;
 }
 
-export function tryItForm(view: View, api: ApiView, apps: ApplicationView[], errors?: Errors): Html {
+/** What the form last sent, so that it comes back filled in (after an error or with the response). */
+export type TryItValues = Partial<Record<'applicationId' | 'keyType' | 'method' | 'path' | 'body', string>>;
+
+export function tryItValues(form: FormBody): TryItValues {
+  const out: TryItValues = {};
+  for (const k of ['applicationId', 'keyType', 'method', 'path', 'body'] as const) {
+    const v = text(form, k);
+    if (v !== undefined) out[k] = v;
+  }
+  return out;
+}
+
+export function tryItForm(view: View, api: ApiView, apps: ApplicationView[], errors?: Errors, values: TryItValues = {}): Html {
   return html`<p>Sends one call through the gateway with an application token of the application you choose (valid for a minute).</p>
 <form method="post" action="/store/apis/${api.id}/try">${csrfInput(view.csrf)}
 ${formError(errors, ['applicationId', 'keyType', 'method', 'path', 'body'])}
-<div class="grid"><div>${select({ name: 'applicationId', label: 'Application', options: apps.map((a) => [a.id, a.name]), errors, id: 'try-app' })}</div>
-<div>${select({ name: 'keyType', label: 'Key type', options: [['PRODUCTION', 'PRODUCTION'], ...(api.sandboxUrl ? ([['SANDBOX', 'SANDBOX']] as Array<[string, string]>) : [])], errors, id: 'try-key' })}</div></div>
-<div class="grid"><div>${select({ name: 'method', label: 'Method', options: METHODS.map((m) => [m, m]), errors, id: 'try-method' })}</div>
-<div>${field({ name: 'path', label: `Path after ${api.context}/${api.version}`, value: '/', errors, id: 'try-path', hint: 'For example /forecast?city=Colombo' })}</div></div>
-${field({ name: 'body', label: 'Request body (for POST, PUT, PATCH)', textarea: true, errors, id: 'try-body' })}
+<div class="grid"><div>${select({ name: 'applicationId', label: 'Application', options: apps.map((a) => [a.id, a.name]), value: values.applicationId, errors, id: 'try-app' })}</div>
+<div>${select({ name: 'keyType', label: 'Key type', options: [['PRODUCTION', 'PRODUCTION'], ...(api.sandboxUrl ? ([['SANDBOX', 'SANDBOX']] as Array<[string, string]>) : [])], value: values.keyType, errors, id: 'try-key' })}</div></div>
+<div class="grid"><div>${select({ name: 'method', label: 'Method', options: METHODS.map((m) => [m, m]), value: values.method, errors, id: 'try-method' })}</div>
+<div>${field({ name: 'path', label: `Path after ${api.context}/${api.version}`, value: values.path ?? '/', errors, id: 'try-path', hint: 'For example /forecast?city=Colombo' })}</div></div>
+${field({ name: 'body', label: 'Request body (for POST, PUT, PATCH)', textarea: true, value: values.body, errors, id: 'try-body' })}
 <button type="submit">Send</button></form>`;
 }
 

@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { frameworkProblem, isApiPath, sendProblem } from '../api/problem.js';
 import { BAD_TARGET, writeFault } from '../gateway/faults.js';
 
 /** How long a connection may linger after an error answer before it is destroyed. */
@@ -64,4 +65,13 @@ export function frameworkErrors(err: FastifyError, request: FastifyRequest, repl
   }
   // the others (a too long path parameter, a failed route constraint): fixed text, never the path
   void reply.code(err.statusCode ?? 400).send({ error: 'invalid_request', error_description: 'The request URL cannot be served.' });
+}
+
+/**
+ * The portal listener's pre-route refusals: under /api/v1 the admin API's format (RFC 9457
+ * problem+json, like every other error it gives); the portal's pages as above.
+ */
+export function portalFrameworkErrors(err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  if (isApiPath(request.url)) void sendProblem(reply, frameworkProblem(err));
+  else frameworkErrors(err, request, reply);
 }

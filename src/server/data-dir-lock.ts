@@ -90,5 +90,5 @@ export function claimDataDir(config: Pick<Config, 'dataDir' | 'database'>): Data
 /** The key directories and private keys the server keeps in the data directory, where present. */
 function privateKeys(dir: string): string[] {
   const subdirs = ['tls', 'keys'].map((sub) => path.join(dir, sub)).filter((d) => existsSync(d));
-  return [...subdirs.flatMap((d) => privateDir(d)), ...privateIfPresent([path.join(dir, 'tls', 'key.pem'), path.join(dir, 'keys', 'jwt-signing-key.pem')])];
+  return [...subdirs.flatMap((d) => privateDir(d)), ...privateIfPresent([path.join(dir, 'tls', 'key.pem'), path.join(dir, 'keys', 'jwt-signing-key.pem'), path.join(dir, 'keys', 'keys-secret')])];
 }

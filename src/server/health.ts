@@ -6,7 +6,7 @@ import type { Db } from '../store/db.js';
 export async function healthRoutes(app: FastifyInstance, opts: { db: Db; draining: () => boolean }): Promise<void> {
   app.get('/health/live', async () => ({ status: 'ok' }));
   app.get('/health/ready', async (request, reply) => {
-    // Stopping: the load balancer takes the node out while it still serves what it is sent.
+    // Stopping (SIGTERM): a load balancer takes the node out while it still serves.
     if (opts.draining()) return reply.code(503).send({ status: 'draining', database: opts.db.dialect });
     try {
       await opts.db.ping();

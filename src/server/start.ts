@@ -10,19 +10,28 @@ import { corsForPublic, PUBLIC_CORS } from '../oauth/cors.js';
 import { createOAuthService, type OAuthService } from '../oauth/service.js';
 import { scheduleCleanup } from '../store/cleanup.js';
 import { openStore, type Store } from '../store/index.js';
-import { clientErrorHandler, frameworkErrors } from './client-error.js';
+import { MAX_PATH_PARAMETER } from '../api/problem.js';
+import { clientErrorHandler, frameworkErrors, portalFrameworkErrors } from './client-error.js';
 import { limitConnections, serverTimeouts } from './connection-limits.js';
 import { healthRoutes } from './health.js';
 import { portalRoutes } from '../portal/plugin.js';
 import type { PortalSettings } from '../portal/kit.js';
 import { loadTls, type TlsMaterial } from './tls.js';
-import { loadSigningKey, type SigningKey } from './signing-key.js';
+import { JWKS_MAX_AGE_SECONDS, keysSecret, SigningKeyRing } from '../cluster/signing-keys.js';
+import { nowSeconds } from '../clock.js';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { connectInvalidationBus } from '../cluster/invalidation.js';
 import { createGateway, createGatewayMetrics, type Gateway, type GatewayOptions } from '../gateway/index.js';
 import { gatewayStore } from './gateway-store.js';
 import { Registry } from 'prom-client';
 import { processMetrics } from './process-metrics.js';
 import { reportDatabaseHealth } from './database-health.js';
+import { metricsRoute } from './metrics-endpoint.js';
+import { warnUnknownTiers } from './tier-check.js';
+import { createTokenMetrics } from '../oauth/metrics.js';
+import { SecurityLog } from '../security-events.js';
 import { adminApi } from '../api/plugin.js';
 import type { Change } from '../cluster/change.js';
 import { ChangeFollower } from '../cluster/follower.js';
@@ -35,10 +44,12 @@ export interface RunningServer {
   gateway: Gateway;
   management: Management;
   logger: Logger;
-  /** The ports actually bound (differs from config when 0 asked for a free port); http null when off. */
-  ports: { portal: number; https: number; http: number | null };
+  /** The ports actually bound (differs from config when 0 asked for a free port); http null when off, metrics unless metrics.listen. */
+  ports: { portal: number; https: number; http: number | null; metrics: number | null };
   /** New connections to the HTTPS listeners use this certificate, key and cipher policy (SIGHUP). */
   setTls(tls: TlsMaterial): void;
+  /** Turns /health/ready 503 while everything else keeps serving (the first step of a stop). */
+  drain(): void;
   close(): Promise<void>;
 }
 
@@ -53,7 +64,9 @@ function baseApp(logger: Logger, listener: string, config: Config, tls?: TlsMate
     keepAliveTimeout: config.listeners.keepAliveTimeoutMs,
     requestTimeout: timeouts.requestTimeout,
     clientErrorHandler,
-    frameworkErrors,
+    frameworkErrors: listener === 'portal' ? portalFrameworkErrors : frameworkErrors,
+    // The portal's pages and the admin API name users in the path: every username must route.
+    ...(listener === 'portal' ? { maxParamLength: MAX_PATH_PARAMETER } : {}),
     ...(tls ? { https: { ...tls.serverOptions, ...timeouts } } : { http: timeouts }),
   }) as unknown as FastifyInstance;
   limitConnections(app.server, config, logger.child({ listener }));
@@ -77,9 +90,12 @@ interface NodeParts {
   store: Store;
   oauth: OAuthService;
   gateway: Gateway;
-  jwks: { keys: object[] };
-  /** True once the node is stopping (readiness turns 503). */
+  /** log.access: the logger of access lines (info, whatever log.level says); undefined when off. */
+  accessLog: Logger | undefined;
+  /** Whether the node is stopping (/health/ready answers 503). */
   draining: () => boolean;
+  /** The published signing keys now (the same on every node sharing the database). */
+  jwks: () => { keys: object[] };
 }
 
 /** A gateway listener (8243 HTTPS, 8280 HTTP): token service endpoints, then published APIs. */
@@ -87,10 +103,10 @@ async function gatewayApp(logger: Logger, listener: string, config: Config, part
   const app = baseApp(logger, listener, config, tls);
   requestLogging(app, logger);
   await app.register(healthRoutes, { db: parts.store.db, draining: parts.draining });
-  await app.register(oauthRoutes, { service: parts.oauth });
+  await app.register(oauthRoutes, { service: parts.oauth, accessLog: parts.accessLog?.child({ listener }) });
   await app.register(authorizeRoutes, { service: parts.oauth, secure: tls !== undefined });
   // The keys backends use to verify X-JWT-Assertion headers.
-  app.get('/.well-known/jwks.json', async (_req, reply) => reply.headers({ 'cache-control': 'public, max-age=300', ...PUBLIC_CORS }).send(parts.jwks));
+  app.get('/.well-known/jwks.json', async (_req, reply) => reply.headers({ 'cache-control': `public, max-age=${JWKS_MAX_AGE_SECONDS}`, ...PUBLIC_CORS }).send(parts.jwks()));
   corsForPublic(app, '/.well-known/jwks.json');
   // Last: the catch-all for /{context}/{version}/…; the routes above win over it.
   await app.register(parts.gateway.plugin);
@@ -102,11 +118,11 @@ async function portalApp(logger: Logger, registry: Registry, config: Config, tls
   const app = baseApp(logger, 'portal', config, tls);
   await app.register(portalRoutes, { management, settings });
   await app.register(adminApi, { management });
-  app.get('/metrics', async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()));
+  if (config.ports.metrics === null) metricsRoute(app, registry, config.metrics.token);
   return app;
 }
 
-function gatewayOptions(config: Config, key: SigningKey): GatewayOptions {
+function gatewayOptions(config: Config, ring: SigningKeyRing): GatewayOptions {
   return {
     tiers: config.throttling.tiers,
     tokenCacheTtlSeconds: config.gateway.tokenCacheTtl,
@@ -116,7 +132,18 @@ function gatewayOptions(config: Config, key: SigningKey): GatewayOptions {
     defaultTimeoutMs: config.gateway.backendTimeoutMs,
     ...(config.redis.url ? { redisUrl: config.redis.url } : {}),
     trustedProxies: config.gateway.trustedProxies,
-    jwt: { privateKey: key.privateKey, kid: key.kid, alg: key.alg, issuer: config.oauth.issuer, ttlSeconds: config.gateway.jwtTtl },
+    // Read at every signing: a rotation (from the change feed) changes them for the next assertion.
+    jwt: {
+      get privateKey() {
+        return ring.current.privateKey;
+      },
+      get kid() {
+        return ring.current.kid;
+      },
+      alg: 'ES256',
+      issuer: config.oauth.issuer,
+      ttlSeconds: config.gateway.jwtTtl,
+    },
   };
 }
 
@@ -126,19 +153,25 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
   configurePasswordHashing(config.security.passwordHashing);
   const store = await openStore(config);
   const events = new TokenEvents();
-  const oauth = createOAuthService(config, store, events);
+  const registry = new Registry();
+  processMetrics(registry, () => store.db.pool());
+  reportDatabaseHealth(store.db, registry, logger.child({ component: 'database' }));
+  const tokenMetrics = createTokenMetrics(registry);
+  const security = new SecurityLog(logger.child({ component: 'security' }), (event, reason) => tokenMetrics.security(event, reason));
+  const oauth = createOAuthService(config, store, events, { security, metrics: tokenMetrics });
+  // Access lines are asked for explicitly: written at info even when log.level is higher.
+  const accessLog = config.log.access ? logger.child({ component: 'access' }, { level: 'info' }) : undefined;
   const apps: FastifyInstance[] = [];
-  let stopCleanup = () => {};
+  let stopCleanup = async () => {};
   let gateway: Gateway | undefined;
   let stopBus = async () => {};
   let follower: ChangeFollower | undefined;
+  let ring: SigningKeyRing | undefined;
   let draining = false;
   const shutdown = async () => {
-    draining = true;
-    // Ready answers 503 now; the listeners keep serving until the load balancer has noticed.
-    if (apps.length > 0 && config.cluster.drainDelayMs > 0) await new Promise((r) => setTimeout(r, config.cluster.drainDelayMs));
-    stopCleanup();
+    await stopCleanup();
     await follower?.stop();
+    ring?.close();
     await Promise.allSettled(apps.map((a) => a.close()));
     await Promise.allSettled([gateway?.close(), stopBus(), oauth.close()]);
     await store.close();
@@ -146,16 +179,19 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
   try {
     const tls = await loadTls(config);
     for (const warning of tls.warnings) logger.warn({ tls: tls.origin }, warning);
-    const signingKey = await loadSigningKey(config.dataDir);
-    const registry = new Registry();
-    processMetrics(registry);
-    reportDatabaseHealth(store.db, registry, logger.child({ component: 'database' }));
+    const secret = keysSecret(config);
+    if (secret.origin === 'generated' && store.db.dialect === 'postgres') {
+      logger.warn({ event: 'keys_secret_generated', file: secret.file }, 'the signing keys are encrypted with a secret made in this data directory: every other node on this database needs the same one (set keys.secret / GATEHOUSE_KEYS_SECRET, or keys.secretFile, on every node)');
+    }
+    const keys = await SigningKeyRing.open(store, secret.kek, { now: nowSeconds(), legacyPemFile: path.join(config.dataDir, 'keys', 'jwt-signing-key.pem'), log: logger.child({ component: 'keys' }) });
+    ring = keys;
     gateway = createGateway({
       store: gatewayStore(store),
       tokenKey: oauth.format.key,
-      options: gatewayOptions(config, signingKey),
+      options: gatewayOptions(config, keys),
       metrics: createGatewayMetrics(registry),
       logger: logger.child({ component: 'gateway' }),
+      accessLog: accessLog?.child({ listener: 'gateway' }),
     });
     const gw = gateway;
     // A revocation on this node drops the gateway's cached validations at once; with Redis,
@@ -179,12 +215,13 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
         oauth.clients.forget?.(change.consumerKeys);
         oauth.origins.forget();
       }
+      else if (change.kind === 'signingKeys') void keys.reload();
       else gw.invalidateApis();
     };
-    const management = createManagement({ store, oauth, config, sink: apply });
+    const management = createManagement({ store, oauth, config, sink: apply, kek: () => secret.kek });
     follower = new ChangeFollower(store.changes, apply, { pollMs: config.cluster.changePollMs, logger: logger.child({ component: 'cluster' }) });
     await follower.start();
-    const parts: NodeParts = { store, oauth, gateway, jwks: { keys: [signingKey.publicJwk] }, draining: () => draining };
+    const parts: NodeParts = { store, oauth, gateway, jwks: () => keys.jwks(nowSeconds()), draining: () => draining, accessLog };
     const bound: { http: number | null; https: number } = { http: config.ports.http, https: config.ports.https };
     const issuerHost = new URL(config.oauth.issuer).hostname;
     const portal = await portalApp(logger, registry, config, tls, management, {
@@ -197,6 +234,11 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
     });
     const https = await gatewayApp(logger, 'gateway-https', config, parts, tls);
     const http = config.ports.http === null ? undefined : await gatewayApp(logger, 'gateway-http', config, parts);
+    let metricsApp: FastifyInstance | undefined;
+    if (config.ports.metrics !== null) {
+      metricsApp = baseApp(logger, 'metrics', config);
+      metricsRoute(metricsApp, registry, config.metrics.token);
+    }
     const bind = async (app: FastifyInstance, port: number, host: string): Promise<number> => {
       apps.push(app);
       await app.listen({ port, host });
@@ -207,13 +249,15 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
       portal: await bind(portal, config.ports.portal, config.hosts.portal),
       https: await bind(https, config.ports.https, config.hosts.https),
       http: http && config.ports.http !== null ? await bind(http, config.ports.http, config.hosts.http) : null,
+      metrics: metricsApp && config.ports.metrics !== null ? await bind(metricsApp, config.ports.metrics, config.hosts.metrics!) : null,
     };
     const setTls = (next: TlsMaterial) => {
       for (const app of [portal, https]) (app.server as unknown as TlsServer).setSecureContext(next.serverOptions);
     };
     bound.http = ports.http;
     bound.https = ports.https;
-    stopCleanup = scheduleCleanup(store, { ...config.cleanup, retention: { auditDays: config.audit.retentionDays, signInOriginDays: config.security.lockout.knownOriginDays } }, logger);
+    stopCleanup = scheduleCleanup(store, { ...config.cleanup, holder: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`, retention: { auditDays: config.audit.retentionDays, signInOriginDays: config.security.lockout.knownOriginDays } }, logger);
+    await warnUnknownTiers(store.apis, config.throttling.tiers, logger).catch((err: unknown) => logger.warn({ err }, 'could not check the tiers in use at start'));
     logger.info(
       { ports, database: store.db.describe, tls: tls.origin, issuer: config.oauth.issuer, config: config.source ?? '(defaults)' },
       'gatehouse started',
@@ -222,7 +266,23 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
       logger.warn({ event: 'no_admin' }, 'no admin user yet: create one with  gatehouse user add NAME --role admin --password-stdin');
     }
     let closing: Promise<void> | undefined;
-    return { config, store, oauth, gateway, management, logger, ports, setTls, close: () => (closing ??= shutdown()) };
+    return {
+      config,
+      store,
+      oauth,
+      gateway,
+      management,
+      logger,
+      ports,
+      setTls,
+      drain: () => {
+        draining = true;
+      },
+      close: () => {
+        draining = true;
+        return (closing ??= shutdown());
+      },
+    };
   } catch (err) {
     await shutdown();
     throw err;

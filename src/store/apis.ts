@@ -196,6 +196,31 @@ export class ApiStore {
     return pageOf(items, opts.limit, (s) => ({ createdAt: s.createdAt, id: s.id }));
   }
 
+  /**
+   * Subscriptions and applications whose tier is none of `known` (a tier removed from the
+   * configuration while they still use it): at most `limit` of each, with the total count.
+   */
+  async unknownTiers(known: string[], limit: number): Promise<{ subscriptions: UnknownTierUse[]; applications: UnknownTierUse[]; total: number }> {
+    const subs = this.db
+      .selectFrom('subscriptions as s')
+      .innerJoin('applications as a', 'a.id', 's.application_id')
+      .innerJoin('users as u', 'u.id', 'a.owner_id')
+      .innerJoin('apis as p', 'p.id', 's.api_id')
+      .where('s.tier', 'not in', known);
+    const apps = this.db.selectFrom('applications as a').innerJoin('users as u', 'u.id', 'a.owner_id').where('a.tier', 'not in', known);
+    const [subRows, appRows, subCount, appCount] = await Promise.all([
+      subs.select(['s.tier', 'a.name as application', 'u.username as owner', 'p.name as api', 'p.version as version']).orderBy('s.tier').orderBy('a.name').limit(limit).execute(),
+      apps.select(['a.tier', 'a.name as application', 'u.username as owner']).orderBy('a.tier').orderBy('a.name').limit(limit).execute(),
+      subs.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+      apps.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+    ]);
+    return {
+      subscriptions: subRows.map((r) => ({ tier: r.tier, application: r.application, owner: r.owner, api: `${r.api} ${r.version}` })),
+      applications: appRows.map((r) => ({ tier: r.tier, application: r.application, owner: r.owner })),
+      total: Number(subCount.n) + Number(appCount.n),
+    };
+  }
+
   /** How many subscriptions the API has (with one of these tiers, when given). */
   async countSubscriptions(apiId: string, tiers?: string[]): Promise<number> {
     if (tiers !== undefined && tiers.length === 0) return 0;
@@ -214,4 +239,12 @@ export class ApiStore {
     const res = await this.db.deleteFrom('subscriptions').where('id', '=', id).executeTakeFirst();
     return Number(res.numDeletedRows) > 0;
   }
+}
+
+/** A subscription (with its API) or an application that uses a tier the configuration lacks. */
+export interface UnknownTierUse {
+  tier: string;
+  application: string;
+  owner: string;
+  api?: string;
 }

@@ -52,29 +52,70 @@ export function expiringRows(store: Store, retention: Retention = { auditDays: 9
   return Object.fromEntries(Object.entries(removers).map(([name, remove]) => [name, inBatches(remove)]));
 }
 
-/** One pass over every kind of expiring row; returns how many rows of each went. */
-export async function cleanupExpired(store: Store, batchSize: number, retention?: Retention): Promise<Record<string, number>> {
+/**
+ * One pass over every kind of expiring row; returns how many rows of each went. With `stillHeld`,
+ * it checks before each kind that this node still holds the cleanup lease, and stops if not.
+ */
+export async function cleanupExpired(store: Store, batchSize: number, retention?: Retention, stillHeld?: () => Promise<boolean>): Promise<Record<string, number>> {
   const now = nowSeconds();
   const deleted: Record<string, number> = {};
-  for (const [name, remove] of Object.entries(expiringRows(store, retention))) deleted[name] = await remove(now, batchSize);
+  for (const [name, remove] of Object.entries(expiringRows(store, retention))) {
+    if (stillHeld && !(await stillHeld())) break;
+    deleted[name] = await remove(now, batchSize);
+  }
   return deleted;
 }
 
-/** Runs the cleanup every `intervalSeconds`; one run at a time; the timer never keeps the process alive. */
-export function scheduleCleanup(store: Store, opts: { intervalSeconds: number; batchSize: number; retention: Retention }, log: Logger): () => void {
-  let running = false;
+/** The lease that makes one node at a time clean (see LeaseStore). */
+export const CLEANUP_LEASE = 'cleanup';
+
+export interface CleanupOptions {
+  intervalSeconds: number;
+  batchSize: number;
+  retention: Retention;
+  /** This node's name on the lease (unique per process). */
+  holder: string;
+}
+
+/**
+ * One turn of the cleanup: runs only if this node takes (or renews) the cleanup lease, so that of
+ * several nodes on one database one cleans per interval. The lease lasts 1.5 intervals, so that a
+ * holder whose timer fires late (a busy node) keeps its turn; a node that stops gives it up, and
+ * if the holder dies another node takes over once the lease expires (within 2.5 intervals).
+ * Returns what was removed, or undefined when another node holds the lease.
+ */
+export async function cleanupTurn(store: Store, opts: CleanupOptions, now = Date.now): Promise<Record<string, number> | undefined> {
+  const ttl = opts.intervalSeconds * 1500;
+  if (!(await store.leases.acquire(CLEANUP_LEASE, opts.holder, ttl, now()))) return undefined;
+  return cleanupExpired(store, opts.batchSize, opts.retention, () => store.leases.acquire(CLEANUP_LEASE, opts.holder, ttl, now()));
+}
+
+/**
+ * Runs a cleanup turn every `intervalSeconds`; one run at a time per node, one node per interval
+ * (the lease); the timer never keeps the process alive. The returned stop gives the lease up.
+ */
+export function scheduleCleanup(store: Store, opts: CleanupOptions, log: Logger): () => Promise<void> {
+  let running: Promise<void> | undefined;
   const timer = setInterval(() => {
     if (running) return;
-    running = true;
-    cleanupExpired(store, opts.batchSize, opts.retention)
+    running = cleanupTurn(store, opts)
       .then((deleted) => {
+        if (deleted === undefined) {
+          log.debug({ event: 'cleanup_skipped' }, 'cleanup: another node holds the lease this interval');
+          return;
+        }
+        log.debug({ event: 'cleanup_run', deleted }, 'cleanup ran');
         if (Object.values(deleted).some((n) => n > 0)) log.info({ deleted }, 'expired data removed');
       })
       .catch((err: Error) => log.warn({ err: { message: err.message } }, 'cleanup of expired data failed; will retry'))
       .finally(() => {
-        running = false;
+        running = undefined;
       });
   }, opts.intervalSeconds * 1000);
   timer.unref();
-  return () => clearInterval(timer);
+  return async () => {
+    clearInterval(timer);
+    await running;
+    await store.leases.release(CLEANUP_LEASE, opts.holder).catch(() => {});
+  };
 }

@@ -18,6 +18,8 @@ export interface Db {
   describe: string;
   /** The PostgreSQL schema in use, when one is configured. */
   schema?: string;
+  /** Pool waits (PostgreSQL): queries waiting for a connection now, and how often one had to. */
+  pool(): { waiting: number; waits: number };
   ping(): Promise<void>;
   /** Whether the database is reachable (an in-memory flag; queries fail fast while it is down). */
   circuit: DatabaseCircuit;
@@ -138,6 +140,20 @@ function guardedPool(pool: pg.Pool, circuit: DatabaseCircuit): PostgresPool {
   };
 }
 
+/**
+ * Pool waits for the metrics: a connect() with every connection busy waits in the pool's queue
+ * (one comparison per connect). Reads the queue's length and the count so far.
+ */
+function countWaits(pool: pg.Pool, max: number): () => { waiting: number; waits: number } {
+  let waits = 0;
+  const connect = pool.connect.bind(pool) as () => Promise<pg.PoolClient>;
+  (pool as { connect: () => Promise<pg.PoolClient> }).connect = () => {
+    if (pool.idleCount === 0 && pool.totalCount >= max) waits++;
+    return connect();
+  };
+  return () => ({ waiting: pool.waitingCount, waits });
+}
+
 /** Opens the configured database (PostgreSQL when a URL is set, else SQLite in the data dir). */
 export async function openDatabase(config: Pick<Config, 'dataDir' | 'database'>): Promise<Db> {
   const { url, schema, poolSize, connectTimeoutMs = 2000, queryTimeoutMs = 10_000 } = config.database;
@@ -158,6 +174,7 @@ export async function openDatabase(config: Pick<Config, 'dataDir' | 'database'>)
     });
     // An idle client's error (server restart) must not crash the process.
     pool.on('error', () => {});
+    const poolStats = countWaits(pool, poolSize);
     const circuit = new DatabaseCircuit(async () => {
       const probe = new pg.Client({ connectionString: url, connectionTimeoutMillis: connectTimeoutMs, query_timeout: connectTimeoutMs });
       probe.on('error', () => {});
@@ -175,6 +192,7 @@ export async function openDatabase(config: Pick<Config, 'dataDir' | 'database'>)
       describe: describePg(url, schema),
       ...(schema ? { schema } : {}),
       circuit,
+      pool: poolStats,
       ping: async () => {
         await sql`select 1`.execute(kysely);
       },
@@ -200,6 +218,7 @@ export async function openDatabase(config: Pick<Config, 'dataDir' | 'database'>)
     dialect: 'sqlite',
     describe: `sqlite:${file}`,
     circuit: alwaysUp(),
+    pool: () => ({ waiting: 0, waits: 0 }),
     ping: async () => {
       await sql`select 1`.execute(kysely);
     },

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { Conflict } from '../errors.js';
 import { isUniqueViolation } from './errors.js';
+import { pageOf, type StorePage } from './page.js';
 import { nowSeconds } from '../clock.js';
 import type { Database } from './schema/index.js';
 
@@ -60,9 +61,11 @@ export class IdpStore {
     return r && fromRow(r);
   }
 
-  async list(): Promise<IdentityProvider[]> {
-    const rows = await this.db.selectFrom('saml_idps').selectAll().orderBy('issuer').execute();
-    return rows.map(fromRow);
+  /** One page, by issuer (the entity IDs are unique). */
+  async list(opts: { after?: string; limit: number }): Promise<StorePage<IdentityProvider, string>> {
+    let q = this.db.selectFrom('saml_idps').selectAll().orderBy('issuer').limit(opts.limit + 1);
+    if (opts.after !== undefined) q = q.where('issuer', '>', opts.after);
+    return pageOf((await q.execute()).map(fromRow), opts.limit, (i) => i.issuer);
   }
 
   async update(id: string, fields: Partial<Pick<IdentityProvider, 'alias' | 'audiences' | 'certificates'>>): Promise<void> {

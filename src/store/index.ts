@@ -10,6 +10,8 @@ import { migrate, openDatabase, type Db } from './db.js';
 import { IdpStore } from './idps.js';
 import { LockoutStore } from './lockout.js';
 import { PortalSessionStore } from './portal-sessions.js';
+import { SigningKeyStore } from './signing-keys.js';
+import { LeaseStore } from './leases.js';
 import type { Database } from './schema/index.js';
 import type { ConsentStore, SessionStore } from './sessions.js';
 import { TokenStore } from './tokens.js';
@@ -23,6 +25,8 @@ export interface ManagedStores {
   idps: IdpStore;
   audit: AuditStore;
   changes: ChangeStore;
+  /** The cluster's JWT signing keys (rotations are management changes). */
+  signingKeys: SigningKeyStore;
 }
 
 /** The data layer: one kysely database (SQLite or PostgreSQL) and a store per area. */
@@ -36,6 +40,8 @@ export interface Store extends ManagedStores {
   consents: ConsentStore;
   /** Developer portal sign-ins. */
   portalSessions: PortalSessionStore;
+  /** Jobs one node at a time runs (the cleanup). */
+  leases: LeaseStore;
   /** Runs `body` in one transaction, with the managed stores bound to it: all of it commits, or none. */
   transaction<T>(body: (stores: ManagedStores) => Promise<T>): Promise<T>;
   close(): Promise<void>;
@@ -49,6 +55,7 @@ function managedStores(k: Kysely<Database>, dialect: Db['dialect']): ManagedStor
     idps: new IdpStore(k),
     audit: new AuditStore(k),
     changes: new ChangeStore(k, dialect),
+    signingKeys: new SigningKeyStore(k),
   };
 }
 
@@ -72,6 +79,7 @@ export async function openStore(config: Pick<Config, 'dataDir' | 'database' | 's
     sessions: authz.sessions,
     consents: authz.consents,
     portalSessions: new PortalSessionStore(k),
+    leases: new LeaseStore(k),
     transaction: (body) => k.transaction().execute((trx) => body(managedStores(trx, db.dialect))),
     close: () => db.close(),
   };

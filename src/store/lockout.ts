@@ -41,6 +41,14 @@ export class LockoutStore {
    * now locked. Failures while locked do not extend the lock.
    */
   async recordFailure(username: string, now: number): Promise<boolean> {
+    return (await this.countFailure(username, now)).locked;
+  }
+
+  /**
+   * {@link recordFailure}, also saying whether this very failure started the lock (exactly one
+   * of concurrent failures does: the row lock serializes them, and only one reaches maxFailures).
+   */
+  async countFailure(username: string, now: number): Promise<{ locked: boolean; started: boolean; lockedUntil: number | null }> {
     const { maxFailures, windowSeconds, lockSeconds } = this.policy;
     const lockIfFirstLocks = maxFailures <= 1 ? now + lockSeconds : null;
     const fresh = sql<boolean>`(case when login_failures.locked_until is not null
@@ -60,9 +68,11 @@ export class LockoutStore {
             else null end`,
         }),
       )
-      .returning(['locked_until'])
+      .returning(['locked_until', 'failures'])
       .executeTakeFirstOrThrow();
-    return row.locked_until != null && Number(row.locked_until) > now;
+    const lockedUntil = row.locked_until == null ? null : Number(row.locked_until);
+    const locked = lockedUntil !== null && lockedUntil > now;
+    return { locked, started: locked && Number(row.failures) === Math.max(1, maxFailures), lockedUntil };
   }
 
   /** After a successful sign-in: the failures before it no longer count. */

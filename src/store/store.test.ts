@@ -124,6 +124,21 @@ describe.each(kinds)('data layer on %s', (kind) => {
     expect((await store.tokens.findAccess(bystander.tokenHash))?.revokedAt).toBeNull();
   });
 
+  it('revokeTokensOf counts the grants it actually revoked: not already revoked or expired ones', async () => {
+    const consumerKey = `ck-${crypto.randomUUID()}`;
+    const live = token({ consumerKey });
+    const liveRefresh = token({ consumerKey, grantId: live.grantId });
+    const revoked = token({ consumerKey });
+    const expired = token({ consumerKey, expiresAt: 3500 });
+    await store.tokens.create({ access: live, refresh: liveRefresh });
+    await store.tokens.create({ access: revoked });
+    await store.tokens.create({ access: expired });
+    expect(await store.tokens.revokeGrants([revoked.grantId], 3000)).toBe(1);
+    expect(await store.tokens.revokeTokensOf({ consumerKeys: [consumerKey] }, 4000)).toBe(1);
+    expect((await store.tokens.findRefresh(liveRefresh.tokenHash))?.revokedAt).toBe(4000);
+    expect(await store.tokens.revokeTokensOf({ consumerKeys: [consumerKey] }, 4001)).toBe(0);
+  });
+
   it('grant lock rows: none on issue, created by a rotation, marked by a revocation, removed once idle', async () => {
     const countGrants = async (id: string) => (await store.db.kysely.selectFrom('grants').select('id').where('id', '=', id).execute()).length;
     await store.db.kysely.deleteFrom('grants').execute();
@@ -286,6 +301,6 @@ describe.each(kinds)('data layer on %s', (kind) => {
     expect(await store.idps.deleteExpiredAssertions(1000, 3)).toBe(2);
     expect(await store.idps.recordAssertion('https://idp', 'id-1', 5000)).toBe(false);
     expect(await store.idps.remove(idp.id)).toBe(true);
-    expect(await store.idps.list()).toEqual([]);
+    expect(await store.idps.list({ limit: 10 })).toEqual({ items: [], next: undefined });
   });
 });

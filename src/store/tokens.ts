@@ -275,24 +275,26 @@ export class TokenStore {
    * and the token updates after it (new statements) see its successors and revoke them too; a
    * rotation that comes later finds the grant revoked.
    */
-  async revokeGrants(grantIds: readonly string[], now: number): Promise<void> {
-    if (grantIds.length === 0) return;
+  async revokeGrants(grantIds: readonly string[], now: number): Promise<number> {
+    if (grantIds.length === 0) return 0;
     const ids = [...new Set(grantIds)].sort();
-    await this.db.transaction().execute(async (trx) => {
+    return this.db.transaction().execute(async (trx) => {
       await trx
         .insertInto('grants')
         .values(ids.map((id) => ({ id, revoked_at: now, updated_at: now })))
         .onConflict((oc) => oc.column('id').doUpdateSet({ revoked_at: sql<number>`coalesce(grants.revoked_at, excluded.revoked_at)`, updated_at: now }))
         .execute();
-      await trx.updateTable('refresh_tokens').set({ revoked_at: now }).where('grant_id', 'in', ids).where('revoked_at', 'is', null).execute();
-      await trx.updateTable('access_tokens').set({ revoked_at: now }).where('grant_id', 'in', ids).where('revoked_at', 'is', null).execute();
+      const refresh = await trx.updateTable('refresh_tokens').set({ revoked_at: now }).where('grant_id', 'in', ids).where('revoked_at', 'is', null).returning(['grant_id', 'expires_at']).execute();
+      const access = await trx.updateTable('access_tokens').set({ revoked_at: now }).where('grant_id', 'in', ids).where('revoked_at', 'is', null).returning(['grant_id', 'expires_at']).execute();
+      // What was actually revoked: grants that still had a live token (not revoked, not expired).
+      return new Set([...refresh, ...access].filter((t) => Number(t.expires_at) > now).map((t) => t.grant_id)).size;
     });
   }
 
   /**
    * Revokes every grant that has a token of this owner (issued with these consumer keys, to
    * this local user, or from this identity provider), a batch of grants per transaction.
-   * Returns how many grants were touched.
+   * Returns how many grants were actually revoked (had a live token until now).
    */
   async revokeTokensOf(owner: TokenOwner, now: number): Promise<number> {
     let after = '';
@@ -300,8 +302,7 @@ export class TokenStore {
     for (;;) {
       const page = await this.grantIdsOf(owner, after, REVOKE_BATCH);
       if (page.length === 0) return total;
-      await this.revokeGrants(page, now);
-      total += page.length;
+      total += await this.revokeGrants(page, now);
       if (page.length < REVOKE_BATCH) return total;
       after = page[page.length - 1]!;
     }

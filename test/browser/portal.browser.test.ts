@@ -125,7 +125,15 @@ describe.skipIf(!available)('the developer portal in Chromium', () => {
     await page.getByRole('button', { name: 'Send' }).click();
     await expect.poll(() => page.locator('#try-result').textContent()).toContain('200');
     expect(await page.locator('#try-result').textContent()).toContain('/forecast?days=2');
+    // The form keeps what was sent, to change and send again.
+    expect(await page.getByLabel('Path after /weather/v1').inputValue()).toBe('/forecast?days=2');
     await record(browser, page, 'try-it');
+    // A bad path is marked on the form, which keeps the typed value.
+    await page.getByLabel('Path after /weather/v1').fill('/a b');
+    await page.getByRole('button', { name: 'Send' }).click();
+    await expect.poll(() => page.getByLabel('Path after /weather/v1').getAttribute('aria-invalid')).toBe('true');
+    expect(await page.getByLabel('Path after /weather/v1').inputValue()).toBe('/a b');
+    expect(await page.locator('#try-path-error').textContent()).toContain('may not contain spaces');
 
     // My Subscriptions.
     await page.getByRole('link', { name: 'My Subscriptions' }).click();

@@ -54,7 +54,7 @@ async function start(t: Target, extra: string[] = []): Promise<{ p: StartedProce
 /** A configuration file that has SIGTERM keep serving DRAIN_DELAY_MS with readiness 503. */
 function drainConfig(t: Target): string[] {
   const config = path.join(t.db.dataDir, 'drain.yaml');
-  writeFileSync(config, `cluster:\n  drainDelayMs: ${DRAIN_DELAY_MS}\n`);
+  writeFileSync(config, `listeners:\n  drainDelayMs: ${DRAIN_DELAY_MS}\n`);
   return ['--config', config];
 }
 

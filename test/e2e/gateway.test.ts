@@ -12,7 +12,7 @@ import { PATTERN_CHUNK, patternSha256, startBackend, type TestBackend } from '..
 import { availableKinds } from '../support/databases.js';
 import { basic, call, postForm } from '../support/http.js';
 import { REDIS_URL, REQUIRE_SERVICES } from '../support/services.js';
-import { createClient, startTestServer, type TestClient, type TestServer } from '../support/server.js';
+import { createClient, startTestServer, TEST_KEYS_SECRET, type TestClient, type TestServer } from '../support/server.js';
 import { gatehouse } from '../support/cli.js';
 
 /**
@@ -277,6 +277,7 @@ describe.runIf(multiNode)('two nodes sharing PostgreSQL and Redis', () => {
       loadConfig({}, {}, {
         dataDir: `${a.db.dataDir}-b`,
         database: a.db.database,
+        keys: { secret: TEST_KEYS_SECRET },
         redis: { url: REDIS_URL },
         gateway: { tokenCacheTtl: 3600 },
         listeners: { host: '127.0.0.1', portal: 0, https: 0, http: 0 },

@@ -101,7 +101,9 @@ describe('start-up checks (CLI)', () => {
       for (const f of ['gatehouse.db', 'gatehouse.db-wal', 'gatehouse.db-shm']) expect(mode(path.join(data(), f)), f).toBe('0600');
     }, 120_000);
 
-    it('warns at start that the plain-HTTP listener serves the login form', () => {
+    it('warns at start that the plain-HTTP listener serves the login form', async () => {
+      // Written after "gatehouse started" (which spawnStart waits for), once the listeners are up.
+      await first.waitFor(/passwords over plain HTTP/);
       const ports = startedPorts(first);
       const line = first.logs().find((l) => l.msg.startsWith('passwords over plain HTTP'));
       expect(line?.level).toBe(40);

@@ -8,7 +8,7 @@ import { startBackend, type TestBackend } from '../gateway/support/servers.js';
 import { gatehouse } from '../support/cli.js';
 import { postgresAvailable, REDIS_URL, REQUIRE_SERVICES } from '../support/services.js';
 import { basic, call, postForm } from '../support/http.js';
-import { addUser, startTestServer, type TestServer } from '../support/server.js';
+import { addUser, startTestServer, TEST_KEYS_SECRET, type TestServer } from '../support/server.js';
 
 /**
  * Issue 9 item 5: a change made through the admin API, or with the CLI in another process, is in
@@ -181,6 +181,7 @@ describe.runIf(redis)('two nodes sharing PostgreSQL and Redis: changes made on n
       loadConfig({}, {}, {
         dataDir: a.db.dataDir,
         database: a.db.database,
+        keys: { secret: TEST_KEYS_SECRET },
         redis: { url: REDIS_URL },
         ...LONG_TTLS,
         listeners: { host: '127.0.0.1', portal: 0, https: 0, http: 0 },

@@ -6,7 +6,7 @@ import { xmlsecSign, xmlsecVersion } from '../saml/xmlsec.js';
 import { gatehouse } from '../support/cli.js';
 import { availableKinds } from '../support/databases.js';
 import { basic, postForm } from '../support/http.js';
-import { admin, createClient, startTestServer, type TestClient, type TestServer } from '../support/server.js';
+import { admin, createClient, startTestServer, TEST_KEYS_SECRET, type TestClient, type TestServer } from '../support/server.js';
 import { loadConfig } from '../../src/config/load.js';
 import { startServer, type RunningServer } from '../../src/server/start.js';
 import { createLogger } from '../../src/log.js';
@@ -242,6 +242,7 @@ describe.each(kinds)('saml2-bearer grant on %s', (kind) => {
     const config = loadConfig({}, {}, {
       dataDir: s.db.dataDir + '-node2',
       database: s.db.database,
+      keys: { secret: TEST_KEYS_SECRET },
       listeners: { host: '127.0.0.1', portal: 0, https: 0, http: 0 },
       log: { level: 'silent' },
     });

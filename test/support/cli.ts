@@ -20,12 +20,12 @@ export async function gatehouse(args: string[], env: Record<string, string> = {}
 }
 
 /** Starts `gatehouse start …` as its own process and waits until it answers on `readyUrl`. */
-export async function startProcess(args: string[], readyUrl: string, env: Record<string, string> = {}): Promise<{ child: ChildProcess; output: () => string }> {
+export async function startProcess(args: string[], readyUrl: string, env: Record<string, string> = {}, readyWithinMs = 20_000): Promise<{ child: ChildProcess; output: () => string }> {
   const child = spawn(process.execPath, [CLI, 'start', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
-  const deadline = Date.now() + 20_000;
+  const deadline = Date.now() + readyWithinMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`gatehouse start exited with ${child.exitCode}: ${out}`);
     try {

@@ -1,5 +1,5 @@
 import { loadConfig } from '../../src/config/load.js';
-import type { KeyType } from '../../src/store/schema.js';
+import type { KeyType } from '../../src/types.js';
 import { startServer, type RunningServer } from '../../src/server/start.js';
 import { createLogger } from '../../src/log.js';
 import { createTestDatabase, type DbKind, type TestDatabase } from './databases.js';
@@ -19,17 +19,26 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
+/**
+ * The key-encryption secret test nodes use: a second node on the same database (with a data
+ * directory of its own) needs the same one to open the cluster's signing keys.
+ */
+export const TEST_KEYS_SECRET = 'test-nodes-share-this-keys-secret-0123456789';
+
 /** Starts a real node (all three listeners on free ports) on a fresh database of one kind. */
-export async function startTestServer(kind: DbKind, overrides: Record<string, unknown> = {}): Promise<TestServer> {
+export async function startTestServer(kind: DbKind, overrides: Record<string, unknown> = {}, opts: { log?: (line: string) => void } = {}): Promise<TestServer> {
   const db = await createTestDatabase(kind);
   const config = loadConfig({}, {}, {
     dataDir: db.dataDir,
     database: db.database,
     listeners: { host: '127.0.0.1', portal: 0, https: 0, http: 0 },
     log: { level: process.env.GATEHOUSE_TEST_LOG_LEVEL ?? 'silent' },
+    keys: { secret: TEST_KEYS_SECRET },
     ...overrides,
+    // Database settings (a pool size) go with the test database, not instead of it.
+    database: { ...db.database, ...(overrides.database as object | undefined) },
   });
-  const server = await startServer(config, { logger: createLogger(config.log.level) });
+  const server = await startServer(config, { logger: createLogger(config.log.level, false, opts.log ? { write: opts.log } : undefined) });
   return {
     server,
     db,

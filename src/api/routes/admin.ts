@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Management } from '../../manage/index.js';
 import { operation } from '../route.js';
 import {
-  AuditEvent, CreateIdentityProviderBody, IdentityProvider, IdentityProviderParams, RemovedIdentityProvider, Type, UpdateIdentityProviderBody, pageOf, withPage,
+  AuditEvent, RotateSigningKeysBody, SigningKey, SigningKeyRotation, CreateIdentityProviderBody, IdentityProvider, IdentityProviderParams, PageQuery, RemovedIdentityProvider, Type, UpdateIdentityProviderBody, pageOf, withPage,
 } from '../schemas.js';
 
 export function adminRoutes(api: FastifyInstance, m: Management): void {
@@ -15,8 +15,8 @@ export function adminRoutes(api: FastifyInstance, m: Management): void {
   });
   operation(api, {
     method: 'GET', url: '/identity-providers', operationId: 'listIdentityProviders', tag, summary: 'Trusted identity providers (admin)',
-    response: pageOf(IdentityProvider, 'identity providers'),
-    handler: async ({ actor }) => ({ items: await m.identityProviders.list(actor), next: null }),
+    query: PageQuery, response: pageOf(IdentityProvider, 'identity providers'),
+    handler: ({ actor, query }) => m.identityProviders.list(actor, query),
   });
   operation(api, {
     method: 'GET', url: '/identity-providers/:identityProviderId', operationId: 'getIdentityProvider', tag, summary: 'One identity provider (admin)',
@@ -42,5 +42,18 @@ export function adminRoutes(api: FastifyInstance, m: Management): void {
     query: withPage({ since: Type.Optional(Type.String({ description: 'an ISO 8601 time, or a duration ago such as 15m, 24h, 7d' })) }),
     response: pageOf(AuditEvent, 'audit events'),
     handler: ({ actor, query }) => m.audit.list(actor, query.since === undefined ? {} : { since: query.since }, query),
+  });
+
+  operation(api, {
+    method: 'GET', url: '/signing-keys', operationId: 'listSigningKeys', tag: 'Signing keys',
+    summary: "The cluster's X-JWT-Assertion signing keys, newest first; never a private half (admin)",
+    response: pageOf(SigningKey, 'signing keys'),
+    handler: async ({ actor }) => ({ items: await m.signingKeys.list(actor), next: null }),
+  });
+  operation(api, {
+    method: 'POST', url: '/signing-keys/rotate', operationId: 'rotateSigningKeys', tag: 'Signing keys', optionalBody: true,
+    summary: 'The next key starts signing on every node; a new next key is published; the old key stays published until its assertions have expired (admin)',
+    body: RotateSigningKeysBody, response: SigningKeyRotation,
+    handler: ({ actor, body }) => m.signingKeys.rotate(actor, { force: body.force === true }),
   });
 }

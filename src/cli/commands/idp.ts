@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import type { IdentityProviderView } from '../../manage/index.js';
-import { collect, withManagement } from '../manage.js';
+import { collect, nextHint, pageOptions, withManagement } from '../manage.js';
 import { CliError, emit, run } from '../output.js';
 
 /** The text of a certificate file; the service checks that it is exactly one certificate. */
@@ -39,11 +39,13 @@ export function idpCommand(): Command {
   idp
     .command('list')
     .description('list trusted identity providers')
-    .option('--json', 'print one JSON object: {"items": [...]}')
-    .action(async (opts: { json?: boolean }, cmd: Command) =>
+    .option('--limit <n>', 'identity providers per page (default 50, at most 200)')
+    .option('--cursor <cursor>', 'the next page, as the previous page printed')
+    .option('--json', 'print one JSON object: {"items": [...], "next": cursor-or-null}')
+    .action(async (opts: { limit?: string; cursor?: string; json?: boolean }, cmd: Command) =>
       run(opts, async () => {
-        const all = await withManagement(cmd, (m, actor) => m.identityProviders.list(actor));
-        emit(opts, { items: all, next: null }, all.length === 0 ? 'no identity providers' : all.map(line).join('\n'));
+        const page = await withManagement(cmd, (m, actor) => m.identityProviders.list(actor, pageOptions(opts)));
+        emit(opts, page, (page.items.length === 0 ? 'no identity providers' : page.items.map(line).join('\n')) + nextHint(page.next));
       }),
     );
 

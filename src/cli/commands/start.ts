@@ -6,7 +6,7 @@ import type { RunningServer } from '../../server/start.js';
 import { configFrom } from '../context.js';
 import { CliError, emit, run } from '../output.js';
 
-/** How long a stop may take to finish requests in flight (after cluster.drainDelayMs) before the process exits anyway. */
+/** How long a stop may take to finish requests in flight before the process exits anyway. */
 export const DRAIN_BOUND_MS = 15_000;
 
 function claim(config: Parameters<typeof claimDataDir>[0]): DataDirClaim {
@@ -18,19 +18,29 @@ function claim(config: Parameters<typeof claimDataDir>[0]): DataDirClaim {
   }
 }
 
-/** SIGTERM/SIGINT drain and exit (0, or 1 past the bound); SIGHUP reloads what it can. */
+/**
+ * SIGTERM/SIGINT: /health/ready turns 503 at once; the node keeps serving for
+ * listeners.drainDelayMs (a load balancer takes it out), then stops accepting connections,
+ * finishes requests in flight and exits 0 (1 past the bound). SIGHUP reloads what it can.
+ */
 function handleSignals(server: RunningServer, dataDir: DataDirClaim, reread: () => ReturnType<typeof configFrom>): void {
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    server.logger.info({ signal }, 'shutting down: finishing requests in flight');
+    const delay = server.config.listeners.drainDelayMs;
+    server.drain();
+    server.logger.info({ signal, drainDelayMs: delay }, delay > 0 ? `shutting down: /health/ready answers 503; serving ${delay} ms more, then finishing requests in flight` : 'shutting down: finishing requests in flight');
     const force = setTimeout(() => {
       dataDir.release();
       process.exit(1);
-    }, DRAIN_BOUND_MS + server.config.cluster.drainDelayMs);
+    }, delay + DRAIN_BOUND_MS);
     force.unref();
-    server.close().then(
+    const closed = new Promise<void>((resolve) => setTimeout(resolve, delay)).then(() => {
+      if (delay > 0) server.logger.info('draining: closing the listeners, finishing requests in flight');
+      return server.close();
+    });
+    closed.then(
       () => {
         dataDir.release();
         server.logger.info('stopped');

@@ -178,7 +178,7 @@ export async function authorizeRoutes(app: FastifyInstance, opts: { service: OAu
     const password = field(form, 'password');
     if (username === undefined || password === undefined || username.length > 255 || password.length > 1024) return reply.redirect(again, 303);
     // The same checker as the password grant: one brute-force lock for both.
-    const result = await service.passwords.check(username, password, now, { address: request.ip, session: session.id });
+    const result = await service.passwords.check(username, password, now, { address: request.ip, session: session.id, client: a.client.consumerKey });
     if (!result.ok) return reply.redirect(again, 303);
     const user = { id: result.user.id, username: result.user.username };
     await sessions.signIn(reply, session, user, now);

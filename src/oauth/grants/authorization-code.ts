@@ -6,6 +6,7 @@ import { verifierMatches } from '../pkce.js';
 import type { Revocation } from '../revocation.js';
 import type { TokenFormat } from '../token-format.js';
 import type { Grant, OAuthConfig } from './types.js';
+import type { SecurityEventSink } from '../../security-events.js';
 
 /** The narrow storage the code exchange needs: read a code, consume it with its tokens. */
 export interface CodeExchangeStorage {
@@ -27,13 +28,14 @@ export function authorizationCodeGrant(deps: {
   issuer: TokenIssuer;
   format: TokenFormat;
   revocation: Pick<Revocation, 'grant'>;
+  security?: SecurityEventSink;
   config: Pick<OAuthConfig, 'userAccessTokenValidity' | 'refreshTokenValidity'>;
 }): Grant {
   return {
     type: 'authorization_code',
     parameters: new Set(['code', 'redirect_uri', 'code_verifier']),
     allowsPublicClients: true,
-    async handle({ client: { client, method }, params, now }) {
+    async handle({ client: { client, method }, params, now, address }) {
       const codeHash = deps.format.key(params.require('code'));
       const redirectUri = params.get('redirect_uri');
       const verifier = params.get('code_verifier');
@@ -71,6 +73,14 @@ export function authorizationCodeGrant(deps: {
       if (outcome.ok) return response;
       if (outcome.reason === 'consumed') {
         await deps.revocation.grant(code.grantId, now);
+        deps.security?.emit('authorization_code_reuse', {
+          client_id: client.consumerKey,
+          user: code.username,
+          subject: code.subject,
+          remote: address,
+          reason: 'authorization_code_reused',
+          extra: { grant_id: code.grantId },
+        });
         throw invalidGrant('The authorization code was already used; every token issued for it has been revoked.');
       }
       throw invalidGrant(outcome.reason === 'expired' ? 'The authorization code has expired.' : INVALID_CODE);

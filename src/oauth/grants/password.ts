@@ -19,7 +19,7 @@ export function passwordGrant(deps: {
       const username = params.require('username');
       const password = params.require('password');
       const scope = grantScope(parseScope(params.get('scope')), client.client.keyType);
-      const result = await deps.passwords.check(username, password, now, { address });
+      const result = await deps.passwords.check(username, password, now, { address, client: client.client.consumerKey });
       if (!result.ok) throw invalidGrant('Invalid username or password, or the account is temporarily locked.');
       const { tokens, response } = deps.issuer.build({
         client: client.client,

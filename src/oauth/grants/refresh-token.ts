@@ -6,6 +6,7 @@ import type { Revocation } from '../revocation.js';
 import { grantScope, narrowScope, parseScope } from '../scope.js';
 import type { TokenFormat } from '../token-format.js';
 import type { Grant, OAuthConfig } from './types.js';
+import type { SecurityEventSink } from '../../security-events.js';
 
 /** The narrow storage the refresh grant needs: read the presented token, rotate it. */
 export interface RefreshStorage {
@@ -39,13 +40,22 @@ export function refreshTokenGrant(deps: {
   issuer: TokenIssuer;
   format: TokenFormat;
   revocation: Pick<Revocation, 'grant'>;
+  security?: SecurityEventSink;
   config: Pick<OAuthConfig, 'userAccessTokenValidity' | 'refreshTokenValidity' | 'refreshTokenReuseGrace'>;
 }): Grant {
-  const refused = async (previous: RefreshRecord, outcome: Exclude<RotationOutcome, { ok: true }>, now: number): Promise<OAuthError> => {
+  const refused = async (previous: RefreshRecord, outcome: Exclude<RotationOutcome, { ok: true }>, now: number, address: string): Promise<OAuthError> => {
     switch (outcome.reason) {
       case 'consumed':
         if (now - outcome.consumedAt > deps.config.refreshTokenReuseGrace) {
           await deps.revocation.grant(previous.grantId, now);
+          deps.security?.emit('refresh_token_reuse', {
+            client_id: previous.consumerKey,
+            user: previous.username,
+            subject: previous.subject,
+            remote: address,
+            reason: 'refresh_token_reused',
+            extra: { grant_id: previous.grantId, consumed_seconds_ago: now - outcome.consumedAt },
+          });
           return invalidGrant('The refresh token was already used; every token of this grant has been revoked.');
         }
         return invalidGrant('The refresh token was already used.');
@@ -62,16 +72,16 @@ export function refreshTokenGrant(deps: {
     type: 'refresh_token',
     parameters: new Set(['refresh_token', 'scope']),
     allowsPublicClients: true,
-    async handle({ client: { client }, params, now }) {
+    async handle({ client: { client }, params, now, address }) {
       const presented = params.require('refresh_token');
       const requested = parseScope(params.get('scope'));
       // PRODUCTION/SANDBOX must still match the key; other tokens may only narrow (checked below).
       grantScope(requested, client.keyType);
       const previous = await deps.tokens.findRefresh(deps.format.key(presented));
       if (!previous || previous.consumerKey !== client.consumerKey) throw invalidGrant(UNKNOWN);
-      if (previous.revokedAt !== null) throw await refused(previous, { ok: false, reason: 'revoked' }, now);
-      if (previous.consumedAt !== null) throw await refused(previous, { ok: false, reason: 'consumed', consumedAt: previous.consumedAt }, now);
-      if (previous.expiresAt <= now) throw await refused(previous, { ok: false, reason: 'expired' }, now);
+      if (previous.revokedAt !== null) throw await refused(previous, { ok: false, reason: 'revoked' }, now, address);
+      if (previous.consumedAt !== null) throw await refused(previous, { ok: false, reason: 'consumed', consumedAt: previous.consumedAt }, now, address);
+      if (previous.expiresAt <= now) throw await refused(previous, { ok: false, reason: 'expired' }, now, address);
       const federated = previous.idp !== null;
       if (federated && !(await deps.idps.find(previous.idp!))) throw invalidGrant('The identity provider of this grant is no longer trusted.');
       const refreshTtl = federated ? previous.expiresAt - now : deps.config.refreshTokenValidity;
@@ -93,7 +103,7 @@ export function refreshTokenGrant(deps: {
         previous.grantId,
       );
       const outcome = await deps.tokens.rotate(previous, now, tokens as Required<IssuedTokens>);
-      if (!outcome.ok) throw await refused(previous, outcome, now);
+      if (!outcome.ok) throw await refused(previous, outcome, now, address);
       return response;
     },
   };

@@ -12,6 +12,7 @@ import { invalidGrant, OAuthError } from '../errors.js';
 import type { TokenIssuer } from '../issuer.js';
 import { grantScope, parseScope } from '../scope.js';
 import type { Grant, NewGrantStorage, OAuthConfig } from './types.js';
+import type { SecurityEventSink } from '../../security-events.js';
 
 export const SAML2_BEARER = 'urn:ietf:params:oauth:grant-type:saml2-bearer';
 
@@ -20,6 +21,24 @@ export const MAX_NAME_ID_LENGTH = 512;
 export const MAX_ASSERTION_ID_LENGTH = 256;
 
 const isInvalidGrant = (err: unknown) => err instanceof OAuthError && err.error === 'invalid_grant';
+
+/**
+ * The verifier's fixed descriptions, by kind: the `reason` of a saml_assertion_refused line and
+ * the label of gatehouse_oauth_saml_refusals_total (a short, bounded set). First match wins.
+ */
+const REASONS: [RegExp, string][] = [
+  [/replay/, 'replay'],
+  [/has expired|Conditions window is empty/, 'expired'],
+  [/not yet valid|in the future/, 'not_yet_valid'],
+  [/unknown issuer|no usable certificate|identity provider is not configured|no longer trusted/, 'unknown_issuer'],
+  [/audience/i, 'audience'],
+  [/SubjectConfirmation|[Rr]ecipient/, 'subject_confirmation'],
+  [/signature is not valid|digest|not signed|[Ss]ignature|signed/, 'signature'],
+  [/too large|too many|nested too deeply|longer than|took too long/, 'limits'],
+];
+export function samlRefusalReason(description: string): string {
+  return REASONS.find(([re]) => re.test(description))?.[1] ?? 'malformed';
+}
 
 /** The verifier's refusals in the protocol's terms: invalid_grant, 503 when busy, 429 when throttled. */
 function protocolError(err: unknown): unknown {
@@ -52,6 +71,7 @@ export function saml2BearerGrant(deps: {
   recipients: readonly string[];
   /** The session policy (saml.refreshTokens, saml.maxSessionSeconds). */
   session: { refreshTokens: boolean; maxSessionSeconds?: number | undefined };
+  security?: SecurityEventSink;
   config: Pick<OAuthConfig, 'issuer' | 'userAccessTokenValidity' | 'timestampSkew'>;
 }): Grant {
   const oauthIssuer = deps.config.issuer;
@@ -71,8 +91,15 @@ export function saml2BearerGrant(deps: {
     type: SAML2_BEARER,
     parameters: new Set(['assertion', 'scope']),
     allowsPublicClients: false,
-    async handle({ client: { client }, params, now }) {
+    async handle({ client: { client }, params, now, address }) {
       const assertion = params.require('assertion');
+      /** One line per refusal (throttled ones rate-limited per client and address); never the assertion. */
+      const refused = (reason: string, detail: string, claims?: { issuer: string; nameId: string }) =>
+        deps.security?.emit(
+          'saml_assertion_refused',
+          { client_id: client.consumerKey, subject: claims?.nameId, remote: address, reason, extra: { idp: claims?.issuer ?? null, detail } },
+          reason === 'throttled' ? { limitKey: `saml ${client.consumerKey} ${address}` } : {},
+        );
       const scope = grantScope(parseScope(params.get('scope')), client.keyType);
       const exchange = async () => {
         let claims;
@@ -83,18 +110,26 @@ export function saml2BearerGrant(deps: {
             findIdp,
           });
         } catch (err) {
+          if (err instanceof SamlValidationError) refused(samlRefusalReason(err.description), err.description);
           throw protocolError(err);
         }
         // What the store can keep (and what any sane IdP sends): refused, not a database error.
+        if (claims.nameId.length > MAX_NAME_ID_LENGTH || claims.assertionId.length > MAX_ASSERTION_ID_LENGTH) {
+          refused('limits', 'the NameID or assertion ID is longer than the store keeps', { issuer: claims.issuer, nameId: claims.nameId.slice(0, 128) });
+        }
         if (claims.nameId.length > MAX_NAME_ID_LENGTH) throw invalidGrant(`Invalid SAML assertion: the NameID is longer than ${MAX_NAME_ID_LENGTH} characters.`);
         if (claims.assertionId.length > MAX_ASSERTION_ID_LENGTH) {
           throw invalidGrant(`Invalid SAML assertion: the assertion ID is longer than ${MAX_ASSERTION_ID_LENGTH} characters.`);
         }
         // RFC 7522 §3 item 7 allows a replay cache; we keep every ID until the assertion expires.
         if (!(await deps.idps.recordAssertion(claims.issuer, claims.assertionId, claims.notOnOrAfter))) {
+          refused('replay', 'the assertion was already exchanged', claims);
           throw invalidGrant('Invalid SAML assertion: it was already exchanged (replay).');
         }
-        if (claims.notOnOrAfter - now < 1) throw invalidGrant('Invalid SAML assertion: it has expired.');
+        if (claims.notOnOrAfter - now < 1) {
+          refused('expired', 'the assertion has expired', claims);
+          throw invalidGrant('Invalid SAML assertion: it has expired.');
+        }
         return claims;
       };
       // Failed attempts (invalid_grant) count against the client's budget; past it, 429 at once.
@@ -102,6 +137,7 @@ export function saml2BearerGrant(deps: {
       try {
         claims = await deps.saml.attempt(client.consumerKey, exchange, isInvalidGrant);
       } catch (err) {
+        if (err instanceof SamlThrottledError) refused('throttled', 'too many invalid assertions from this client');
         throw protocolError(err);
       }
       // The session ends where the IdP said (NotOnOrAfter), or at saml.maxSessionSeconds from now:

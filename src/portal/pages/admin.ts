@@ -3,6 +3,7 @@ import { Forbidden } from '../../errors.js';
 import type { FormBody } from '../../http/form.js';
 import { html, type Html } from '../../http/html.js';
 import { isAdmin, type IdentityProviderView } from '../../manage/index.js';
+import { MAX_LIMIT } from '../../manage/page.js';
 import { ROLES } from '../../store/users.js';
 import { attempt, lines, signedIn, text, type Kit } from '../kit.js';
 import { actionButton, badge, csrfInput, field, formError, select, type Errors, type View } from '../layout.js';
@@ -93,7 +94,7 @@ export async function adminPages(kit: Kit): Promise<void> {
   // ---------------------------------------------------------------- identity providers
 
   const idpsPage = async (view: View, values: IdpValues = {}, errors?: Errors) => {
-    const all = await m.identityProviders.list(admin(view));
+    const all = (await m.identityProviders.list(admin(view), { limit: MAX_LIMIT })).items;
     const row = (i: IdentityProviderView) => html`<tr><td data-label="Issuer"><a href="/admin/idps/${i.id}">${i.issuer}</a></td><td data-label="Audiences">${i.audiences.join(', ')}</td>
 <td data-label="Certificates">${i.certificates.map((c) => html`<div>${c.subject} <span class="muted">until ${c.validTo.slice(0, 10)}</span></div>`)}</td></tr>`;
     return kit.page(

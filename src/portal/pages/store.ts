@@ -3,7 +3,7 @@ import type { ApiView, Management, SubscriptionView, Actor } from '../../manage/
 import { attempt, signedIn, text, type Kit } from '../kit.js';
 import { actionButton, badge, copyable, csrfInput, field, formError, select, statusBadge, type Errors, type View } from '../layout.js';
 import { clearSessionCookie, setSessionCookie } from '../session.js';
-import { tryItForm, tryItResult, runTryIt } from '../try-it.js';
+import { tryItForm, tryItResult, tryItValues, runTryIt, type TryItValues } from '../try-it.js';
 
 /** A relative path on this portal to come back to after sign-in; anything else is the Store. */
 function safeNext(raw: string | undefined): string {
@@ -136,8 +136,9 @@ ${field({ name: 'password', label: 'Password', type: 'password', required: true,
     const actor = signedIn(view);
     const api = await m.apis.get(actor, params.apiId!);
     const r = await attempt(() => runTryIt(m, settings, actor, api, form));
-    if (!r.ok) return { status: r.status, page: await apiPage(kit, view, api, undefined, { tryIt: r.errors }) };
-    return { redirect: `/store/apis/${api.id}#try-result`, flash: { data: { tryIt: r.value } } };
+    const sent = tryItValues(form);
+    if (!r.ok) return { status: r.status, page: await apiPage(kit, view, api, { tryItSent: sent }, { tryIt: r.errors }) };
+    return { redirect: `/store/apis/${api.id}#try-result`, flash: { data: { tryIt: r.value, tryItSent: sent } } };
   });
 
   // ---------------------------------------------------------------- my subscriptions
@@ -197,7 +198,7 @@ ${select({ name: 'tier', label: 'Tier', options: api.tiers.map((t) => [t, t]), e
 <button type="submit">Subscribe</button></form>`
 }`;
     const usable = apps.filter((a) => subs.some((s) => s.applicationId === a.id && s.status === 'ACTIVE'));
-    if (usable.length > 0) tryIt = html`<div class="card" id="try"><h2>Try it</h2>${tryItForm(view, api, usable, errors.tryIt)}${tryItResult(data)}</div>`;
+    if (usable.length > 0) tryIt = html`<div class="card" id="try"><h2>Try it</h2>${tryItForm(view, api, usable, errors.tryIt, (data?.tryItSent as TryItValues | undefined) ?? {})}${tryItResult(data)}</div>`;
   }
   return kit.page(
     view,

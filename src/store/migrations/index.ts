@@ -9,6 +9,7 @@ import * as revocationIndexes from './0007_revocation_indexes.js';
 import * as management from './0008_management.js';
 import * as portalSessions from './0009_portal_sessions.js';
 import * as signInOrigins from './0011_sign_in_origins.js';
+import * as clusterKeysLeases from './0012_cluster_keys_leases.js';
 
 /**
  * Migrations are compiled into the program (no directory scanning at run time), applied
@@ -25,6 +26,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0008_management': management,
   '0009_portal_sessions': portalSessions,
   '0011_sign_in_origins': signInOrigins,
+  '0012_cluster_keys_leases': clusterKeysLeases,
 };
 
 /** Every migration this version knows, in name order: a database with others is from a newer one. */

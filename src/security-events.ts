@@ -1,0 +1,96 @@
+import { LRUCache } from 'lru-cache';
+import type { Logger } from 'pino';
+
+/**
+ * Security events: the one list of their names, and the one way to log them. Each is one
+ * `warn` line with the same fields, always present (null when they do not apply):
+ *
+ *   event, client_id, user, subject, remote, reason
+ *
+ * plus a few extras per event (grant_id, idp, detail, repeated…). Never a password, secret,
+ * token, code or assertion: the callers pass identifiers only. The README's "Operating it"
+ * section documents the table below; keep the two in step.
+ */
+export const SECURITY_EVENTS = {
+  /** A name reached security.lockout.maxFailures failures in the window: it is locked for lockSeconds. */
+  lockout_started: 'lock-out started',
+  /** A lock ran out (reason expired), or a correct password from a known origin lifted it (signed_in). */
+  lockout_ended: 'lock-out ended',
+  /** The correct password of a locked name, refused because of the lock (someone else's guesses locked it). */
+  lockout_refused_password: 'correct password refused during a lock-out',
+  /** A consumed refresh token came back after the reuse grace: the whole grant was revoked. */
+  refresh_token_reuse: 'refresh token reused: grant revoked',
+  /** A used authorization code came back: every token of its grant was revoked. */
+  authorization_code_reuse: 'authorization code reused: grant revoked',
+  /** A saml2-bearer assertion was refused (reason: replay, expired, signature, …). */
+  saml_assertion_refused: 'SAML assertion refused',
+  /** A client failed to authenticate at /token, /revoke or /introspect (rate-limited lines). */
+  client_authentication_failed: 'client authentication failed',
+} as const;
+
+export type SecurityEventName = keyof typeof SECURITY_EVENTS;
+
+export interface SecurityEventFields {
+  client_id?: string | null | undefined;
+  user?: string | null | undefined;
+  subject?: string | null | undefined;
+  remote?: string | null | undefined;
+  reason: string;
+  /** Event-specific extras (identifiers and counts only). */
+  extra?: Record<string, string | number | null>;
+}
+
+/** Where the token service reports security events; counting and logging are the sink's business. */
+export interface SecurityEventSink {
+  emit(event: SecurityEventName, fields: SecurityEventFields, opts?: { limitKey?: string }): void;
+}
+
+export const NO_SECURITY_EVENTS: SecurityEventSink = { emit() {} };
+
+/** How often a rate-limited event (client authentication failures) may log for one client and address. */
+export const LIMITED_EVENT_INTERVAL_MS = 60_000;
+
+/** Identifiers a client sent may be anything: cut them to a length a log line can carry. */
+const clip = (v: string | null | undefined): string | null => (v === undefined || v === null ? null : v.length > 128 ? `${v.slice(0, 128)}…` : v);
+
+/**
+ * Writes security events as `warn` lines and hands each to `count` (the metrics), rate-limited
+ * lines included. An event given a `limitKey` logs at most once per key per interval; the next
+ * line says how many were left out (`repeated`).
+ */
+export class SecurityLog implements SecurityEventSink {
+  private readonly limited = new LRUCache<string, { at: number; skipped: number }>({ max: 10_000 });
+
+  constructor(
+    private readonly logger: Logger | undefined,
+    private readonly count: (event: SecurityEventName, reason: string) => void = () => {},
+    private readonly intervalMs = LIMITED_EVENT_INTERVAL_MS,
+  ) {}
+
+  emit(event: SecurityEventName, fields: SecurityEventFields, opts: { limitKey?: string } = {}): void {
+    this.count(event, fields.reason);
+    if (this.logger === undefined) return;
+    let repeated: number | undefined;
+    if (opts.limitKey !== undefined) {
+      const now = Date.now();
+      const seen = this.limited.get(opts.limitKey);
+      if (seen !== undefined && now - seen.at < this.intervalMs) {
+        seen.skipped++;
+        return;
+      }
+      repeated = seen?.skipped ?? 0;
+      this.limited.set(opts.limitKey, { at: now, skipped: 0 });
+    }
+    const line = {
+      event,
+      client_id: clip(fields.client_id),
+      user: clip(fields.user),
+      subject: clip(fields.subject),
+      remote: fields.remote ?? null,
+      reason: fields.reason,
+      ...fields.extra,
+      ...(repeated !== undefined ? { repeated } : {}),
+    };
+    this.logger.warn(line, `security: ${SECURITY_EVENTS[event]} (${fields.reason})`);
+  }
+}
