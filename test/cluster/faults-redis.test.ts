@@ -109,8 +109,9 @@ describe.skipIf(!available)('Redis outage with two nodes', () => {
     const linesB = b.lines.length;
     await redis.stop();
     await until('B sees the channel down', async () => (await metric(b, 'gatehouse_invalidation_channel_up')) === 0, 3000);
-    const degraded = await propagation('revocation with Redis down', DEGRADED_S * 1000 + 500);
-    expect(degraded).toBeLessThanOrEqual(DEGRADED_S * 1000 + 250);
+    // The bound plus what a loaded machine adds to the polling (20 ms steps, a request each).
+    const degraded = await propagation('revocation with Redis down', DEGRADED_S * 1000 + 1000);
+    expect(degraded).toBeLessThanOrEqual(DEGRADED_S * 1000 + 750);
     for (const n of [a, b]) expect((await call(`${n.http}/health/ready`)).status).toBe(200);
     // Throttling: B counts on its own, for its share of the limit (2 nodes were subscribed).
     const four = await m.applications.create(admin, { owner: 'root', name: 'four', callbackUrls: [] });
@@ -165,7 +166,7 @@ describe.skipIf(!available)('Redis outage with two nodes', () => {
     const t = await issue();
     expect(await onB(t)).toBe(200);
     expect((await postForm(`${a.http}/revoke`, { token: t }, auth)).status).toBe(200);
-    const refused = await until('revocation with Redis hung', async () => (await onB(t)) === 401, DEGRADED_S * 1000 + 500);
+    const refused = await until('revocation with Redis hung', async () => (await onB(t)) === 401, DEGRADED_S * 1000 + 1000);
     redis.resume();
     const back = await until('B subscribed again', async () => (await metric(b, 'gatehouse_invalidation_channel_up')) === 1, 5000);
     console.log(`Redis hung: B saw the channel down ${detected} ms after SIGSTOP, a revocation on A refused on B after ${refused} ms, subscribed again ${back} ms after SIGCONT`);
@@ -180,7 +181,7 @@ describe.skipIf(!available)('Redis outage with two nodes', () => {
     try {
       const took = Date.now() - t0;
       expect(took).toBeLessThan(8000);
-      const warnings = c.lines.filter((l) => l.level >= 40 && l.event !== 'no_admin');
+      const warnings = c.lines.filter((l) => l.level >= 40 && l.event !== 'no_admin' && l.event !== 'keys_secret_generated');
       expect(warnings.map((l) => [l.event, l.msg])).toEqual([
         ['invalidation_channel_down', 'Redis not reachable at start: running degraded (cached token validations live at most cluster.degradedCacheTtl, throttling counts per node) until it is'],
       ]);
