@@ -88,11 +88,23 @@ export type Forbidden = InstanceType<typeof Forbidden>;
 
 export class Unavailable extends GatehouseError {
   override name = 'Unavailable';
-  constructor(message: string, opts: GatehouseErrorOptions & { retryAfterSeconds?: number } = {}) {
+  constructor(message: string, opts: GatehouseErrorOptions & { retryAfterSeconds?: number; reported?: boolean } = {}) {
     super('unavailable', message, opts);
     this.retryAfterSeconds = opts.retryAfterSeconds ?? 1;
+    this.reported = opts.reported ?? false;
   }
   readonly retryAfterSeconds: number;
+  /** Its source logs it once (per outage): the handler that answers it does not log it again. */
+  readonly reported: boolean;
+}
+
+/** Whether the handler answering an error should log it: a 5xx, unless its source already reports it. */
+export function worthLogging(e: GatehouseError): boolean {
+  if (e.status < 500) return false;
+  for (let x: unknown = e, depth = 0; x instanceof Error && depth < 5; x = x.cause, depth++) {
+    if (x instanceof Unavailable && x.reported) return false;
+  }
+  return true;
 }
 
 /** A 5xx we did not expect: the public text says nothing; the cause goes to the log. */

@@ -2,7 +2,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { Ajv } from 'ajv';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { describeError, GatehouseError, InvalidInput } from '../errors.js';
+import { describeError, GatehouseError, InvalidInput, worthLogging } from '../errors.js';
 import { toGatehouseError } from '../http/errors.js';
 import { InsufficientScope, MANAGE_SCOPE, Unauthenticated, type Management } from '../manage/index.js';
 import { sendProblem } from './problem.js';
@@ -48,7 +48,7 @@ function validationProblem(err: FastifyError): GatehouseError {
 
 function errorHandler(this: FastifyInstance, err: FastifyError, request: FastifyRequest, reply: FastifyReply) {
   const e = err.validation ? validationProblem(err) : toGatehouseError(err, { tooLarge: 'The request body is larger than 1 MiB.', badContentType: 'Send the request body as application/json.' });
-  if (e.status >= 500) request.log.error({ err: describeError(e) }, 'admin API call failed');
+  if (worthLogging(e)) request.log.error({ err: describeError(e) }, 'admin API call failed');
   const headers: Record<string, string | string[]> = {};
   if (e instanceof Unauthenticated) {
     headers['www-authenticate'] = [`Basic realm="${REALM}", charset="UTF-8"`, `Bearer realm="${REALM}"${e.bearerError ? `, error="${e.bearerError}"` : ''}`];

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { GatehouseError, worthLogging } from '../errors.js';
 import type { ChangeStore } from '../store/changes.js';
 import { parseChange, type ChangeSink } from './change.js';
 
@@ -18,6 +19,7 @@ export class ChangeFollower {
   private polling: Promise<void> | undefined;
   private failingSince: number | undefined;
   private stopped = false;
+  private warned = false;
 
   constructor(
     private readonly changes: Pick<ChangeStore, 'after' | 'lastId'>,
@@ -65,13 +67,16 @@ export class ChangeFollower {
         if (rows.length < BATCH) break;
       }
       if (this.failingSince !== undefined) {
-        this.opts.logger.info({ event: 'change_feed_recovered', downMs: Date.now() - this.failingSince }, 'change feed readable again');
+        if (this.warned) this.opts.logger.info({ event: 'change_feed_recovered', downMs: Date.now() - this.failingSince }, 'change feed readable again');
         this.failingSince = undefined;
+        this.warned = false;
       }
     } catch (err) {
       if (this.failingSince === undefined) {
         this.failingSince = Date.now();
-        this.opts.logger.warn({ event: 'change_feed_unreadable', err: { message: (err as Error).message } }, 'change feed cannot be read; retrying (cached API and token decisions stay until their TTL)');
+        // A database outage has its own line (the store's circuit): this one is for anything else.
+        this.warned = !(err instanceof GatehouseError && !worthLogging(err));
+        if (this.warned) this.opts.logger.warn({ event: 'change_feed_unreadable', err: { message: (err as Error).message } }, 'change feed cannot be read; retrying (cached API and token decisions stay until their TTL)');
       }
     }
   }

@@ -91,6 +91,10 @@ export const ConfigSchema = Type.Object(
         /** PostgreSQL schema (search_path) to use; created if missing. */
         schema: Type.Optional(Type.String({ pattern: '^[a-z_][a-z0-9_]{0,62}$' })),
         poolSize: Type.Integer({ minimum: 1, maximum: 200, default: 10 }),
+        /** PostgreSQL: the longest wait for a connection (from the pool, or a new one's handshake). */
+        connectTimeoutMs: Type.Integer({ minimum: 100, maximum: 60_000, default: 2000 }),
+        /** PostgreSQL: statement_timeout of every statement (the client gives up 1 s later). */
+        queryTimeoutMs: Type.Integer({ minimum: 100, maximum: 600_000, default: 10_000 }),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -226,6 +230,11 @@ export const ConfigSchema = Type.Object(
       {
         /** How often every node reads the change feed (a change made anywhere is in force within about this). */
         changePollMs: Type.Integer({ minimum: 50, maximum: 5000, default: 250 }),
+        /**
+         * While this node is not subscribed to the invalidation channel (Redis down), the gateway
+         * serves no cached validation older than this many seconds.
+         */
+        degradedCacheTtl: Type.Number({ minimum: 0, maximum: 300, default: 5 }),
       },
       { additionalProperties: false, default: {} },
     ),

@@ -14,7 +14,7 @@
  *                                              headers, a malformed Bearer credential)
  *   101503 502 Runtime Error / Error connecting to the back end (refused, reset, DNS)
  *   101504 504 Runtime Error / Connection timed out (connect, headers or body timeout)
- *   900900 503 Unclassified Authentication Failure (store lookup failed)
+ *   900900 503 Unclassified Authentication Failure (store lookup failed; + Retry-After: 1)
  *   101500 500 Runtime Error                  (gatehouse's own: unexpected internal error)
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -66,6 +66,8 @@ export const MALFORMED_CREDENTIALS = new GatewayFault(400, '900400', 'Bad Reques
   'Malformed Authorization header: send exactly one token, \'Authorization: Bearer <token>\'', ['www-authenticate', WWW_AUTH_MALFORMED]);
 export const STORE_UNAVAILABLE = new GatewayFault(503, '900900', 'Unclassified Authentication Failure',
   'The gateway could not reach its store to validate the request; try again later');
+/** Retry-After (seconds) on STORE_UNAVAILABLE: the database's probe interval. */
+export const STORE_RETRY_AFTER = '1';
 
 export function forbidden(description: string): GatewayFault {
   return new GatewayFault(403, '900908', 'Resource forbidden', description);

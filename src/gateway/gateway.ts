@@ -18,6 +18,13 @@ export interface Gateway {
   invalidate(msg: TokenInvalidation): number;
   /** Drops the published-API and subscription caches (e.g. after an API or subscription change). */
   invalidateApis(): void;
+  /**
+   * The cluster's invalidation channel went down (false: cached validations are served only
+   * while younger than degradedCacheTtlSeconds) or is back (true: every cached validation is dropped).
+   */
+  invalidationChannel(up: boolean): void;
+  /** How many nodes share the throttling limits: while Redis is down each node admits limit / nodes. */
+  clusterNodes(n: number): void;
   /** Raw node handler, for use without fastify (tests, benches). */
   handle(req: IncomingMessage, res: ServerResponse): void;
   /** Resolves when the throttling backend is usable (waits ≤ 2 s for Redis, then fails open). */
@@ -57,6 +64,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
     plugin,
     invalidate: (msg) => core.tokens.invalidate(msg),
     invalidateApis: () => core.invalidateApis(),
+    invalidationChannel: (up) => core.invalidationChannel(up),
+    clusterNodes: (n) => core.clusterNodes(n),
     handle: (req, res) => core.handle(req, res),
     ready: () => core.ready(),
     close: () => core.close(),

@@ -2,12 +2,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
+import { GatehouseError, worthLogging } from '../errors.js';
 import { BackendPools } from './backends.js';
 import { DeadlineList } from './deadlines.js';
 import { ClientAbortedError, Exchange, onHeadersTimeout, type ExchangeOwner } from './exchange.js';
 import {
   BACKEND_TIMEOUT, BACKEND_UNREACHABLE, BAD_TARGET, DOT_SEGMENTS, DUPLICATE_HOST, INTERNAL_ERROR, INVALID_CREDENTIALS,
-  MALFORMED_CREDENTIALS, MISSING_CREDENTIALS, STORE_UNAVAILABLE, THROTTLED, forbidden, hasBody, notFound, writeFault, type GatewayFault,
+  MALFORMED_CREDENTIALS, MISSING_CREDENTIALS, STORE_RETRY_AFTER, STORE_UNAVAILABLE, THROTTLED, forbidden, hasBody, notFound, writeFault, type GatewayFault,
 } from './faults.js';
 import { duplicateHost, extractBearer, forwardHeaders, MALFORMED } from './headers.js';
 import { TrustedProxies } from './proxies.js';
@@ -47,6 +48,7 @@ export class GatewayCore implements ExchangeOwner {
   readonly routes: ApiRoutes;
   readonly subscriptions: Subscriptions;
   readonly throttler: Throttler;
+  private readonly degradedTtlMs: number;
   private readonly tokenKey: (token: string) => string;
   private readonly log: RateLimitedLog;
   private readonly metrics: MetricsCache;
@@ -74,6 +76,7 @@ export class GatewayCore implements ExchangeOwner {
     const apiTtlMs = o.apiCacheTtlSeconds * 1000;
     this.tokens = new TokenValidationCache(deps.store, { ttlSeconds: o.tokenCacheTtlSeconds, negativeTtlSeconds: o.negativeCacheTtlSeconds });
     this.tokens.listener = this.metrics;
+    this.degradedTtlMs = (o.degradedCacheTtlSeconds ?? 5) * 1000;
     this.routes = new ApiRoutes(deps.store, apiTtlMs, (api) => this.makeApiEntry(api));
     this.subscriptions = new Subscriptions(deps.store, apiTtlMs, this.tiers, this.log);
     this.throttler = o.redisUrl !== undefined && o.redisUrl !== '' ? new RedisThrottler(o.redisUrl, { log: this.log }) : new MemoryThrottler();
@@ -296,8 +299,9 @@ export class GatewayCore implements ExchangeOwner {
   }
 
   private storeFailed(ex: Exchange, err: unknown): void {
-    this.log.every('store', 30_000, 'gateway: store lookup failed', err);
-    this.fault(ex, STORE_UNAVAILABLE);
+    // A database outage is logged once by the store's circuit; anything else here, every 30 s.
+    if (!(err instanceof GatehouseError && !worthLogging(err))) this.log.every('store', 30_000, 'gateway: store lookup failed', err);
+    this.fault(ex, STORE_UNAVAILABLE, STORE_RETRY_AFTER);
   }
 
   private internal(ex: Exchange, err: unknown): void {
@@ -343,10 +347,20 @@ export class GatewayCore implements ExchangeOwner {
     this.subscriptions.invalidate();
   }
 
+  /** The invalidation channel is down (false) or subscribed again (true): see TokenValidationCache.degrade. */
+  invalidationChannel(up: boolean): void {
+    this.tokens.degrade(up ? undefined : this.degradedTtlMs);
+  }
+
+  /** How many nodes share the throttling limits (the per-node fallback admits limit / nodes). */
+  clusterNodes(n: number): void {
+    if (this.throttler instanceof RedisThrottler) this.throttler.setNodes(n);
+  }
+
   async ready(): Promise<void> {
     if (this.throttler instanceof RedisThrottler) {
-      const ok = await this.throttler.ready();
-      if (!ok) this.log.every('redis-ready', 30_000, 'gateway: Redis not reachable at start; throttling fails open until it is');
+      // Without Redis at start, throttling counts per node (the cluster bus logs the outage).
+      await this.throttler.ready();
     }
   }
 

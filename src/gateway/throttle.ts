@@ -213,15 +213,20 @@ export interface RedisThrottlerOptions {
 }
 
 /**
- * Shared counters in Redis. Fails OPEN: when Redis is unreachable, slow or errors,
- * the request is admitted and a warning is logged (at most every 30 s). Throttling
- * is a fairness/quota control, not an authorization one, and an outage of the
- * counter store must not take the APIs down with it.
+ * Shared counters in Redis. When Redis is unreachable, slow or errors, the request is counted
+ * on this node instead (a MemoryThrottler), against the limit divided by the number of nodes
+ * last seen (`nodes`, 1 until told): the cluster as a whole then admits about the limit, and
+ * an outage of the counter store neither takes the APIs down nor lifts the limits. While the
+ * connection is down, no command is tried (no wait); a command that fails on a live
+ * connection is logged at most every 30 s (the outage itself is logged by the cluster bus).
  */
 export class RedisThrottler implements Throttler {
   readonly redis: ThrottleRedis;
   private readonly prefix: string;
   private readonly log: RateLimitedLog;
+  private readonly local = new MemoryThrottler();
+  private shares = new WeakMap<Limit, Limit>();
+  private nodes = 1;
 
   constructor(url: string, opts: RedisThrottlerOptions) {
     this.prefix = opts.keyPrefix ?? 'gatehouse:throttle:';
@@ -235,22 +240,50 @@ export class RedisThrottler implements Throttler {
       lazyConnect: false,
     });
     redis.defineCommand('ghWindow', { numberOfKeys: 1, lua: WINDOW_LUA });
-    redis.on('error', (err: Error) => this.warn('redis connection error', err));
+    // Connection errors: ioredis reconnects by itself, and the outage has its own line.
+    redis.on('error', () => {});
     this.redis = redis as ThrottleRedis;
   }
 
   /** Resolves when connected, or after `timeoutMs` (never rejects: the gateway starts without Redis). */
   ready(timeoutMs = 2000): Promise<boolean> {
     if (this.redis.status === 'ready') return Promise.resolve(true);
-    return new Promise((resolve) => {
+    // Both gateway listeners ask at start: one wait for the two.
+    return (this.waiting ??= new Promise((resolve) => {
       const t = setTimeout(() => { cleanup(); resolve(false); }, timeoutMs);
       const onReady = (): void => { cleanup(); resolve(true); };
-      const cleanup = (): void => { clearTimeout(t); this.redis.off('ready', onReady); };
+      // A refused first connection: no point waiting out the timeout (it reconnects by itself).
+      const onClose = (): void => { cleanup(); resolve(false); };
+      const cleanup = (): void => { clearTimeout(t); this.redis.off('ready', onReady); this.redis.off('close', onClose); };
       this.redis.on('ready', onReady);
-    });
+      this.redis.once('close', onClose);
+    }));
   }
 
-  check(key: string, limit: Limit, _now: number, out: ThrottleOutcome): Promise<number> {
+  private waiting: Promise<boolean> | undefined;
+
+  /** How many nodes share the limits (from the cluster bus); the per-node fallback admits limit / nodes. */
+  setNodes(n: number): void {
+    if (Number.isInteger(n) && n >= 1 && n !== this.nodes) {
+      this.nodes = n;
+      this.shares = new WeakMap();
+    }
+  }
+
+  /** This node's share of a limit, while Redis cannot count for the cluster. */
+  share(limit: Limit): Limit {
+    if (this.nodes === 1) return limit;
+    let s = this.shares.get(limit);
+    if (s === undefined) {
+      const requests = Math.max(1, Math.floor(limit.requests / this.nodes));
+      s = { requests, windowMs: limit.windowMs, bucketMs: limit.bucketMs, header: String(requests) };
+      this.shares.set(limit, s);
+    }
+    return s;
+  }
+
+  check(key: string, limit: Limit, now: number, out: ThrottleOutcome): number | Promise<number> {
+    if (this.redis.status !== 'ready') return this.local.check(key, this.share(limit), now, out);
     return this.redis.ghWindow(this.prefix + key, limit.requests, limit.bucketMs, BUCKETS).then(
       (r) => {
         out.remaining = Number(r[1]);
@@ -258,9 +291,8 @@ export class RedisThrottler implements Throttler {
         return Number(r[0]);
       },
       (err: unknown) => {
-        this.warn('throttling failed open (request admitted)', err);
-        out.remaining = -1;
-        return 0;
+        if (this.redis.status === 'ready') this.warn('throttling counted on this node (Redis command failed)', err);
+        return this.local.check(key, this.share(limit), Date.now(), out);
       },
     );
   }
@@ -271,6 +303,7 @@ export class RedisThrottler implements Throttler {
   }
 
   async close(): Promise<void> {
+    await this.local.close();
     try {
       await this.redis.quit();
     } catch {

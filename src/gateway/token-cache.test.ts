@@ -15,6 +15,21 @@ class Deferred<T> {
 }
 
 describe('TokenValidationCache', () => {
+  it('while degraded serves no entry older than the degraded TTL, and drops every entry when it ends', async () => {
+    const c = new TokenValidationCache({ lookupAccessToken: async () => info() }, { ttlSeconds: 300, negativeTtlSeconds: 5 });
+    const e = await c.load('t');
+    const now = Date.now();
+    expect(c.peek('t', now + 10_000)).toBe(e);
+    c.degrade(5_000);
+    expect(c.peek('t', now + 4_000)).toBe(e);
+    expect(c.peek('t', now + 10_000)).toBeUndefined(); // asked again: a revocation may have been missed
+    await c.load('t');
+    expect(c.size).toBe(1);
+    c.degrade(undefined);
+    expect(c.size).toBe(0); // cached before the channel came back: dropped
+    expect(c.degraded).toBe(false);
+  });
+
   it('caches valid tokens for min(token expiry, ttl)', async () => {
     const tokens = new Map([['short', info({ expiresAt: Math.floor(Date.now() / 1000) + 10 })], ['long', info()]]);
     let calls = 0;

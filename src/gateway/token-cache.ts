@@ -8,6 +8,8 @@ export interface TokenEntry {
   readonly key: string;
   /** epoch ms after which the entry must not be used */
   readonly exp: number;
+  /** epoch ms when the store answered it */
+  readonly at: number;
   /** gateway-private per-API state, dropped with the entry */
   bindings: Map<string, unknown> | undefined;
 }
@@ -53,6 +55,11 @@ export class TokenValidationCache {
   private readonly ttlMs: number;
   private readonly negTtlMs: number;
   private generation = 0;
+  /**
+   * While the invalidation channel is down, the oldest entry served (ms): a revocation on
+   * another node may have been missed, so older entries are asked again. Infinity otherwise.
+   */
+  private maxAgeMs = Infinity;
   listener: TokenCacheListener = NOOP_LISTENER;
 
   constructor(private readonly store: Pick<GatewayStore, 'lookupAccessToken'>, opts: TokenCacheOptions) {
@@ -75,7 +82,7 @@ export class TokenValidationCache {
   peek(key: string, now: number): TokenEntry | null | undefined {
     const e = this.positive.get(key);
     if (e !== undefined) {
-      if (e.exp > now) {
+      if (e.exp > now && now - e.at <= this.maxAgeMs) {
         this.listener.hit(true);
         return e;
       }
@@ -112,7 +119,7 @@ export class TokenValidationCache {
       return null;
     }
     const exp = Math.min(info.expiresAt * 1000, now + this.ttlMs);
-    const entry: TokenEntry = { info, key, exp, bindings: undefined };
+    const entry: TokenEntry = { info, key, exp, at: now, bindings: undefined };
     if (cacheable && exp > now) {
       this.positive.set(key, entry);
       let set = this.byGrant.get(info.grantId);
@@ -156,6 +163,22 @@ export class TokenValidationCache {
       this.pending.clear();
     }
     return dropped;
+  }
+
+  /**
+   * Degraded mode (the invalidation channel is down): serve no entry older than `maxAgeMs`
+   * (undefined: back to normal). Leaving it drops every entry: what was cached before may
+   * have missed an invalidation.
+   */
+  degrade(maxAgeMs: number | undefined): void {
+    if (maxAgeMs === undefined) {
+      if (this.maxAgeMs !== Infinity) this.clear();
+      this.maxAgeMs = Infinity;
+    } else this.maxAgeMs = maxAgeMs;
+  }
+
+  get degraded(): boolean {
+    return this.maxAgeMs !== Infinity;
   }
 
   /** Drops everything (positive and negative). */

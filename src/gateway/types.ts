@@ -57,6 +57,8 @@ export interface GatewayOptions {
   tokenCacheTtlSeconds: number;
   /** Bad-token cache. */
   negativeCacheTtlSeconds: number;
+  /** While the invalidation channel is down: the oldest cached validation served (default 5). */
+  degradedCacheTtlSeconds?: number;
   /** Published API + subscription lookups cache. */
   apiCacheTtlSeconds: number;
   /** Backend timeout when the API sets none. */

@@ -3,7 +3,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { nowSeconds } from '../clock.js';
 import { authenticateClient, type ClientAuthFailure } from './client-auth.js';
 import { assertClientOrigin, corsForClients, corsForPublic, PUBLIC_CORS } from './cors.js';
-import { describeError } from '../errors.js';
+import { describeError, worthLogging } from '../errors.js';
 import { toGatehouseError } from '../http/errors.js';
 import { FORM, formBodyOf } from '../http/form.js';
 import { invalidClient, invalidRequest, OAuthError, unauthorizedClient, unsupportedGrantType } from './errors.js';
@@ -58,8 +58,9 @@ function formParams(request: FastifyRequest): Params {
 
 /** Turns any error in this context into an RFC 6749 §5.2 JSON error, never a bare 5xx page. */
 function oauthErrorHandler(this: FastifyInstance, err: FastifyError, request: FastifyRequest, reply: FastifyReply) {
-  const e = OAuthError.from(toGatehouseError(err, FORM_MESSAGES));
-  if (e.status >= 500) request.log.error({ err: describeError(e) }, 'oauth endpoint failed');
+  const g = toGatehouseError(err, FORM_MESSAGES);
+  const e = OAuthError.from(g);
+  if (worthLogging(g)) request.log.error({ err: describeError(e) }, 'oauth endpoint failed');
   return reply.code(e.status).headers({ ...NO_STORE, ...e.headers }).send(e.toJSON());
 }
 

@@ -1,7 +1,7 @@
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { describeError, GatehouseError } from '../errors.js';
+import { describeError, GatehouseError, worthLogging } from '../errors.js';
 import { toGatehouseError } from '../http/errors.js';
 import { FORM } from '../http/form.js';
 import { html } from '../http/html.js';
@@ -31,10 +31,11 @@ function errorHandler() {
   return async function handle(this: FastifyInstance, err: FastifyError, request: FastifyRequest, reply: FastifyReply) {
     if (err instanceof SignInRequired) return reply.redirect(`/store/signin?next=${encodeURIComponent(err.next)}`, 303);
     const e = toGatehouseError(err, { tooLarge: 'The form is too large.', badContentType: `Send the form as ${FORM}.` });
-    if (e.status >= 500) request.log.error({ err: describeError(e) }, 'portal page failed');
+    if (worthLogging(e)) request.log.error({ err: describeError(e) }, 'portal page failed');
     const state = request.portal;
     const view = { actor: state?.signIn?.actor, csrf: state?.csrf ?? '', path: request.url.split('?')[0]! };
-    const message = e.status >= 500 ? 'Something went wrong on our side. Try again in a moment.' : e.message;
+    const message = e.kind === 'unavailable' ? e.message : e.status >= 500 ? 'Something went wrong on our side. Try again in a moment.' : e.message;
+    if (e.kind === 'unavailable') reply.header('retry-after', String((e as { retryAfterSeconds?: number }).retryAfterSeconds ?? 1));
     return reply
       .code(e.status)
       .type('text/html; charset=utf-8')

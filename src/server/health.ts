@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { GatehouseError, worthLogging } from '../errors.js';
 import type { Db } from '../store/db.js';
 
 /** Liveness (the process answers) and readiness (the database answers, and the node is not stopping). */
@@ -11,7 +12,8 @@ export async function healthRoutes(app: FastifyInstance, opts: { db: Db; drainin
       await opts.db.ping();
       return { status: 'ok', database: opts.db.dialect };
     } catch (err) {
-      request.log.warn({ err: { message: (err as Error).message } }, 'readiness check: database unreachable');
+      // A database outage is logged once by the circuit, not once per probe of the load balancer.
+      if (!(err instanceof GatehouseError && !worthLogging(err))) request.log.warn({ err: { message: (err as Error).message } }, 'readiness check: database unreachable');
       return reply.code(503).send({ status: 'unavailable', database: opts.db.dialect });
     }
   });

@@ -27,6 +27,7 @@ import { createGateway, createGatewayMetrics, type Gateway, type GatewayOptions 
 import { gatewayStore } from './gateway-store.js';
 import { Registry } from 'prom-client';
 import { processMetrics } from './process-metrics.js';
+import { reportDatabaseHealth } from './database-health.js';
 import { metricsRoute } from './metrics-endpoint.js';
 import { warnUnknownTiers } from './tier-check.js';
 import { createTokenMetrics } from '../oauth/metrics.js';
@@ -126,6 +127,7 @@ function gatewayOptions(config: Config, ring: SigningKeyRing): GatewayOptions {
     tiers: config.throttling.tiers,
     tokenCacheTtlSeconds: config.gateway.tokenCacheTtl,
     negativeCacheTtlSeconds: config.gateway.negativeCacheTtl,
+    degradedCacheTtlSeconds: config.cluster.degradedCacheTtl,
     apiCacheTtlSeconds: config.gateway.apiCacheTtl,
     defaultTimeoutMs: config.gateway.backendTimeoutMs,
     ...(config.redis.url ? { redisUrl: config.redis.url } : {}),
@@ -153,6 +155,7 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
   const events = new TokenEvents();
   const registry = new Registry();
   processMetrics(registry, () => store.db.pool());
+  reportDatabaseHealth(store.db, registry, logger.child({ component: 'database' }));
   const tokenMetrics = createTokenMetrics(registry);
   const security = new SecurityLog(logger.child({ component: 'security' }), (event, reason) => tokenMetrics.security(event, reason));
   const oauth = createOAuthService(config, store, events, { security, metrics: tokenMetrics });
@@ -194,7 +197,17 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
     // A revocation on this node drops the gateway's cached validations at once; with Redis,
     // so does one on any other node.
     events.onInvalidated((msg) => gw.invalidate(msg));
-    if (config.redis.url) stopBus = await connectInvalidationBus(config.redis.url, events, logger);
+    if (config.redis.url) {
+      // Degraded until subscribed: nothing is cached yet, and a start without Redis serves on.
+      gw.invalidationChannel(false);
+      const bus = await connectInvalidationBus(config.redis.url, events, {
+        log: logger.child({ component: 'cluster' }),
+        registry,
+        onChannel: (up) => gw.invalidationChannel(up),
+        onPeers: (n) => gw.clusterNodes(n),
+      });
+      stopBus = () => bus.close();
+    }
     // A management change (made here, in the CLI or on another node) reaches this node's caches.
     const apply = (change: Change): void => {
       if (change.kind === 'tokens') gw.invalidate(change.invalidation);

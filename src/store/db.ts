@@ -1,9 +1,10 @@
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type PostgresPool, type PostgresPoolClient } from 'kysely';
 import pg from 'pg';
 import type { Config } from '../config/schema.js';
 import { GatehouseError } from '../errors.js';
+import { alwaysUp, classify, DatabaseCircuit } from './availability.js';
 import { KNOWN_MIGRATIONS, migrationProvider } from './migrations/index.js';
 import { privateDir, privateFile, SQLITE_COMPANIONS, SQLITE_FILE } from './permissions.js';
 import type { Database } from './schema/index.js';
@@ -20,6 +21,8 @@ export interface Db {
   /** Pool waits (PostgreSQL): queries waiting for a connection now, and how often one had to. */
   pool(): { waiting: number; waits: number };
   ping(): Promise<void>;
+  /** Whether the database is reachable (an in-memory flag; queries fail fast while it is down). */
+  circuit: DatabaseCircuit;
   /**
    * Runs `body` while no other process migrates this database: a PostgreSQL advisory lock
    * (per schema) held on a connection of its own; on SQLite, one transaction that takes the
@@ -99,6 +102,45 @@ function cachingStatements(db: SqliteDatabase.Database, max = 512): { prepare(sq
 }
 
 /**
+ * The pool as Kysely sees it, behind the circuit: while the database is known to be down,
+ * connect() fails at once; a connection failure (from connect or a query) becomes
+ * DatabaseUnavailable and tells the circuit. Acquire and queries are bounded by the pool's
+ * connectionTimeoutMillis and the clients' statement/query timeouts.
+ */
+function guardedPool(pool: pg.Pool, circuit: DatabaseCircuit): PostgresPool {
+  const wrapped = new WeakMap<pg.PoolClient, PostgresPoolClient>();
+  const fail = (err: unknown): never => {
+    throw circuit.translate(err);
+  };
+  return {
+    connect: async () => {
+      circuit.check();
+      const client = await pool.connect().catch(fail);
+      let w = wrapped.get(client);
+      if (w === undefined) {
+        // A checked-out client whose connection dies emits 'error' (not only its query): its next
+        // query fails as unavailable and the pool drops it on release; the event must not crash.
+        client.on('error', () => {});
+        // A connection whose query timed out or broke is never reused: its server may still be
+        // running that query, or be gone.
+        let broken = false;
+        w = {
+          query: ((text: unknown, params?: unknown) =>
+            (client.query as (a: unknown, b?: unknown) => Promise<unknown>)(text, params).catch((err: unknown) => {
+              if (classify(err) !== undefined) broken = true;
+              return fail(err);
+            })) as PostgresPoolClient['query'],
+          release: (destroy?: boolean) => client.release(destroy || broken),
+        };
+        wrapped.set(client, w);
+      }
+      return w;
+    },
+    end: () => pool.end(),
+  };
+}
+
+/**
  * Pool waits for the metrics: a connect() with every connection busy waits in the pool's queue
  * (one comparison per connect). Reads the queue's length and the count so far.
  */
@@ -114,29 +156,51 @@ function countWaits(pool: pg.Pool, max: number): () => { waiting: number; waits:
 
 /** Opens the configured database (PostgreSQL when a URL is set, else SQLite in the data dir). */
 export async function openDatabase(config: Pick<Config, 'dataDir' | 'database'>): Promise<Db> {
-  const { url, schema, poolSize } = config.database;
+  const { url, schema, poolSize, connectTimeoutMs = 2000, queryTimeoutMs = 10_000 } = config.database;
   if (url) {
+    const options = schema ? { options: `-c search_path=${schema}` } : {};
     const pool = new pg.Pool({
       connectionString: url,
       max: poolSize,
       types: pgTypes,
-      ...(schema ? { options: `-c search_path=${schema}` } : {}),
+      // Bounds the wait for a pooled connection as well as a new connection's handshake.
+      connectionTimeoutMillis: connectTimeoutMs,
+      // The server cancels a statement at queryTimeoutMs; the client gives up a little later
+      // (a server that stopped answering altogether).
+      statement_timeout: queryTimeoutMs,
+      query_timeout: queryTimeoutMs + 1000,
+      keepAlive: true,
+      ...options,
     });
     // An idle client's error (server restart) must not crash the process.
     pool.on('error', () => {});
     const poolStats = countWaits(pool, poolSize);
-    const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    const circuit = new DatabaseCircuit(async () => {
+      const probe = new pg.Client({ connectionString: url, connectionTimeoutMillis: connectTimeoutMs, query_timeout: connectTimeoutMs });
+      probe.on('error', () => {});
+      try {
+        await probe.connect();
+        await probe.query('select 1');
+      } finally {
+        await probe.end().catch(() => {});
+      }
+    });
+    const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool: guardedPool(pool, circuit) }) });
     return {
       kysely,
       dialect: 'postgres',
       describe: describePg(url, schema),
       ...(schema ? { schema } : {}),
+      circuit,
       pool: poolStats,
       ping: async () => {
         await sql`select 1`.execute(kysely);
       },
       withMigrationLock: (body) => withPgLock(url, schema, () => body(kysely)),
-      close: () => kysely.destroy(),
+      close: async () => {
+        circuit.close();
+        await kysely.destroy();
+      },
     };
   }
   // Owner-only: the directory holds the database and the keys (the server logs any tightening).
@@ -153,6 +217,7 @@ export async function openDatabase(config: Pick<Config, 'dataDir' | 'database'>)
     kysely,
     dialect: 'sqlite',
     describe: `sqlite:${file}`,
+    circuit: alwaysUp(),
     pool: () => ({ waiting: 0, waits: 0 }),
     ping: async () => {
       await sql`select 1`.execute(kysely);

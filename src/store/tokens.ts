@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { KeyType } from '../types.js';
+import { DatabaseUnavailable } from './availability.js';
 import type { AccessTokensTable, Database, RefreshTokensTable } from './schema/index.js';
 import { pageOf, type StorePage } from './page.js';
 import { decodeScope, encodeScope } from './scope-column.js';
@@ -156,7 +157,13 @@ export class TokenStore {
       });
       for (const p of batch) p.resolve();
     } catch (err) {
-      if (batch.length === 1) batch[0]!.reject(err);
+      // One failure for all when the database is unreachable: no row-by-row retry against it, and
+      // the requests that queued behind this flush fail with it instead of waiting for another.
+      if (err instanceof DatabaseUnavailable) {
+        const queued = this.pending;
+        this.pending = [];
+        for (const p of [...batch, ...queued]) p.reject(err);
+      } else if (batch.length === 1) batch[0]!.reject(err);
       else {
         // One bad row must not fail its neighbours: each on its own, so only it sees the error.
         await Promise.all(

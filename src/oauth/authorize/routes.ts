@@ -3,7 +3,7 @@ import formbody from '@fastify/formbody';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { randomToken } from '../../crypto/random.js';
 import type { LoginSession, PendingRequest } from '../../store/sessions.js';
-import { describeError } from '../../errors.js';
+import { describeError, worthLogging } from '../../errors.js';
 import { toGatehouseError } from '../../http/errors.js';
 import { FORM, formBodyOf, type FormBody } from '../../http/form.js';
 import type { OAuthService } from '../service.js';
@@ -42,8 +42,10 @@ function field(source: unknown, name: string): string | undefined {
 }
 
 function pageErrorHandler(this: FastifyInstance, err: FastifyError, request: FastifyRequest, reply: FastifyReply) {
-  const e = AuthorizePageError.from(toGatehouseError(err, FORM_MESSAGES));
-  if (e.status >= 500) request.log.error({ err: describeError(e) }, 'authorization endpoint failed');
+  const g = toGatehouseError(err, FORM_MESSAGES);
+  const e = AuthorizePageError.from(g);
+  if (worthLogging(g)) request.log.error({ err: describeError(e) }, 'authorization endpoint failed');
+  if (e.status === 503) reply.header('retry-after', String((g as { retryAfterSeconds?: number }).retryAfterSeconds ?? 1));
   return reply.code(e.status).type('text/html; charset=utf-8').send(errorPage(e.title, e.message));
 }
 
