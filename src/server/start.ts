@@ -66,7 +66,7 @@ function baseApp(logger: Logger, listener: string, config: Config, tls?: TlsMate
     clientErrorHandler,
     frameworkErrors: listener === 'portal' ? portalFrameworkErrors : frameworkErrors,
     // The portal's pages and the admin API name users in the path: every username must route.
-    ...(listener === 'portal' ? { maxParamLength: MAX_PATH_PARAMETER } : {}),
+    ...(listener === 'portal' ? { routerOptions: { maxParamLength: MAX_PATH_PARAMETER } } : {}),
     ...(tls ? { https: { ...tls.serverOptions, ...timeouts } } : { http: timeouts }),
   }) as unknown as FastifyInstance;
   limitConnections(app.server, config, logger.child({ listener }));

@@ -2,9 +2,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addUser, admin, startTestServer } from '../support/server.js';
+import { addUser, admin, startTestServer, TEST_KEYS_SECRET } from '../support/server.js';
 import { freePortOffset } from '../support/ports.js';
 import { kill, spawnStart, type StartedProcess } from '../support/start-process.js';
+
+/** The in-process server that made the data encrypted its signing keys with the tests' secret. */
+const SAME_KEYS = { GATEHOUSE_KEYS_SECRET: TEST_KEYS_SECRET };
 
 /**
  * Issue 14 item 5: a tier removed from the configuration while subscriptions and applications
@@ -42,7 +45,7 @@ describe('a tier removed from the configuration while in use (CLI)', () => {
     await s.server.close();
 
     // The same data, started with a configuration that no longer has Trial.
-    p = await spawnStart(['--data-dir', data, '--port-offset', String(await freePortOffset())]);
+    p = await spawnStart(['--data-dir', data, '--port-offset', String(await freePortOffset())], SAME_KEYS);
     const warnings = p.logs().filter((l) => l.event === 'tier_not_configured');
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatchObject({ level: 40, tier: 'Trial', subscriptions: 1, applications: 1 });
@@ -55,7 +58,7 @@ describe('a tier removed from the configuration while in use (CLI)', () => {
     expect((await p.exited(15_000)).code).toBe(0);
 
     // Configured again: no warning.
-    p = await spawnStart(['--config', withTrial, '--data-dir', data, '--port-offset', String(await freePortOffset())]);
+    p = await spawnStart(['--config', withTrial, '--data-dir', data, '--port-offset', String(await freePortOffset())], SAME_KEYS);
     expect(p.output()).toContain('"msg":"gatehouse started"');
     expect(p.logs().filter((l) => l.event === 'tier_not_configured')).toEqual([]);
     await p.waitFor(/passwords over plain HTTP/);
