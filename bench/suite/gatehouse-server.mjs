@@ -14,6 +14,7 @@ import { cliActor } from '../../dist/manage/actor.js';
 import { TokenIssuer } from '../../dist/oauth/issuer.js';
 import { opaqueTokens } from '../../dist/oauth/token-format.js';
 import { startServer } from '../../dist/server/start.js';
+import { cleanupExpired } from '../../dist/store/cleanup.js';
 
 const ownDir = !process.env.BENCH_DATA_DIR;
 const dataDir = process.env.BENCH_DATA_DIR ?? mkdtempSync(join(tmpdir(), 'gatehouse-suite-'));
@@ -79,14 +80,18 @@ async function mint(kind, n) {
 process.on('message', async (msg) => {
   try {
     if (msg.op === 'mint') process.send({ id: msg.id, values: await mint(msg.kind, msg.n) });
-    else if (msg.op === 'cpu') process.send({ id: msg.id, cpu: process.cpuUsage(), memory: process.memoryUsage() });
+    else if (msg.op === 'cleanup') {
+      const t0 = performance.now();
+      const deleted = await cleanupExpired(store, config.cleanup.batchSize);
+      process.send({ id: msg.id, deleted, ms: performance.now() - t0 });
+    } else if (msg.op === 'cpu') process.send({ id: msg.id, cpu: process.cpuUsage(), memory: process.memoryUsage() });
   } catch (err) {
     process.send({ id: msg.id, error: err.message });
   }
 });
 process.send({
   ready: true, pid: process.pid, http, portal: `https://127.0.0.1:${server.ports.portal}`, dialect: store.db?.dialect,
-  consumerKey: keys.consumerKey, consumerSecret: keys.consumerSecret, basic, username: USER, password: PASSWORD, redirectUri: REDIRECT,
+  applicationId: app.id, dataDir, consumerKey: keys.consumerKey, consumerSecret: keys.consumerSecret, basic, username: USER, password: PASSWORD, redirectUri: REDIRECT,
   gatewayPath: `${api.context}/v1/hello?x=1`, gatewayToken,
 });
 const stop = async () => {

@@ -171,3 +171,19 @@ http {
     stop: async () => { child.kill('SIGTERM'); await once(child, 'exit'); children.delete(child); rmSync(dir, { recursive: true, force: true }); },
   };
 }
+
+/** user + system CPU time of a process and its direct children, µs, from /proc (100 ticks/s). */
+export function cpuMicros(pid) {
+  const ticks = (p) => {
+    try {
+      const f = readFileSync(`/proc/${p}/stat`, 'utf8');
+      const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
+      return Number(rest[11]) + Number(rest[12]);
+    } catch { return 0; }
+  };
+  let total = ticks(pid);
+  try {
+    for (const c of readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean)) total += ticks(c);
+  } catch { /* no children */ }
+  return total * 10_000;
+}

@@ -9,16 +9,19 @@ export function renderMarkdown(r) {
   L.push('');
   L.push(`${r.settings.rounds} rounds, order reversed each round; per target ${r.settings.warmupSeconds} s warm-up + ${r.settings.durationSeconds} s measured, ${r.settings.connections} connections, ${r.settings.loadGenerator}. Peak RSS: the server process, sampled every 100 ms while measured.`);
   L.push('');
-  L.push('| Scenario | Target | req/s | p50 ms | p99 ms | peak RSS MB | req/s per round |');
-  L.push('|---|---|---:|---:|---:|---:|---|');
-  for (const s of r.scenarios) for (const t of s.targets) L.push(`| ${s.title} | ${t.label} | ${f(t.rps)} | ${f(t.p50, 1)} | ${f(t.p99, 1)} | ${f(t.peakRssMB)} | ${t.perRound.join(', ')} |`);
+  L.push('| Scenario | Target | req/s | p50 ms | p99 ms | server CPU µs/req | peak RSS MB | req/s per round |');
+  L.push('|---|---|---:|---:|---:|---:|---:|---|');
+  for (const s of r.scenarios) for (const t of s.targets) L.push(`| ${s.title} | ${t.label} | ${f(t.rps)} | ${f(t.p50, 1)} | ${f(t.p99, 1)} | ${f(t.cpuPerReq)} | ${f(t.peakRssMB)} | ${t.perRound.join(', ')} |`);
   L.push('');
-  L.push('| Ratio (median of per-round ratios) | value | per round | aim | met |');
-  L.push('|---|---:|---|---:|---|');
+  L.push('Ratios: req/s as measured (median of per-round ratios), and CPU efficiency (the reference\'s server CPU µs per request over ours, the steadier figure when other work shares the cores; for PostgreSQL it leaves out the database server\'s own CPU).');
+  L.push('');
+  L.push('| Ratio | req/s | per round | CPU efficiency | aim | met (req/s / CPU) |');
+  L.push('|---|---:|---|---:|---:|---|');
   const name = (id) => r.scenarios.flatMap((s) => s.targets.map((t) => [t.id, `${t.label}`])).find(([i]) => i === id)?.[1] ?? id;
   for (const s of r.scenarios) {
-    for (const q of s.ratios) L.push(`| ${s.title}: ${name(q.of)} / ${name(q.to)} | ${f(q.median, 2)}× | ${q.perRound.map((x) => f(x, 2)).join(', ')} | ${q.aim == null ? '–' : `≥ ${q.aim}`} | ${q.met == null ? '–' : q.met ? 'yes' : '**no**'} |`);
-    if (s.addedP99Ms) L.push(`| ${s.title}: p99 added over ${name(s.addedP99Ms.to)} (ms, autocannon 1 ms resolution) | ${f(s.addedP99Ms.median, 1)} ms | | < ${s.addedP99Ms.aimBelow} ms | ${s.addedP99Ms.median < s.addedP99Ms.aimBelow ? 'yes' : '**no**'} |`);
+    const yn = (x) => (x == null ? '–' : x ? 'yes' : '**no**');
+    for (const q of s.ratios) L.push(`| ${s.title}: ${name(q.of)} / ${name(q.to)} | ${f(q.median, 2)}× | ${q.perRound.map((x) => f(x, 2)).join(', ')} | ${f(q.cpuEfficiency, 2)}× | ${q.aim == null ? '–' : `≥ ${q.aim}`} | ${q.aim == null ? '–' : `${yn(q.met)} / ${yn(q.metByCpu)}`} |`);
+    if (s.addedP99Ms) L.push(`| ${s.title}: p99 added over ${name(s.addedP99Ms.to)} (ms, autocannon 1 ms resolution) | ${f(s.addedP99Ms.median, 1)} ms | | | < ${s.addedP99Ms.aimBelow} ms | ${yn(s.addedP99Ms.median < s.addedP99Ms.aimBelow)} |`);
   }
   L.push('');
   if (r.skipped.length) L.push(...r.skipped.map((x) => `- Skipped: ${x}`), '');
