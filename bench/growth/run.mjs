@@ -57,11 +57,20 @@ async function pgDatabase() {
 }
 
 async function node(db, backendUrl) {
-  const env = { BACKEND_URL: backendUrl };
+  const env = { BACKEND_URL: backendUrl, BENCH_REUSE: '1' };
   if (db === 'postgres') env.BENCH_DATABASE_URL = await pgDatabase();
   else env.BENCH_DATA_DIR = mkdtempSync(path.join(os.tmpdir(), 'gatehouse-growth-'));
-  const s = await forkReady(path.join(SUITE, 'gatehouse-server.mjs'), { env });
-  s.env = env;
+  const script = path.join(SUITE, 'gatehouse-server.mjs');
+  const handle = { env, current: await forkReady(script, { env }) };
+  const s = {
+    env,
+    get info() { return handle.current.info; },
+    get pid() { return handle.current.pid; },
+    call: (m) => handle.current.call(m),
+    stop: () => handle.current.stop(),
+    /** A fresh process on the same store (its page cache and heap start cold, as after a restart). */
+    async restart() { await handle.current.stop(); handle.current = await forkReady(script, { env }); },
+  };
   stops.unshift(async () => { await s.stop(); if (env.BENCH_DATA_DIR) rmSync(env.BENCH_DATA_DIR, { recursive: true, force: true }); });
   return s;
 }
@@ -151,6 +160,9 @@ async function growth(db, backendUrl) {
   const load = JSON.parse(stdout.trim().split('\n').pop());
   result.loader = load;
   log(`${db}: loaded ${load.rows} rows in ${load.seconds.toFixed(0)} s (${load.rowsPerSecond.toFixed(0)} rows/s)`);
+  // B restarts on its loaded store: its heap holds no leftovers of the minting above, so its RSS
+  // is a node's that has N tokens stored (and its caches and page cache start cold).
+  await B.restart();
   const sample = JSON.parse(readFileSync(sampleFile, 'utf8'));
   rmSync(sampleFile, { force: true });
   const half = sample.length >> 1;

@@ -34,11 +34,19 @@ const USER = 'bench-user';
 const PASSWORD = 'bench-password-Correct-Horse-1';
 const REDIRECT = 'https://client.example/cb';
 if (!(await store.users.findByUsername(USER))) await m.users.create(actor, { username: USER, password: PASSWORD, role: 'subscriber' });
-const app = await m.applications.create(actor, { name: `bench-app-${Date.now()}`, owner: USER, tier: 'Unlimited', callbackUrls: [REDIRECT] });
-const keys = await m.keys.generate(actor, app.id, 'PRODUCTION');
-const api = await m.apis.create(actor, { name: `Bench${Date.now()}`, context: `/bench${Date.now()}`, version: 'v1', productionUrl: process.env.BACKEND_URL ?? 'http://127.0.0.1:9', tiers: ['Bench'] });
-await m.apis.publish(actor, api.id);
-await m.subscriptions.create(actor, { applicationId: app.id, apiId: api.id, tier: 'Bench' });
+// BENCH_REUSE=1: a node restarted on a store it seeded before keeps that application and API
+// (new secret), so the tokens stored for them stay usable.
+const reuse = process.env.BENCH_REUSE === '1';
+const suffix = reuse ? '' : `-${Date.now()}`;
+const existing = reuse ? await m.applications.byName(actor, USER, 'bench-app').catch(() => undefined) : undefined;
+const app = existing ?? (await m.applications.create(actor, { name: `bench-app${suffix}`, owner: USER, tier: 'Unlimited', callbackUrls: [REDIRECT] }));
+const keys = existing ? await m.keys.regenerateSecret(actor, app.id, 'PRODUCTION') : await m.keys.generate(actor, app.id, 'PRODUCTION');
+let api = reuse ? await m.apis.byRef(actor, 'Bench', 'v1').catch(() => undefined) : undefined;
+if (!api) {
+  api = await m.apis.create(actor, { name: `Bench${suffix}`, context: `/bench${suffix.replace('-', '')}`, version: 'v1', productionUrl: process.env.BACKEND_URL ?? 'http://127.0.0.1:9', tiers: ['Bench'] });
+  await m.apis.publish(actor, api.id);
+  await m.subscriptions.create(actor, { applicationId: app.id, apiId: api.id, tier: 'Bench' });
+}
 
 const http = `http://127.0.0.1:${server.ports.http}`;
 const basic = `Basic ${Buffer.from(`${encodeURIComponent(keys.consumerKey)}:${encodeURIComponent(keys.consumerSecret)}`).toString('base64')}`;
@@ -77,6 +85,7 @@ async function mint(kind, n) {
   return out;
 }
 
+let profiler;
 process.on('message', async (msg) => {
   try {
     if (msg.op === 'mint') process.send({ id: msg.id, values: await mint(msg.kind, msg.n) });
@@ -84,6 +93,20 @@ process.on('message', async (msg) => {
       const t0 = performance.now();
       const deleted = await cleanupExpired(store, config.cleanup.batchSize);
       process.send({ id: msg.id, deleted, ms: performance.now() - t0 });
+    } else if (msg.op === 'profile-start') {
+      // A CPU profile of a chosen window (the minting before it left out), via the inspector.
+      const { Session } = await import('node:inspector/promises');
+      profiler = new Session();
+      profiler.connect();
+      await profiler.post('Profiler.enable');
+      await profiler.post('Profiler.start');
+      process.send({ id: msg.id });
+    } else if (msg.op === 'profile-stop') {
+      const { profile } = await profiler.post('Profiler.stop');
+      const { writeFileSync } = await import('node:fs');
+      writeFileSync(msg.file, JSON.stringify(profile));
+      profiler.disconnect();
+      process.send({ id: msg.id, file: msg.file });
     } else if (msg.op === 'cpu') process.send({ id: msg.id, cpu: process.cpuUsage(), memory: process.memoryUsage() });
   } catch (err) {
     process.send({ id: msg.id, error: err.message });
