@@ -5,7 +5,7 @@
 // gateway accepts them), a fresh grant per token (time-ordered ids, as the issuer makes them),
 // half of them a user's, live for an hour or more; `--expired` more rows already expired (what
 // the cleanup pass must remove). A uniform sample of the raw tokens is written to `--sample-out`
-// (the others are stored as random 256-bit hashes, never as tokens).
+// (the others are stored as random 256-bit values shaped like the key, SHA-256 in base64url).
 //
 //   node bench/growth/load.mjs --n 1000000 (--data-dir DIR | --pg-url URL) --app-id ID --consumer-key CK
 //        [--username U] [--expired 0] [--sample 50000 --sample-out FILE]
@@ -76,8 +76,8 @@ function row(i) {
   if (!expired && pSample > 0 && Math.random() < pSample) {
     const token = bytes().toString('base64url');
     sample.push(token);
-    hash = createHash('sha256').update(token).digest('hex');
-  } else hash = bytes().toString('hex');
+    hash = createHash('sha256').update(token).digest('base64url');
+  } else hash = bytes().toString('base64url');
   const user = i % 2 === 0;
   const issued = expired ? now - 7200 - (i % 3600) : now - (i % 3000);
   return {

@@ -10,7 +10,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 
 const [dir, sampleFile] = process.argv.slice(2);
-const sample = JSON.parse(readFileSync(sampleFile, 'utf8')).map((t) => createHash('sha256').update(t).digest('hex'));
+const sample = JSON.parse(readFileSync(sampleFile, 'utf8')).map((t) => createHash('sha256').update(t).digest('base64url'));
 const settings = [
   { name: 'default (cache 2 MB, no mmap)', pragmas: [] },
   { name: 'cache_size 16 MB', pragmas: ['cache_size = -16384'] },
@@ -31,7 +31,7 @@ for (const s of settings) {
   const look = cpu(() => { for (const k of keys) q.get(k, now); });
   const ins = db.prepare("insert into access_tokens (token_hash, grant_id, consumer_key, application_id, subject, username, scope, key_type, grant_type, idp, issued_at, expires_at, revoked_at) values (?, ?, 'ck', 'x', 'ck', null, 'default', 'PRODUCTION', 'client_credentials', null, ?, ?, null)");
   const tx = db.transaction((rows) => { for (const r of rows) ins.run(...r); });
-  const rows = Array.from({ length: 10000 }, (_, i) => [randomBytes(32).toString('hex'), `0190${String(Date.now()).padStart(14, '0')}-${i}`, now, now + 3600]);
+  const rows = Array.from({ length: 10000 }, (_, i) => [randomBytes(32).toString('base64url'), `0190${String(Date.now()).padStart(14, '0')}-${i}`, now, now + 3600]);
   const write = cpu(() => { for (let i = 0; i < rows.length; i += 50) tx(rows.slice(i, i + 50)); });
   const rss = process.memoryUsage().rss / 2 ** 20;
   out.push({ setting: s.name, lookupCpuUs: look.cpu / keys.length, lookupWallUs: look.wall / keys.length, insertCpuUs: write.cpu / rows.length, insertWallUs: write.wall / rows.length, rssMB: rss });

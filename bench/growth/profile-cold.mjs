@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // CPU profile of the node serving cold validations (each gateway call with a stored token the
-// gateway has not seen) or another growth scenario: node bench/growth/profile-cold.mjs [cold|issuance] [seconds]
+// gateway has not seen), warm gateway calls or issuance: node bench/growth/profile-cold.mjs [cold|warm|issuance] [seconds]
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import autocannon from 'autocannon';
@@ -16,7 +16,9 @@ const { port } = await new Promise((r) => backend.once('message', r));
 const s = await forkReady(path.join(ROOT, 'bench/suite/gatehouse-server.mjs'), { env: { BACKEND_URL: `http://127.0.0.1:${port}` }});
 const tokens = (await s.call({ op: 'mint', kind: 'access', n: 40000 })).values;
 let i = 0;
-const opts = kind === 'cold'
+const opts = kind === 'warm'
+  ? { url: `${s.info.http}${s.info.gatewayPath}`, headers: { authorization: `Bearer ${s.info.gatewayToken}` } }
+  : kind === 'cold'
   ? { url: `${s.info.http}${s.info.gatewayPath}`, requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, headers: { authorization: `Bearer ${tokens[i++ % tokens.length]}` } }) }] }
   : { url: `${s.info.http}/token`, method: 'POST', headers: { authorization: s.info.basic, 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials' };
 await autocannon({ ...opts, connections: 50, duration: 2 });
