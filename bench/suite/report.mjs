@@ -32,14 +32,14 @@ export function renderMarkdown(r) {
 const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 export function renderSvg(r) {
-  const rows = r.scenarios.flatMap((s) => s.targets.map((t, i) => ({ ...t, scenario: i === 0 ? s.title : '' , first: i === 0 })));
+  const rows = r.scenarios.flatMap((s) => s.targets);
   const rowH = 18;
   const groupGap = 10;
   const labelW = 430;
   const barW = 300;
   const top = 48;
   const groups = r.scenarios.length;
-  const height = top + rows.length * rowH + groups * groupGap + 30;
+  const height = top + (rows.length + groups) * rowH + groups * groupGap + 30;
   const width = labelW + 2 * barW + 140;
   const maxRps = Math.max(...rows.map((t) => t.rps).filter(Number.isFinite));
   const maxP99 = Math.max(...rows.map((t) => t.p99).filter(Number.isFinite));
@@ -54,10 +54,11 @@ export function renderSvg(r) {
   let y = top;
   for (const s of r.scenarios) {
     y += groupGap;
-    s.targets.forEach((t, i) => {
+    o.push(`<text x="8" y="${y + 13}" font-weight="bold">${esc(s.title)}</text>`);
+    y += rowH;
+    s.targets.forEach((t) => {
       const gh = t.id.startsWith('gh-');
       const color = gh ? '#2b6cb0' : t.id.startsWith('floor') || t.id === 'argon2' ? '#999' : '#dd8452';
-      if (i === 0) o.push(`<text x="8" y="${y + 13}" font-weight="bold">${esc(s.title)}</text>`);
       o.push(`<text x="${labelW - 6}" y="${y + 13}" text-anchor="end">${esc(t.label)}</text>`);
       const w1 = Number.isFinite(t.rps) ? (t.rps / maxRps) * barW : 0;
       const w2 = Number.isFinite(t.p99) ? (t.p99 / maxP99) * barW : 0;
