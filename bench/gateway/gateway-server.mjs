@@ -9,7 +9,7 @@ const TOKEN = process.env.BENCH_TOKEN;
 const now = () => Math.floor(Date.now() / 1000);
 const api = { id: 'api-bench', name: 'Bench', context: '/bench', version: 'v1', productionUrl: process.env.BACKEND_URL, tiers: ['Bench'], sendJwt: false };
 const info = {
-  tokenKey: sha256(TOKEN ?? ''), grantId: 'grant-bench', consumerKey: 'ck', applicationId: 'app-bench', applicationName: 'Bench App',
+  tokenKey: sha256(TOKEN ?? ''), grantId: 'grant-bench', consumerKey: 'ck', applicationId: 'app-bench', applicationName: 'Bench App', applicationTier: 'Unlimited',
   subscriber: 'alice', keyType: 'PRODUCTION', scope: ['default'], expiresAt: now() + 86_400,
 };
 const store = {

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../dist/config/load.js';
 import { createLogger } from '../../dist/log.js';
+import { cliActor } from '../../dist/manage/actor.js';
 import { startServer } from '../../dist/server/start.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-node-'));
@@ -16,12 +17,14 @@ const config = loadConfig({}, {}, {
   log: { level: 'warn' },
 });
 const server = await startServer(config, { logger: createLogger('warn') });
-const { store } = server;
-await store.users.create('alice', 'bench-password', 'subscriber');
-const app = await store.applications.create({ ownerUsername: 'alice', name: 'bench-app', tier: 'Unlimited', callbackUrls: [] });
-const keys = await store.applications.ensureKeys(app.id, 'PRODUCTION');
-const api = await store.apis.create({ name: 'Bench', context: '/bench', version: 'v1', productionUrl: process.env.BACKEND_URL, tiers: ['Bench'], sendJwt: false, status: 'PUBLISHED' });
-await store.apis.subscribe(app.id, api.id, 'Bench');
+const { management: m } = server;
+const actor = cliActor('bench');
+await m.users.create(actor, { username: 'alice', password: 'bench-password-Correct-Horse-1', role: 'subscriber' });
+const app = await m.applications.create(actor, { name: 'bench-app', owner: 'alice', tier: 'Unlimited', callbackUrls: [] });
+const keys = await m.keys.generate(actor, app.id, 'PRODUCTION');
+const api = await m.apis.create(actor, { name: 'Bench', context: '/bench', version: 'v1', productionUrl: process.env.BACKEND_URL, tiers: ['Bench'] });
+await m.apis.publish(actor, api.id);
+await m.subscriptions.create(actor, { applicationId: app.id, apiId: api.id, tier: 'Bench' });
 const res = await fetch(`http://127.0.0.1:${server.ports.http}/token`, {
   method: 'POST',
   headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${keys.consumerKey}:${keys.consumerSecret}`).toString('base64')}` },

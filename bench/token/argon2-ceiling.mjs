@@ -17,6 +17,7 @@ const start = Date.now();
 const warmEnd = start + warmup * 1000;
 const end = warmEnd + measure * 1000;
 let measureStart = 0;
+let cpuStart;
 
 async function worker() {
   for (;;) {
@@ -28,6 +29,7 @@ async function worker() {
     if (phase === 'warmup' && now >= warmEnd) {
       phase = 'measure';
       measureStart = now;
+      cpuStart = process.cpuUsage();
     }
     if (phase === 'measure' && now < end) {
       ops++;
@@ -37,6 +39,7 @@ async function worker() {
 }
 await Promise.all(Array.from({ length: concurrency }, worker));
 const seconds = (Math.min(Date.now(), end) - measureStart) / 1000;
+const cpu = process.cpuUsage(cpuStart);
 latencies.sort((a, b) => a - b);
 const pct = (p) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))];
 process.stdout.write(
@@ -47,6 +50,7 @@ process.stdout.write(
     p50: pct(50),
     p99: pct(99),
     concurrency,
+    cpuPerOp: (cpu.user + cpu.system) / ops,
     threadpool: Number(process.env.UV_THREADPOOL_SIZE ?? 4),
   })}\n`,
 );

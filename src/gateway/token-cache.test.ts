@@ -72,6 +72,22 @@ describe('TokenValidationCache', () => {
     expect(calls).toBe(1);
   });
 
+  it('caps the valid and the bad tokens it keeps by size, whatever the entries hold, evicting the least recent', async () => {
+    const big = 'x'.repeat(10_000);
+    const c = new TokenValidationCache(
+      { lookupAccessToken: async (t) => (t.startsWith('bad') ? undefined : info({ tokenKey: t, grantId: `g-${t}`, applicationName: big })) },
+      { ttlSeconds: 60, negativeTtlSeconds: 5, maxBytes: 50_000, negativeMaxBytes: 2_000 },
+    );
+    for (let i = 0; i < 20; i++) await c.load(`t${i}`);
+    // ~11 KB each: 4 fit in 50 KB, the newest ones
+    expect(c.size).toBe(4);
+    expect(c.peek('t19', Date.now())?.info.tokenKey).toBe('t19');
+    expect(c.peek('t0', Date.now())).toBeUndefined();
+    for (let i = 0; i < 50; i++) await c.load(`bad-${'k'.repeat(60)}-${i}`);
+    // a bad key costs 120 B + its length (~67): 10 fit in 2 KB
+    expect(c.negativeSize).toBe(10);
+  });
+
   it('invalidates by key and by grant, keeping other grants', async () => {
     const tokens = new Map([['a', info({ grantId: 'g1' })], ['b', info({ grantId: 'g1' })], ['c', info({ grantId: 'g2' })]]);
     const c = new TokenValidationCache({ lookupAccessToken: async (t) => tokens.get(t) }, { ttlSeconds: 60, negativeTtlSeconds: 5 });

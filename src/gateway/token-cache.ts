@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache';
+import { approxBytes } from '../memory.js';
 import { coalesce } from './coalesce.js';
 import type { GatewayStore, TokenInfo, TokenInvalidation } from './types.js';
 
@@ -21,9 +22,20 @@ export interface TokenCacheOptions {
   negativeTtlSeconds: number;
   /** max valid tokens kept (default 100 000) */
   max?: number;
+  /** max bytes of valid tokens kept, by {@link approxBytes} (default 24 MiB: ~17 000 tokens of ~1.4 KB) */
+  maxBytes?: number;
   /** max bad tokens kept (default 50 000): kept apart so floods of bad tokens cannot evict good ones */
   negativeMax?: number;
+  /** max bytes of bad tokens kept (default 4 MiB: ~22 000 SHA-256 keys) */
+  negativeMaxBytes?: number;
 }
+
+/** Defaults of the caps: the cache holds at most this much, whatever its entries contain. */
+export const TOKEN_CACHE_MAX_BYTES = 24 * 2 ** 20;
+export const NEGATIVE_CACHE_MAX_BYTES = 4 * 2 ** 20;
+/** The entry object, its LRU slots and its place in the by-grant index, beyond the TokenInfo itself. */
+const ENTRY_OVERHEAD = 600;
+const NEGATIVE_OVERHEAD = 120;
 
 export interface TokenCacheListener {
   hit(positive: boolean): void;
@@ -70,9 +82,18 @@ export class TokenValidationCache {
     this.negTtlMs = opts.negativeTtlSeconds * 1000;
     this.positive = new LRUCache<string, TokenEntry>({
       max: opts.max ?? 100_000,
+      maxSize: opts.maxBytes ?? TOKEN_CACHE_MAX_BYTES,
+      sizeCalculation: (entry, key) => ENTRY_OVERHEAD + key.length + approxBytes(entry.info),
       dispose: (entry, key) => this.unindex(entry.info.grantId, key),
     });
-    this.negative = this.negTtlMs > 0 ? new LRUCache<string, number>({ max: opts.negativeMax ?? 50_000 }) : undefined;
+    this.negative =
+      this.negTtlMs > 0
+        ? new LRUCache<string, number>({
+            max: opts.negativeMax ?? 50_000,
+            maxSize: opts.negativeMaxBytes ?? NEGATIVE_CACHE_MAX_BYTES,
+            sizeCalculation: (_until, key) => NEGATIVE_OVERHEAD + key.length,
+          })
+        : undefined;
   }
 
   /**

@@ -1,6 +1,10 @@
 import { LRUCache } from 'lru-cache';
+import { approxBytes } from '../memory.js';
 import type { Client } from '../store/applications.js';
 import type { ClientLookup } from './client-auth.js';
+
+/** At most this much of client records (by {@link approxBytes}), besides the 10 000-record count cap. */
+export const CLIENT_CACHE_MAX_BYTES = 4 * 2 ** 20;
 
 /**
  * Client records (consumer key → application, key type, secret hash) kept for a few seconds,
@@ -12,7 +16,13 @@ import type { ClientLookup } from './client-auth.js';
  */
 export function cachedClients(store: ClientLookup, ttlSeconds: number): ClientLookup {
   if (ttlSeconds <= 0) return store;
-  const cache = new LRUCache<string, Client>({ max: 10_000, ttl: ttlSeconds * 1000, ttlAutopurge: false });
+  const cache = new LRUCache<string, Client>({
+    max: 10_000,
+    maxSize: CLIENT_CACHE_MAX_BYTES,
+    sizeCalculation: (client, key) => 200 + key.length + approxBytes(client),
+    ttl: ttlSeconds * 1000,
+    ttlAutopurge: false,
+  });
   const fresh = async (key: string) => {
     const client = await store.findClient(key);
     if (client) cache.set(key, client);

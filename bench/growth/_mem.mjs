@@ -1,0 +1,10 @@
+import { randomBytes } from 'node:crypto';
+import { TokenValidationCache } from '../../dist/gateway/token-cache.js';
+const mk = (key) => ({ tokenKey: key, grantId: crypto.randomUUID(), consumerKey: randomBytes(21).toString('base64url'), applicationId: crypto.randomUUID(), applicationName: 'bench-app-1796130119202', applicationTier: 'Unlimited', subscriber: 'bench-user', keyType: 'PRODUCTION', endUser: 'bench-user', username: 'bench-user', scope: ['default'], expiresAt: Math.floor(Date.now() / 1000) + 3600 });
+const c = new TokenValidationCache({ lookupAccessToken: async (k) => mk(k) }, { ttlSeconds: 300, negativeTtlSeconds: 10 });
+const N = 50000;
+const keys = Array.from({ length: N }, () => randomBytes(32).toString('hex'));
+global.gc(); const h0 = process.memoryUsage().heapUsed;
+for (const k of keys) await c.load(k);
+global.gc(); const h1 = process.memoryUsage().heapUsed;
+console.log('positive bytes/entry', ((h1 - h0) / N).toFixed(0), 'size', c.size);

@@ -1,0 +1,189 @@
+// Helpers of the benchmark suite: forked servers that announce themselves over IPC, autocannon
+// runs (with single-use credentials fed per request), peak RSS sampling from /proc, nginx.
+import { execFileSync, fork, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+
+export const HERE = path.dirname(fileURLToPath(import.meta.url));
+export const ROOT = path.resolve(HERE, '../..');
+export const log = (...a) => console.log(`[${new Date().toISOString().slice(11, 19)}]`, ...a);
+
+const children = new Set();
+process.on('exit', () => { for (const c of children) try { c.kill('SIGKILL'); } catch { /* gone */ } });
+
+/** Forks a node script that sends {ready: true, …} once listening; `call(msg)` is an IPC request/response. */
+export function forkReady(script, { env = {}, execArgv = [], timeoutMs = 60_000 } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = fork(script, [], { cwd: ROOT, env: { ...process.env, ...env }, execArgv, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+    children.add(child);
+    let stderr = '';
+    child.stderr.on('data', (d) => { stderr = (stderr + d).slice(-4000); });
+    const timer = setTimeout(() => reject(new Error(`${script}: not ready within ${timeoutMs} ms\n${stderr}`)), timeoutMs);
+    const onExit = (code) => { clearTimeout(timer); reject(new Error(`${script} exited (${code}) before it was ready\n${stderr}`)); };
+    child.once('exit', onExit);
+    let seq = 0;
+    const waiting = new Map();
+    child.on('message', (m) => {
+      if (m?.ready) {
+        clearTimeout(timer);
+        child.off('exit', onExit);
+        resolve({
+          info: m,
+          pid: child.pid,
+          call: (msg) => new Promise((res, rej) => { const id = ++seq; waiting.set(id, { res, rej }); child.send({ ...msg, id }); }),
+          stop: async () => {
+            if (child.exitCode !== null || child.signalCode !== null) return;
+            const exited = once(child, 'exit');
+            child.kill('SIGTERM');
+            const t = setTimeout(() => child.kill('SIGKILL'), 15_000);
+            await exited;
+            clearTimeout(t);
+            children.delete(child);
+          },
+        });
+      } else if (m?.id && waiting.has(m.id)) {
+        const w = waiting.get(m.id);
+        waiting.delete(m.id);
+        if (m.error) w.rej(new Error(m.error));
+        else w.res(m);
+      }
+    });
+  });
+}
+
+/** Resident set size of a process (and its direct children, for nginx), in bytes. */
+export function rssBytes(pid) {
+  const one = (p) => {
+    try {
+      const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/status`, 'utf8'));
+      return m ? Number(m[1]) * 1024 : 0;
+    } catch { return 0; }
+  };
+  let total = one(pid);
+  try {
+    for (const c of readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean)) total += one(c);
+  } catch { /* no children */ }
+  return total;
+}
+
+/** Samples the RSS of `pid` every 100 ms until stopped; resolves with the peak. */
+export function rssPeak(pid) {
+  if (!pid) return { stop: () => NaN };
+  let peak = rssBytes(pid);
+  const t = setInterval(() => { peak = Math.max(peak, rssBytes(pid)); }, 100);
+  return { stop: () => { clearInterval(t); return Math.max(peak, rssBytes(pid)); } };
+}
+
+/**
+ * One autocannon run. `next` (optional) returns the body of each request: single-use
+ * credentials (codes, refresh tokens, tokens to revoke) are handed out one per request.
+ */
+export async function cannon({ url, method = 'POST', headers, body, next, connections, duration }) {
+  const requests = next ? [{ method, setupRequest: (req) => ({ ...req, body: next() }) }] : undefined;
+  const r = await autocannon({ url, method, headers, body, requests, connections, duration, pipelining: 1, timeout: 30 });
+  return {
+    requests: r.requests.total,
+    rps: r.requests.total / r.duration,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    non2xx: r.non2xx,
+    errors: r.errors + r.timeouts,
+  };
+}
+
+export function machine() {
+  const cpus = os.cpus();
+  return {
+    date: new Date().toISOString(),
+    node: process.version,
+    nproc: cpus.length,
+    cpu: cpus[0]?.model ?? 'unknown',
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    loadavg: os.loadavg().map((x) => Number(x.toFixed(2))),
+  };
+}
+
+export const median = (xs) => {
+  const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
+  if (s.length === 0) return NaN;
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+export async function freePort() {
+  const srv = net.createServer().listen(0, '127.0.0.1');
+  await once(srv, 'listening');
+  const { port } = srv.address();
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+async function waitPort(port, ms = 5000) {
+  const until = Date.now() + ms;
+  for (;;) {
+    const ok = await new Promise((r) => { const s = net.connect(port, '127.0.0.1', () => { s.destroy(); r(true); }); s.on('error', () => r(false)); });
+    if (ok) return;
+    if (Date.now() > until) throw new Error(`port ${port} not listening`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export function findNginx() {
+  for (const p of ['/usr/sbin/nginx', '/usr/local/sbin/nginx', '/usr/bin/nginx']) if (existsSync(p)) return p;
+  try { return execFileSync('sh', ['-c', 'command -v nginx'], { encoding: 'utf8' }).trim() || undefined; } catch { return undefined; }
+}
+
+/** nginx proxy_pass (1 worker, upstream keepalive, no access log, no buffering) as in bench/gateway. */
+export async function startNginx(backendUrl) {
+  const bin = findNginx();
+  if (!bin) return undefined;
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'gatehouse-nginx-'));
+  const port = await freePort();
+  writeFileSync(path.join(dir, 'nginx.conf'), `
+worker_processes 1;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy; fastcgi_temp_path ${dir}/fcgi;
+  uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
+  upstream backend { server ${new URL(backendUrl).host}; keepalive 64; }
+  server {
+    listen 127.0.0.1:${port};
+    keepalive_requests 1000000;
+    location / { proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_buffering off; proxy_request_buffering off; }
+  }
+}
+`);
+  const child = spawn(bin, ['-p', dir, '-c', path.join(dir, 'nginx.conf'), '-g', 'daemon off;'], { stdio: ['ignore', 'ignore', 'ignore'] });
+  children.add(child);
+  await waitPort(port);
+  return {
+    info: { http: `http://127.0.0.1:${port}` },
+    pid: child.pid,
+    stop: async () => { child.kill('SIGTERM'); await once(child, 'exit'); children.delete(child); rmSync(dir, { recursive: true, force: true }); },
+  };
+}
+
+/** user + system CPU time of a process and its direct children, µs, from /proc (100 ticks/s). */
+export function cpuMicros(pid) {
+  const ticks = (p) => {
+    try {
+      const f = readFileSync(`/proc/${p}/stat`, 'utf8');
+      const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
+      return Number(rest[11]) + Number(rest[12]);
+    } catch { return 0; }
+  };
+  let total = ticks(pid);
+  try {
+    for (const c of readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean)) total += ticks(c);
+  } catch { /* no children */ }
+  return total * 10_000;
+}
