@@ -261,7 +261,7 @@ async function oauth2ServerNote() {
     await import('@node-oauth/oauth2-server');
     return '@node-oauth/oauth2-server 5 is installed but its scenario is not written yet';
   } catch {
-    return '@node-oauth/oauth2-server 5: not installed (npm has 5.3.0; the lead must add it as a devDependency), its rows were skipped';
+    return '@node-oauth/oauth2-server 5: not compared yet (not a dependency; its scenario is still to write)';
   }
 }
 
