@@ -32,7 +32,7 @@ export class ApplicationTokens {
     await this.c.recorder.change(actor, { operation: 'revokeApplicationToken', targetType: 'application', targetId: app.id, detail: { grantId: token.grantId, keyType: token.keyType } }, async () => ({
       value: undefined,
     }));
-    await this.c.revocation.grant(token.grantId, this.c.clock());
+    await this.c.revocation.grant({ id: token.grantId, consumerKey: token.consumerKey }, this.c.clock());
     await this.c.recorder.publish([{ kind: 'tokens', invalidation: { grantIds: [token.grantId] } }]);
   }
 }

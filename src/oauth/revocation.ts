@@ -1,10 +1,10 @@
-import type { TokenOwner } from '../store/tokens.js';
+import type { GrantRef, TokenOwner } from '../store/tokens.js';
 import type { TokenEvents } from './events.js';
 
 /** The storage revocation needs. */
 export interface RevocationStorage {
   revokeAccess(tokenKey: string, now: number): Promise<boolean>;
-  revokeGrants(grantIds: readonly string[], now: number): Promise<number>;
+  revokeGrants(grants: readonly GrantRef[], now: number): Promise<number>;
   revokeTokensOf(owner: TokenOwner, now: number): Promise<number>;
 }
 
@@ -28,9 +28,9 @@ export class Revocation {
   }
 
   /** Every token of one grant (its lineage): refresh token reuse, code reuse, a revoked refresh token. */
-  async grant(grantId: string, now: number): Promise<void> {
-    await this.store.revokeGrants([grantId], now);
-    this.events.invalidated({ grantIds: [grantId] });
+  async grant(grant: GrantRef, now: number): Promise<void> {
+    await this.store.revokeGrants([grant], now);
+    this.events.invalidated({ grantIds: [grant.id] });
   }
 
   /** Every token issued with these consumer keys (an application's, or one key's). Returns grants revoked. */

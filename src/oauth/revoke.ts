@@ -20,5 +20,5 @@ export async function revokeToken(
   const found = await findByHint(deps.tokens, key, params.get('token_type_hint'));
   if (!found || found.token.consumerKey !== client.consumerKey || found.token.revokedAt !== null) return;
   if (found.kind === 'access_token') await deps.revocation.accessToken(key, now);
-  else await deps.revocation.grant(found.token.grantId, now);
+  else await deps.revocation.grant({ id: found.token.grantId, consumerKey: found.token.consumerKey }, now);
 }

@@ -104,7 +104,7 @@ describe.each(kinds)('data layer on %s', (kind) => {
     expect(await store.tokens.rotate({ ...old, consumedAt: null }, 2000, { access: token(), refresh: token() })).toEqual({ ok: false, reason: 'expired' });
     const r = token();
     await store.tokens.create({ access: token({ grantId: r.grantId }), refresh: r });
-    await store.tokens.revokeGrants([r.grantId], 2000);
+    await store.tokens.revokeGrants([{ id: r.grantId, consumerKey: 'ck' }], 2000);
     expect(await store.tokens.rotate({ ...r, consumedAt: null }, 2001, { access: token(), refresh: token() })).toEqual({ ok: false, reason: 'revoked' });
   });
 
@@ -117,7 +117,7 @@ describe.each(kinds)('data layer on %s', (kind) => {
     await store.tokens.create({ access: a1, refresh: r1 });
     await store.tokens.create({ access: a2 });
     await store.tokens.create({ access: bystander });
-    await store.tokens.revokeGrants([grantId], 3000);
+    await store.tokens.revokeGrants([{ id: grantId, consumerKey: 'ck' }], 3000);
     expect((await store.tokens.findAccess(a1.tokenHash))?.revokedAt).toBe(3000);
     expect((await store.tokens.findAccess(a2.tokenHash))?.revokedAt).toBe(3000);
     expect((await store.tokens.findRefresh(r1.tokenHash))?.revokedAt).toBe(3000);
@@ -133,7 +133,7 @@ describe.each(kinds)('data layer on %s', (kind) => {
     await store.tokens.create({ access: live, refresh: liveRefresh });
     await store.tokens.create({ access: revoked });
     await store.tokens.create({ access: expired });
-    expect(await store.tokens.revokeGrants([revoked.grantId], 3000)).toBe(1);
+    expect(await store.tokens.revokeGrants([{ id: revoked.grantId, consumerKey }], 3000)).toBe(1);
     expect(await store.tokens.revokeTokensOf({ consumerKeys: [consumerKey] }, 4000)).toBe(1);
     expect((await store.tokens.findRefresh(liveRefresh.tokenHash))?.revokedAt).toBe(4000);
     expect(await store.tokens.revokeTokensOf({ consumerKeys: [consumerKey] }, 4001)).toBe(0);
@@ -150,8 +150,8 @@ describe.each(kinds)('data layer on %s', (kind) => {
     expect(await countGrants(r.grantId)).toBe(1);
     const mark = async () => (await store.db.kysely.selectFrom('grants').select('revoked_at').where('id', '=', r.grantId).executeTakeFirst())?.revoked_at;
     expect(await mark()).toBeNull();
-    await store.tokens.revokeGrants([r.grantId], 5001);
-    await store.tokens.revokeGrants([r.grantId], 5002);
+    await store.tokens.revokeGrants([{ id: r.grantId, consumerKey: 'ck' }], 5001);
+    await store.tokens.revokeGrants([{ id: r.grantId, consumerKey: 'ck' }], 5002);
     expect(await mark()).toBe(5001);
     expect(await store.tokens.rotate({ ...next, consumedAt: null }, 5003, { access: token(), refresh: token() })).toEqual({ ok: false, reason: 'revoked' });
     // Idle for a day: removed; recently used rows stay.

@@ -40,6 +40,16 @@ export type RotationOutcome =
 /** Whose tokens a bulk revocation is about (see {@link TokenStore.grantIdsOf}). */
 export type TokenOwner = { consumerKeys: string[] } | { username: string } | { idp: string };
 
+/**
+ * A grant as revocation names it: its id and the consumer key it was issued with. Tokens are
+ * found by the (consumer_key, grant_id) index the owner revocations need anyway, so no index
+ * on grant_id alone is kept up on every insert.
+ */
+export interface GrantRef {
+  id: string;
+  consumerKey: string;
+}
+
 /** Grants revoked per transaction by a bulk revocation: each batch is short, so issuance interleaves. */
 const REVOKE_BATCH = 500;
 
@@ -275,17 +285,19 @@ export class TokenStore {
    * and the token updates after it (new statements) see its successors and revoke them too; a
    * rotation that comes later finds the grant revoked.
    */
-  async revokeGrants(grantIds: readonly string[], now: number): Promise<number> {
-    if (grantIds.length === 0) return 0;
-    const ids = [...new Set(grantIds)].sort();
+  async revokeGrants(grants: readonly GrantRef[], now: number): Promise<number> {
+    if (grants.length === 0) return 0;
+    const ids = [...new Set(grants.map((g) => g.id))].sort();
+    const keys = [...new Set(grants.map((g) => g.consumerKey))];
     return this.db.transaction().execute(async (trx) => {
       await trx
         .insertInto('grants')
         .values(ids.map((id) => ({ id, revoked_at: now, updated_at: now })))
         .onConflict((oc) => oc.column('id').doUpdateSet({ revoked_at: sql<number>`coalesce(grants.revoked_at, excluded.revoked_at)`, updated_at: now }))
         .execute();
-      const refresh = await trx.updateTable('refresh_tokens').set({ revoked_at: now }).where('grant_id', 'in', ids).where('revoked_at', 'is', null).returning(['grant_id', 'expires_at']).execute();
-      const access = await trx.updateTable('access_tokens').set({ revoked_at: now }).where('grant_id', 'in', ids).where('revoked_at', 'is', null).returning(['grant_id', 'expires_at']).execute();
+      // A grant has one consumer key, so "its key among these and its id among these" is exactly its tokens.
+      const refresh = await trx.updateTable('refresh_tokens').set({ revoked_at: now }).where('consumer_key', 'in', keys).where('grant_id', 'in', ids).where('revoked_at', 'is', null).returning(['grant_id', 'expires_at']).execute();
+      const access = await trx.updateTable('access_tokens').set({ revoked_at: now }).where('consumer_key', 'in', keys).where('grant_id', 'in', ids).where('revoked_at', 'is', null).returning(['grant_id', 'expires_at']).execute();
       // What was actually revoked: grants that still had a live token (not revoked, not expired).
       return new Set([...refresh, ...access].filter((t) => Number(t.expires_at) > now).map((t) => t.grant_id)).size;
     });
@@ -300,28 +312,29 @@ export class TokenStore {
     let after = '';
     let total = 0;
     for (;;) {
-      const page = await this.grantIdsOf(owner, after, REVOKE_BATCH);
+      const page = await this.grantsOf(owner, after, REVOKE_BATCH);
       if (page.length === 0) return total;
       total += await this.revokeGrants(page, now);
       if (page.length < REVOKE_BATCH) return total;
-      after = page[page.length - 1]!;
+      after = page[page.length - 1]!.id;
     }
   }
 
   /** One page (in grant id order, after `after`) of the grants that have a token of this owner. */
-  private async grantIdsOf(owner: TokenOwner, after: string, limit: number): Promise<string[]> {
-    const page = async (table: 'access_tokens' | 'refresh_tokens'): Promise<string[]> => {
-      let q = this.db.selectFrom(table).select('grant_id').where('grant_id', '>', after);
+  private async grantsOf(owner: TokenOwner, after: string, limit: number): Promise<GrantRef[]> {
+    const page = async (table: 'access_tokens' | 'refresh_tokens'): Promise<GrantRef[]> => {
+      let q = this.db.selectFrom(table).select(['grant_id', 'consumer_key']).where('grant_id', '>', after);
       if ('consumerKeys' in owner) {
         if (owner.consumerKeys.length === 0) return [];
         q = q.where('consumer_key', 'in', owner.consumerKeys);
       } else if ('username' in owner) q = q.where('username', '=', owner.username);
       else q = q.where('idp', '=', owner.idp);
-      const rows = await q.groupBy('grant_id').orderBy('grant_id').limit(limit).execute();
-      return rows.map((r) => r.grant_id);
+      const rows = await q.groupBy(['grant_id', 'consumer_key']).orderBy('grant_id').limit(limit).execute();
+      return rows.map((r) => ({ id: r.grant_id, consumerKey: r.consumer_key }));
     };
-    const merged = [...new Set([...(await page('access_tokens')), ...(await page('refresh_tokens'))])].sort();
-    return merged.slice(0, limit);
+    const byId = new Map<string, GrantRef>();
+    for (const g of [...(await page('access_tokens')), ...(await page('refresh_tokens'))]) byId.set(g.id, g);
+    return [...byId.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).slice(0, limit);
   }
 
   /**

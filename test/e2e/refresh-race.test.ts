@@ -90,10 +90,10 @@ describe.each(kinds)('refresh token rotation under concurrency on %s', (kind) =>
   it('a grant revocation racing a refresh of its live token (as reuse detection does): nothing stays live, no 5xx', async () => {
     for (let round = 0; round < 10; round++) {
       const t = await login();
-      const grantId = (await s.server.store.tokens.findRefresh(opaqueTokens.key(t.refresh_token)))!.grantId;
+      const stored = (await s.server.store.tokens.findRefresh(opaqueTokens.key(t.refresh_token)))!;
       const at = Math.floor(Date.now() / 1000);
       const [, next] = await Promise.all([
-        s.server.oauth.revocation.grant(grantId, at),
+        s.server.oauth.revocation.grant({ id: stored.grantId, consumerKey: stored.consumerKey }, at),
         postForm(`${s.http}/token`, { grant_type: 'refresh_token', refresh_token: t.refresh_token }, auth()),
       ]);
       expect(next.status).toBeLessThan(500);
@@ -103,7 +103,7 @@ describe.each(kinds)('refresh token rotation under concurrency on %s', (kind) =>
       } else {
         expect(next.json.error).toBe('invalid_grant');
       }
-      const mark = await s.server.store.db.kysely.selectFrom('grants').select('revoked_at').where('id', '=', grantId).executeTakeFirst();
+      const mark = await s.server.store.db.kysely.selectFrom('grants').select('revoked_at').where('id', '=', stored.grantId).executeTakeFirst();
       expect(mark?.revoked_at).toBe(at);
     }
   });

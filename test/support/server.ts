@@ -30,7 +30,6 @@ export async function startTestServer(kind: DbKind, overrides: Record<string, un
   const db = await createTestDatabase(kind);
   const config = loadConfig({}, {}, {
     dataDir: db.dataDir,
-    database: db.database,
     listeners: { host: '127.0.0.1', portal: 0, https: 0, http: 0 },
     log: { level: process.env.GATEHOUSE_TEST_LOG_LEVEL ?? 'silent' },
     keys: { secret: TEST_KEYS_SECRET },

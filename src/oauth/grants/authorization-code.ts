@@ -72,7 +72,7 @@ export function authorizationCodeGrant(deps: {
       const outcome = await deps.codes.exchange(codeHash, now, tokens);
       if (outcome.ok) return response;
       if (outcome.reason === 'consumed') {
-        await deps.revocation.grant(code.grantId, now);
+        await deps.revocation.grant({ id: code.grantId, consumerKey: code.consumerKey }, now);
         deps.security?.emit('authorization_code_reuse', {
           client_id: client.consumerKey,
           user: code.username,

@@ -47,7 +47,7 @@ export function refreshTokenGrant(deps: {
     switch (outcome.reason) {
       case 'consumed':
         if (now - outcome.consumedAt > deps.config.refreshTokenReuseGrace) {
-          await deps.revocation.grant(previous.grantId, now);
+          await deps.revocation.grant({ id: previous.grantId, consumerKey: previous.consumerKey }, now);
           deps.security?.emit('refresh_token_reuse', {
             client_id: previous.consumerKey,
             user: previous.username,

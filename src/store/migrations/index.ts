@@ -10,6 +10,7 @@ import * as management from './0008_management.js';
 import * as portalSessions from './0009_portal_sessions.js';
 import * as signInOrigins from './0011_sign_in_origins.js';
 import * as clusterKeysLeases from './0012_cluster_keys_leases.js';
+import * as dropGrantIdIndexes from './0013_drop_grant_id_indexes.js';
 
 /**
  * Migrations are compiled into the program (no directory scanning at run time), applied
@@ -27,6 +28,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0009_portal_sessions': portalSessions,
   '0011_sign_in_origins': signInOrigins,
   '0012_cluster_keys_leases': clusterKeysLeases,
+  '0013_drop_grant_id_indexes': dropGrantIdIndexes,
 };
 
 /** Every migration this version knows, in name order: a database with others is from a newer one. */
