@@ -186,18 +186,8 @@ export const tokenView = (t: TokenRecord): TokenView => ({
   expiresAt: iso(t.expiresAt),
 });
 
-export interface AuditEventView {
-  id: number;
-  at: string;
-  actor: string;
-  actorKind: string;
-  via: string;
-  address: string | null;
-  operation: string;
-  targetType: string;
-  targetId: string | null;
-  detail: Record<string, unknown> | null;
-}
+/** A recorded change as the interfaces show it: the stored event with its time in ISO 8601. */
+export type AuditEventView = Omit<AuditEvent, 'at'> & { at: string };
 
 export const auditEventView = (e: AuditEvent): AuditEventView => ({
   id: e.id,
