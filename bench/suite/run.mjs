@@ -94,13 +94,13 @@ async function main() {
   const pgUrl = await ownPgDatabase();
   const ghPg = pgUrl ? await start('gatehouse-server.mjs', { BACKEND_URL: backend.info.http, BENCH_DATABASE_URL: pgUrl }) : undefined;
   const peer = await start('peer-oidc.mjs');
+  const o2s = await start('peer-oauth2-server.mjs');
   const floorHttp = await start('floor-http.mjs');
   const floorDurable = await start('floor-durable.mjs');
   const bareProxy = await startPortAnnouncer('../gateway/bare-proxy.mjs', { BACKEND_URL: backend.info.http });
   const nginx = await startNginx(backend.info.http);
   if (nginx) stops.unshift(() => nginx.stop());
   else skipped.push('nginx proxy_pass: no nginx binary (/usr/sbin/nginx)');
-  skipped.push(await oauth2ServerNote());
 
   const ghTarget = (s, db) => ({
     cc: { id: `gh-cc-${db}`, label: `Gatehouse (${db})`, server: s, url: `${s.info.http}/token`, headers: { authorization: s.info.basic, 'content-type': FORM }, body: 'grant_type=client_credentials' },
@@ -114,35 +114,43 @@ async function main() {
   const peerIntrospectToken = (await peer.call({ op: 'mint', kind: 'access', n: 1 })).values[0];
   const peerHeaders = { authorization: peer.info.basic, 'content-type': FORM };
   const ghHeaders = { authorization: gh.info.basic, 'content-type': FORM };
+  const o2sHeaders = { authorization: o2s.info.basic, 'content-type': FORM };
+  const O2S = '@node-oauth/oauth2-server 5 (in-memory)';
 
   const scenarios = [
     {
       id: 'cc', title: 'client_credentials issuance',
       targets: [g.cc, ...(gp ? [gp.cc] : []), { id: 'peer-cc', label: 'oidc-provider 9 (in-memory)', server: peer, url: `${peer.info.http}/token`, headers: peerHeaders, body: 'grant_type=client_credentials' },
+        { id: 'o2s-cc', label: O2S, server: o2s, url: `${o2s.info.http}/token`, headers: o2sHeaders, body: 'grant_type=client_credentials' },
         { id: 'floor-http', label: 'HTTP floor (bare fastify, random token)', server: floorHttp, url: `${floorHttp.info.http}/token`, headers: ghHeaders, body: 'grant_type=client_credentials' },
         { id: 'floor-durable', label: 'durable floor (HTTP floor + 1 SQLite insert)', server: floorDurable, url: `${floorDurable.info.http}/token`, headers: ghHeaders, body: 'grant_type=client_credentials' }],
-      ratios: [['gh-cc-SQLite', 'peer-cc', 2], ['gh-cc-SQLite', 'floor-durable', 0.6], ['gh-cc-SQLite', 'floor-http', null], ['floor-durable', 'peer-cc', null], ...(gp ? [['gh-cc-PostgreSQL', 'peer-cc', 2]] : [])],
+      ratios: [['gh-cc-SQLite', 'peer-cc', 2], ['gh-cc-SQLite', 'o2s-cc', 2], ['gh-cc-SQLite', 'floor-durable', 0.6], ['gh-cc-SQLite', 'floor-http', null], ['floor-durable', 'peer-cc', null], ...(gp ? [['gh-cc-PostgreSQL', 'peer-cc', 2]] : [])],
     },
     {
       id: 'pw', title: 'password grant',
-      targets: [g.pw, ...(gp ? [gp.pw] : []), { id: 'argon2', label: 'argon2 verify ceiling (4 in flight)', kind: 'argon2' }],
-      ratios: [['gh-pw-SQLite', 'argon2', 0.9], ...(gp ? [['gh-pw-PostgreSQL', 'argon2', 0.9]] : [])],
+      targets: [g.pw, ...(gp ? [gp.pw] : []),
+        // The same argon2id verification per request (Gatehouse's parameters) and the same 8 connections.
+        { id: 'o2s-pw', label: O2S, connections: 8, server: o2s, url: `${o2s.info.http}/token`, headers: o2sHeaders, body: form({ grant_type: 'password', username: o2s.info.username, password: o2s.info.password }) },
+        { id: 'argon2', label: 'argon2 verify ceiling (4 in flight)', kind: 'argon2' }],
+      ratios: [['gh-pw-SQLite', 'argon2', 0.9], ['gh-pw-SQLite', 'o2s-pw', null], ...(gp ? [['gh-pw-PostgreSQL', 'argon2', 0.9]] : [])],
     },
     {
       id: 'refresh', title: 'refresh_token grant (rotation)',
       targets: [
         { id: 'gh-refresh', label: 'Gatehouse (SQLite)', server: gh, url: `${gh.info.http}/token`, headers: ghHeaders, pool: pool(gh, 'refresh', (t) => form({ grant_type: 'refresh_token', refresh_token: t })) },
         { id: 'peer-refresh', label: 'oidc-provider 9 (in-memory)', server: peer, url: `${peer.info.http}/token`, headers: peerHeaders, pool: pool(peer, 'refresh', (t) => form({ grant_type: 'refresh_token', refresh_token: t })) },
+        { id: 'o2s-refresh', label: O2S, server: o2s, url: `${o2s.info.http}/token`, headers: o2sHeaders, pool: pool(o2s, 'refresh', (t) => form({ grant_type: 'refresh_token', refresh_token: t })) },
       ],
-      ratios: [['gh-refresh', 'peer-refresh', 2]],
+      ratios: [['gh-refresh', 'peer-refresh', 2], ['gh-refresh', 'o2s-refresh', null]],
     },
     {
       id: 'code', title: 'authorization_code exchange',
       targets: [
         { id: 'gh-code', label: 'Gatehouse (SQLite)', server: gh, url: `${gh.info.http}/token`, headers: ghHeaders, pool: pool(gh, 'code', (c) => form({ grant_type: 'authorization_code', code: c, redirect_uri: gh.info.redirectUri })) },
         { id: 'peer-code', label: 'oidc-provider 9 (in-memory)', server: peer, url: `${peer.info.http}/token`, headers: peerHeaders, pool: pool(peer, 'code', (c) => form({ grant_type: 'authorization_code', code: c, redirect_uri: peer.info.redirectUri })) },
+        { id: 'o2s-code', label: O2S, server: o2s, url: `${o2s.info.http}/token`, headers: o2sHeaders, pool: pool(o2s, 'code', (c) => form({ grant_type: 'authorization_code', code: c, redirect_uri: o2s.info.redirectUri })) },
       ],
-      ratios: [['gh-code', 'peer-code', 2]],
+      ratios: [['gh-code', 'peer-code', 2], ['gh-code', 'o2s-code', null]],
     },
     {
       id: 'introspect', title: 'introspection (one live token)',
@@ -253,16 +261,6 @@ async function startPortAnnouncer(script, env) {
   const s = { pid: child.pid, info: { http: `http://127.0.0.1:${m.port}` }, stop: async () => { child.kill('SIGTERM'); } };
   stops.unshift(s.stop);
   return s;
-}
-
-/** @node-oauth/oauth2-server 5 is compared only when installed (it is not a dependency yet). */
-async function oauth2ServerNote() {
-  try {
-    await import('@node-oauth/oauth2-server');
-    return '@node-oauth/oauth2-server 5 is installed but its scenario is not written yet';
-  } catch {
-    return '@node-oauth/oauth2-server 5: not compared yet (not a dependency; its scenario is still to write)';
-  }
 }
 
 try {
