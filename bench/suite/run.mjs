@@ -124,7 +124,7 @@ async function main() {
         { id: 'o2s-cc', label: O2S, server: o2s, url: `${o2s.info.http}/token`, headers: o2sHeaders, body: 'grant_type=client_credentials' },
         { id: 'floor-http', label: 'HTTP floor (bare fastify, random token)', server: floorHttp, url: `${floorHttp.info.http}/token`, headers: ghHeaders, body: 'grant_type=client_credentials' },
         { id: 'floor-durable', label: 'durable floor (HTTP floor + 1 SQLite insert)', server: floorDurable, url: `${floorDurable.info.http}/token`, headers: ghHeaders, body: 'grant_type=client_credentials' }],
-      ratios: [['gh-cc-SQLite', 'peer-cc', 2], ['gh-cc-SQLite', 'o2s-cc', 2], ['gh-cc-SQLite', 'floor-durable', 0.6], ['gh-cc-SQLite', 'floor-http', null], ['floor-durable', 'peer-cc', null], ...(gp ? [['gh-cc-PostgreSQL', 'peer-cc', 2]] : [])],
+      ratios: [['gh-cc-SQLite', 'peer-cc', 2], ['gh-cc-SQLite', 'o2s-cc', null], ['gh-cc-SQLite', 'floor-durable', 0.6], ['gh-cc-SQLite', 'floor-http', null], ['floor-durable', 'peer-cc', null], ...(gp ? [['gh-cc-PostgreSQL', 'peer-cc', 2]] : [])],
     },
     {
       id: 'pw', title: 'password grant',
@@ -141,7 +141,7 @@ async function main() {
         { id: 'peer-refresh', label: 'oidc-provider 9 (in-memory)', server: peer, url: `${peer.info.http}/token`, headers: peerHeaders, pool: pool(peer, 'refresh', (t) => form({ grant_type: 'refresh_token', refresh_token: t })) },
         { id: 'o2s-refresh', label: O2S, server: o2s, url: `${o2s.info.http}/token`, headers: o2sHeaders, pool: pool(o2s, 'refresh', (t) => form({ grant_type: 'refresh_token', refresh_token: t })) },
       ],
-      ratios: [['gh-refresh', 'peer-refresh', 2], ['gh-refresh', 'o2s-refresh', null]],
+      ratios: [['gh-refresh', 'peer-refresh', null], ['gh-refresh', 'o2s-refresh', null]],
     },
     {
       id: 'code', title: 'authorization_code exchange',
@@ -150,7 +150,7 @@ async function main() {
         { id: 'peer-code', label: 'oidc-provider 9 (in-memory)', server: peer, url: `${peer.info.http}/token`, headers: peerHeaders, pool: pool(peer, 'code', (c) => form({ grant_type: 'authorization_code', code: c, redirect_uri: peer.info.redirectUri })) },
         { id: 'o2s-code', label: O2S, server: o2s, url: `${o2s.info.http}/token`, headers: o2sHeaders, pool: pool(o2s, 'code', (c) => form({ grant_type: 'authorization_code', code: c, redirect_uri: o2s.info.redirectUri })) },
       ],
-      ratios: [['gh-code', 'peer-code', 2], ['gh-code', 'o2s-code', null]],
+      ratios: [['gh-code', 'peer-code', null], ['gh-code', 'o2s-code', null]],
     },
     {
       id: 'introspect', title: 'introspection (one live token)',
