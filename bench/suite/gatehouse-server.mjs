@@ -67,7 +67,7 @@ async function mint(kind, n) {
     const batch = [];
     for (let j = i; j < Math.min(n, i + 1000); j++) {
       if (kind === 'code') {
-        const code = opaqueTokens.generate();
+        const code = opaqueTokens.generate(now);
         out.push(code);
         batch.push(store.codes.create({
           codeHash: opaqueTokens.key(code), grantId: crypto.randomUUID(), consumerKey: client.consumerKey, applicationId: app.id,

@@ -63,12 +63,12 @@ export class TokenIssuer {
       issuedAt: req.now,
       revokedAt: null,
     };
-    const accessToken = this.format.generate();
+    const accessToken = this.format.generate(req.now);
     const access: TokenRecord = { ...base, tokenHash: this.format.key(accessToken), expiresAt: req.now + req.accessTtl };
     if (req.refreshTtl === undefined) {
       return { tokens: { access }, response: { access_token: accessToken, token_type: 'Bearer', expires_in: req.accessTtl, scope } };
     }
-    const refreshToken = this.format.generate();
+    const refreshToken = this.format.generate(req.now);
     const refresh: TokenRecord = { ...base, scope: req.refreshScope ?? req.scope, tokenHash: this.format.key(refreshToken), expiresAt: req.now + req.refreshTtl };
     // Key order of the JSON body: access_token, refresh_token, token_type, expires_in, scope.
     return {

@@ -88,7 +88,7 @@ describe.each(kinds)('saml2-bearer grant on %s', (kind) => {
     const r = await exchange(signed({ ttl: 600 }), { scope: 'PRODUCTION' });
     expect(r.status, r.text).toBe(200);
     expect(r.json).toMatchObject({ token_type: 'Bearer', scope: 'PRODUCTION' });
-    expect(r.json.refresh_token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(r.json.refresh_token).toMatch(/^[0-9a-f]{10}[A-Za-z0-9_-]{43}$/);
     // Expires with the assertion (600 s) rather than userAccessTokenValidity (3600 s).
     expect(r.json.expires_in).toBeGreaterThan(590);
     expect(r.json.expires_in).toBeLessThanOrEqual(600);

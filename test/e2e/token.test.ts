@@ -30,8 +30,8 @@ describe.each(kinds)('token endpoint on %s', (kind) => {
         expect(r.headers.pragma).toBe('no-cache');
         expect(Object.keys(r.json)).toEqual(['access_token', 'refresh_token', 'token_type', 'expires_in', 'scope']);
         expect(r.json).toMatchObject({ token_type: 'Bearer', expires_in: 1200, scope: 'PRODUCTION' });
-        expect(r.json.access_token).toMatch(/^[A-Za-z0-9_-]{43}$/);
-        expect(r.json.refresh_token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+        expect(r.json.access_token).toMatch(/^[0-9a-f]{10}[A-Za-z0-9_-]{43}$/);
+        expect(r.json.refresh_token).toMatch(/^[0-9a-f]{10}[A-Za-z0-9_-]{43}$/);
       }
     });
 
