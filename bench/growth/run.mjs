@@ -7,7 +7,7 @@
 // stored token the gateway has not seen, so one store lookup each). Also: B's p99 during a
 // cleanup pass over `--expired` expired rows, and B's peak RSS under load.
 //
-//   npm run build && node bench/growth/run.mjs [--n 1000000] [--db sqlite,postgres] [--rounds 2]
+//   npm run build && node bench/growth/run.mjs [--n 1000000,10000000] [--db sqlite,postgres] [--rounds 2]
 //        [--warmup 2] [--duration 5] [--expired 150000]
 // Writes bench/results/growth.json and growth.md.
 import { execFile } from 'node:child_process';
@@ -20,19 +20,18 @@ import { cannon, cpuMicros, forkReady, HERE as SUITE, log, machine, median, ROOT
 
 const { values: opt } = parseArgs({
   options: {
-    n: { type: 'string', default: '1000000' },
+    n: { type: 'string', default: '1000000,10000000' },
     db: { type: 'string', default: 'sqlite,postgres' },
     rounds: { type: 'string', default: '2' },
     warmup: { type: 'string', default: '2' },
     duration: { type: 'string', default: '5' },
     connections: { type: 'string', default: '50' },
     expired: { type: 'string', default: '150000' },
-    sample: { type: 'string', default: '60000' },
+    sample: { type: 'string', default: '100000' },
     'pg-url': { type: 'string', default: process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test' },
     out: { type: 'string', default: path.join(ROOT, 'bench/results') },
   },
 });
-const N = Number(opt.n);
 const ROUNDS = Number(opt.rounds);
 const WARMUP = Number(opt.warmup);
 const DURATION = Number(opt.duration);
@@ -57,7 +56,8 @@ async function pgDatabase() {
 }
 
 async function node(db, backendUrl) {
-  const env = { BACKEND_URL: backendUrl, BENCH_REUSE: '1' };
+  // No scheduled cleanup: the pass over the expired rows is measured on its own, below.
+  const env = { BACKEND_URL: backendUrl, BENCH_REUSE: '1', BENCH_CLEANUP_SECONDS: '86400' };
   if (db === 'postgres') env.BENCH_DATABASE_URL = await pgDatabase();
   else env.BENCH_DATA_DIR = mkdtempSync(path.join(os.tmpdir(), 'gatehouse-growth-'));
   const script = path.join(SUITE, 'gatehouse-server.mjs');
@@ -152,23 +152,40 @@ async function growth(db, backendUrl) {
   const poolB0 = { introspect: tokenPool(await mint(B)), cold: tokenPool(await mint(B)) };
   result.steps.push({ stored: 0, rows: await compare(A, B, poolA, poolB0, `${db} 0`) });
 
+  // Steps: load B up to each stored count in turn (--n 1000000,10000000), restart it on its
+  // store, compare. Each load goes before the previous one in time (--end), like older tokens.
   const sampleFile = path.join(os.tmpdir(), `growth-sample-${process.pid}-${db}.json`);
-  const loadArgs = [path.join(ROOT, 'bench/growth/load.mjs'), '--n', String(N), '--expired', opt.expired, '--app-id', B.info.applicationId, '--consumer-key', B.info.consumerKey, '--sample', String(need * 2), '--sample-out', sampleFile,
-    ...(db === 'postgres' ? ['--pg-url', B.env.BENCH_DATABASE_URL] : ['--data-dir', B.env.BENCH_DATA_DIR])];
-  log(`${db}: loading ${N} live + ${opt.expired} expired tokens into B …`);
-  const { stdout } = await run(process.execPath, loadArgs, { cwd: ROOT, maxBuffer: 1 << 26 });
-  const load = JSON.parse(stdout.trim().split('\n').pop());
-  result.loader = load;
-  log(`${db}: loaded ${load.rows} rows in ${load.seconds.toFixed(0)} s (${load.rowsPerSecond.toFixed(0)} rows/s)`);
-  // B restarts on its loaded store: its heap holds no leftovers of the minting above, so its RSS
-  // is a node's that has N tokens stored (and its caches and page cache start cold).
-  await B.restart();
-  const sample = JSON.parse(readFileSync(sampleFile, 'utf8'));
-  rmSync(sampleFile, { force: true });
-  const half = sample.length >> 1;
-  const poolB = { introspect: tokenPool(sample.slice(0, half)), cold: tokenPool(sample.slice(half)) };
-  result.steps.push({ stored: load.rows, rows: await compare(A, B, poolA, poolB, `${db} ${N}`) });
+  result.loads = [];
+  let live = 0;
+  let end;
+  let poolB;
+  for (const [k, target] of opt.n.split(',').map(Number).entries()) {
+    const expired = k === 0 ? opt.expired : '0';
+    const loadArgs = [path.join(ROOT, 'bench/growth/load.mjs'), '--n', String(target - live), '--expired', expired, '--app-id', B.info.applicationId, '--consumer-key', B.info.consumerKey, '--sample', String(need * 2), '--sample-out', sampleFile,
+      ...(end ? ['--end', String(end)] : []), ...(db === 'postgres' ? ['--pg-url', B.env.BENCH_DATABASE_URL] : ['--data-dir', B.env.BENCH_DATA_DIR])];
+    log(`${db}: loading ${target - live} live + ${expired} expired tokens into B …`);
+    const { stdout } = await run(process.execPath, loadArgs, { cwd: ROOT, maxBuffer: 1 << 26 });
+    const load = JSON.parse(stdout.trim().split('\n').pop());
+    result.loads.push(load);
+    end = load.firstIssued;
+    live = target;
+    log(`${db}: loaded ${load.rows} rows in ${load.seconds.toFixed(0)} s (${load.rowsPerSecond.toFixed(0)} rows/s)`);
+    // B restarts on its loaded store: its heap holds no leftovers of the minting above, so its RSS
+    // is a node's that has this many tokens stored (and its caches and page cache start cold).
+    await B.restart();
+    const sample = JSON.parse(readFileSync(sampleFile, 'utf8'));
+    rmSync(sampleFile, { force: true });
+    const half = sample.length >> 1;
+    poolB = { introspect: tokenPool(sample.slice(0, half)), cold: tokenPool(sample.slice(half)) };
+    // A gets fresh tokens too: the cold ones it saw in the step before are in its cache now.
+    poolA.introspect = tokenPool(await mint(A));
+    poolA.cold = tokenPool(await mint(A));
+    const stored = result.loads.reduce((a, l) => a + l.rows, 0);
+    result.steps.push({ stored, rows: await compare(A, B, poolA, poolB, `${db} ${stored}`) });
+  }
   result.rssAfterMB = rssBytes(B.pid) / 2 ** 20;
+  result.loader = { rows: result.loads.reduce((a, l) => a + l.rows, 0), seconds: result.loads.reduce((a, l) => a + l.seconds, 0) };
+  result.loader.rowsPerSecond = result.loader.rows / result.loader.seconds;
 
   // Cleanup: B's issuance p99 while a cleanup pass deletes the expired rows, against A at the same time.
   const t = scenarios(B, poolB).issuance;
@@ -194,9 +211,9 @@ function markdown(out) {
   for (const g of out.results) for (const s of g.steps) for (const r of s.rows) {
     L.push(`| ${g.db} | ${s.stored.toLocaleString('en')} | ${r.scenario} | ${f(r.emptyRps)} | ${f(r.loadedRps)} | ${f(r.rpsRatio, 2)}× | ${f(r.emptyCpu)} → ${f(r.loadedCpu)} | ${f(r.cpuRatio, 2)}× | ${f(r.emptyP99)} | ${f(r.loadedP99)} | ${f(r.p99Ratio, 2)}× | ${f(r.loadedPeakRssMB)} |`);
   }
-  L.push('', '| DB | loader rows/s | 10 M would take | cleanup: rows deleted | pass ms | issuance p99 quiet → during (ms) | req/s quiet → during |', '|---|---:|---:|---:|---:|---|---|');
+  L.push('', '| DB | loader rows/s | cleanup: rows deleted | pass ms | issuance p99 quiet → during (ms) | req/s quiet → during |', '|---|---:|---:|---:|---|---|');
   for (const g of out.results) {
-    L.push(`| ${g.db} | ${f(g.loader.rowsPerSecond)} | ~${f(1e7 / g.loader.rowsPerSecond / 60)} min (at this rate) | ${g.cleanup.deleted} | ${f(g.cleanup.ms)} | ${g.cleanup.quietP99} → ${g.cleanup.duringP99} | ${f(g.cleanup.quietRps)} → ${f(g.cleanup.duringRps)} |`);
+    L.push(`| ${g.db} | ${f(g.loader.rowsPerSecond)} | ${g.cleanup.deleted} | ${f(g.cleanup.ms)} | ${g.cleanup.quietP99} → ${g.cleanup.duringP99} | ${f(g.cleanup.quietRps)} → ${f(g.cleanup.duringRps)} |`);
   }
   return `${L.join('\n')}\n`;
 }
@@ -212,7 +229,7 @@ async function main() {
   })();
   const results = [];
   for (const db of opt.db.split(',')) results.push(await growth(db, backend));
-  const out = { machine: info, n: N, settings: { rounds: ROUNDS, warmup: WARMUP, duration: DURATION, connections: Number(opt.connections), expired: Number(opt.expired) }, results };
+  const out = { machine: info, n: opt.n.split(',').map(Number), settings: { rounds: ROUNDS, warmup: WARMUP, duration: DURATION, connections: Number(opt.connections), expired: Number(opt.expired) }, results };
   mkdirSync(opt.out, { recursive: true });
   writeFileSync(path.join(opt.out, 'growth.json'), `${JSON.stringify(out, null, 2)}\n`);
   writeFileSync(path.join(opt.out, 'growth.md'), markdown(out));
