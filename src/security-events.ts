@@ -1,4 +1,4 @@
-import { LRUCache } from 'lru-cache';
+import { lruCache } from './memory.js';
 import type { Logger } from 'pino';
 
 /**
@@ -59,7 +59,7 @@ const clip = (v: string | null | undefined): string | null => (v === undefined |
  * line says how many were left out (`repeated`).
  */
 export class SecurityLog implements SecurityEventSink {
-  private readonly limited = new LRUCache<string, { at: number; skipped: number }>({ max: 10_000 });
+  private readonly limited = lruCache<string, { at: number; skipped: number }>({ maxEntries: 10_000 });
 
   constructor(
     private readonly logger: Logger | undefined,

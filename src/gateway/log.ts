@@ -1,4 +1,4 @@
-import { LRUCache } from 'lru-cache';
+import { lruCache } from '../memory.js';
 import type { Logger } from 'pino';
 import { errorField } from '../log.js';
 
@@ -10,7 +10,7 @@ import { errorField } from '../log.js';
  * a round number and repeated.
  */
 export class RateLimitedLog {
-  private readonly seen = new LRUCache<string, number>({ max: 10_000 });
+  private readonly seen = lruCache<string, number>({ maxEntries: 10_000 });
 
   constructor(private readonly logger: Logger | undefined) {}
 

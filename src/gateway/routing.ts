@@ -1,4 +1,4 @@
-import { LRUCache } from 'lru-cache';
+import { lruCache } from '../memory.js';
 import type { Backend } from './backends.js';
 import type { DeadlineList } from './deadlines.js';
 import { coalesce } from './coalesce.js';
@@ -43,7 +43,7 @@ export interface RouteTarget {
  * context first, and caches found and not-found answers for `ttlMs`.
  */
 export class ApiRoutes {
-  private readonly slots = new LRUCache<string, ApiSlot>({ max: 10_000, dispose: (slot) => { slot.exp = 0; } });
+  private readonly slots = lruCache<string, ApiSlot>({ maxEntries: 10_000, dispose: (slot) => { slot.exp = 0; } });
   private readonly pending = new Map<string, Promise<ApiSlot>>();
   private generation = 0;
 

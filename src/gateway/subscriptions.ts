@@ -1,4 +1,4 @@
-import { LRUCache } from 'lru-cache';
+import { lruCache } from '../memory.js';
 import { coalesce } from './coalesce.js';
 import { forbidden, type GatewayFault } from './faults.js';
 import type { AssertionSlot } from './jwt.js';
@@ -37,7 +37,7 @@ export interface Binding extends AssertionSlot {
  * the result on the token's cache entry, so a repeated call costs a map lookup.
  */
 export class Subscriptions {
-  private readonly subs = new LRUCache<string, SubEntry>({ max: 100_000, dispose: (sub) => { sub.exp = 0; } });
+  private readonly subs = lruCache<string, SubEntry>({ maxEntries: 100_000, dispose: (sub) => { sub.exp = 0; } });
   private readonly pending = new Map<string, Promise<SubEntry>>();
   private generation = 0;
 

@@ -1,5 +1,5 @@
-import { LRUCache } from 'lru-cache';
-import { approxBytes } from '../memory.js';
+import type { LRUCache } from 'lru-cache';
+import { approxBytes, lruCache } from '../memory.js';
 import { coalesce } from './coalesce.js';
 import type { GatewayStore, TokenInfo, TokenInvalidation } from './types.js';
 
@@ -80,18 +80,18 @@ export class TokenValidationCache {
     }
     this.ttlMs = opts.ttlSeconds * 1000;
     this.negTtlMs = opts.negativeTtlSeconds * 1000;
-    this.positive = new LRUCache<string, TokenEntry>({
-      max: opts.max ?? 100_000,
-      maxSize: opts.maxBytes ?? TOKEN_CACHE_MAX_BYTES,
-      sizeCalculation: (entry, key) => ENTRY_OVERHEAD + key.length + approxBytes(entry.info),
+    this.positive = lruCache<string, TokenEntry>({
+      maxEntries: opts.max ?? 100_000,
+      maxBytes: opts.maxBytes ?? TOKEN_CACHE_MAX_BYTES,
+      sizeOf: (entry, key) => ENTRY_OVERHEAD + key.length + approxBytes(entry.info),
       dispose: (entry, key) => this.unindex(entry.info.grantId, key),
     });
     this.negative =
       this.negTtlMs > 0
-        ? new LRUCache<string, number>({
-            max: opts.negativeMax ?? 50_000,
-            maxSize: opts.negativeMaxBytes ?? NEGATIVE_CACHE_MAX_BYTES,
-            sizeCalculation: (_until, key) => NEGATIVE_OVERHEAD + key.length,
+        ? lruCache<string, number>({
+            maxEntries: opts.negativeMax ?? 50_000,
+            maxBytes: opts.negativeMaxBytes ?? NEGATIVE_CACHE_MAX_BYTES,
+            sizeOf: (_until, key) => NEGATIVE_OVERHEAD + key.length,
           })
         : undefined;
   }

@@ -1,4 +1,5 @@
-import { LRUCache } from 'lru-cache';
+import type { LRUCache } from 'lru-cache';
+import { lruCache } from '../memory.js';
 
 export interface AttemptPolicy {
   /** Failures per client address in a window (0: no limit). */
@@ -36,7 +37,7 @@ export class AttemptBudget {
     private readonly policy: AttemptPolicy,
     maxSources = 100_000,
   ) {
-    this.windows = new LRUCache({ max: maxSources });
+    this.windows = lruCache({ maxEntries: maxSources });
   }
 
   get windowSeconds(): number {

@@ -1,5 +1,4 @@
-import { LRUCache } from 'lru-cache';
-import { approxBytes } from '../memory.js';
+import { approxBytes, lruCache } from '../memory.js';
 import type { Client } from '../store/applications.js';
 import type { ClientLookup } from './client-auth.js';
 
@@ -16,10 +15,10 @@ export const CLIENT_CACHE_MAX_BYTES = 4 * 2 ** 20;
  */
 export function cachedClients(store: ClientLookup, ttlSeconds: number): ClientLookup {
   if (ttlSeconds <= 0) return store;
-  const cache = new LRUCache<string, Client>({
-    max: 10_000,
-    maxSize: CLIENT_CACHE_MAX_BYTES,
-    sizeCalculation: (client, key) => 200 + key.length + approxBytes(client),
+  const cache = lruCache<string, Client>({
+    maxEntries: 10_000,
+    maxBytes: CLIENT_CACHE_MAX_BYTES,
+    sizeOf: (client, key) => 200 + key.length + approxBytes(client),
     ttl: ttlSeconds * 1000,
     ttlAutopurge: false,
   });

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { LRUCache } from 'lru-cache';
+import { lruCache } from '../memory.js';
 import { burnPasswordCheck, verifyPassword } from '../crypto/password.js';
 import type { LockoutStore } from '../store/lockout.js';
 import { NO_SECURITY_EVENTS, type SecurityEventSink } from '../security-events.js';
@@ -53,7 +53,7 @@ export class PasswordChecker {
   private readonly names = new Map<string, NameState>();
   private readonly budget: AttemptBudget;
   /** Origins recorded lately (user id + origin hash → when), so a sign-in writes at most once a day per origin. */
-  private readonly remembered = new LRUCache<string, number>({ max: 50_000 });
+  private readonly remembered = lruCache<string, number>({ maxEntries: 50_000 });
   private readonly maxFailures: number;
   private readonly knownOriginSeconds: number;
   private readonly lockSeconds: number | undefined;

@@ -1,4 +1,5 @@
-import { LRUCache } from 'lru-cache';
+import type { LRUCache } from 'lru-cache';
+import { lruCache } from '../memory.js';
 
 const WINDOW_MS = 60_000;
 
@@ -22,7 +23,7 @@ export class FailureBudget {
     maxClients = 10_000,
   ) {
     if (!Number.isInteger(perMinute) || perMinute < 1) throw new TypeError('FailureBudget: perMinute must be an integer >= 1');
-    this.entries = new LRUCache({ max: maxClients });
+    this.entries = lruCache({ maxEntries: maxClients });
   }
 
   /** Starts an attempt: 0 when admitted (call end() once it is over), else the seconds to wait. */
