@@ -33,4 +33,13 @@ describe('inBatches', () => {
     expect(total).toBe(5000);
     expect(Math.max(...r.calls.map((c) => c.asked))).toBe(1000);
   });
+
+  it('pauses after each batch three times as long as it took: the pass holds the event loop at most a quarter of its time', async () => {
+    const r = remover(3000, 0.01); // 3 ms batches of ~300 rows
+    const t0 = performance.now();
+    expect(await inBatches(r.remove, 200, 3)(0, 1000)).toBe(3000);
+    const wall = performance.now() - t0;
+    const busy = r.calls.reduce((a, c) => a + c.ms, 0);
+    expect(busy / wall).toBeLessThan(0.3);
+  });
 });
