@@ -25,6 +25,7 @@ import { hostname } from 'node:os';
 import { connectInvalidationBus } from '../cluster/invalidation.js';
 import { createGateway, createGatewayMetrics, type Gateway, type GatewayOptions } from '../gateway/index.js';
 import { gatewayStore } from './gateway-store.js';
+import { armFastPath, fastPathServer, type FastPath } from './gateway-fast-path.js';
 import { Registry } from 'prom-client';
 import { processMetrics } from './process-metrics.js';
 import { reportDatabaseHealth } from './database-health.js';
@@ -53,7 +54,7 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-function baseApp(logger: Logger, listener: string, config: Config, tls?: TlsMaterial): FastifyInstance {
+function baseApp(logger: Logger, listener: string, config: Config, tls?: TlsMaterial, fast?: FastPath): FastifyInstance {
   const timeouts = serverTimeouts(config.listeners);
   const app = Fastify({
     loggerInstance: logger.child({ listener }),
@@ -68,6 +69,7 @@ function baseApp(logger: Logger, listener: string, config: Config, tls?: TlsMate
     // The portal's pages and the admin API name users in the path: every username must route.
     ...(listener === 'portal' ? { routerOptions: { maxParamLength: MAX_PATH_PARAMETER } } : {}),
     ...(tls ? { https: { ...tls.serverOptions, ...timeouts } } : { http: timeouts }),
+    ...(fast ? { serverFactory: fastPathServer(fast, tls, timeouts) } : {}),
   }) as unknown as FastifyInstance;
   limitConnections(app.server, config, logger.child({ listener }));
   // Fastify makes a child logger (with a request id) for every request; above debug level
@@ -100,7 +102,8 @@ interface NodeParts {
 
 /** A gateway listener (8243 HTTPS, 8280 HTTP): token service endpoints, then published APIs. */
 async function gatewayApp(logger: Logger, listener: string, config: Config, parts: NodeParts, tls?: TlsMaterial): Promise<FastifyInstance> {
-  const app = baseApp(logger, listener, config, tls);
+  const fast: FastPath = {};
+  const app = baseApp(logger, listener, config, tls, fast);
   requestLogging(app, logger);
   await app.register(healthRoutes, { db: parts.store.db, draining: parts.draining });
   await app.register(oauthRoutes, { service: parts.oauth, accessLog: parts.accessLog?.child({ listener }) });
@@ -110,6 +113,7 @@ async function gatewayApp(logger: Logger, listener: string, config: Config, part
   corsForPublic(app, '/.well-known/jwks.json');
   // Last: the catch-all for /{context}/{version}/…; the routes above win over it.
   await app.register(parts.gateway.plugin);
+  armFastPath(fast, app, parts.gateway);
   return app;
 }
 

@@ -1,0 +1,59 @@
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import https from 'node:https';
+import type { FastifyInstance, FastifyServerFactory, HTTPMethods } from 'fastify';
+import type { Gateway } from '../gateway/index.js';
+import type { TlsMaterial } from './tls.js';
+
+/**
+ * The gateway's way past fastify on a gateway listener. A call to a published API is a
+ * fastify catch-all route (`/*`) that hijacks the reply and hands the raw request to the
+ * gateway: fastify's request and reply objects, router, content-type handling and hijack
+ * cost a gateway call ~18 % of its CPU (bench/compare-builds.mjs) and do nothing for it. So
+ * the listener's server looks first: a request for none of fastify's own routes (the token
+ * service, health, JWKS) goes straight to the gateway, which routes and answers it as it
+ * did behind the catch-all. Everything else, and everything once the listener is closing
+ * (fastify's 503s), goes to fastify as before; so do a percent-encoded path (fastify's router
+ * decodes it before matching) and a method fastify does not route.
+ */
+export interface FastPath {
+  /** Set once every route is registered; until then every request goes to fastify. */
+  take?: (req: IncomingMessage, res: ServerResponse) => boolean;
+}
+
+const ROUTED_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']);
+
+/** A fastify serverFactory making the server fastify would make, with the fast path in front. */
+export function fastPathServer(fast: FastPath, tls: TlsMaterial | undefined, timeouts: object): FastifyServerFactory {
+  return (handler, options) => {
+    const opts = options as { keepAliveTimeout?: number; requestTimeout?: number; connectionTimeout?: number; maxRequestsPerSocket?: number };
+    const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+      if (fast.take === undefined || !fast.take(req, res)) handler(req, res);
+    };
+    const server = tls ? https.createServer({ ...tls.serverOptions, ...timeouts }, onRequest) : http.createServer(timeouts, onRequest);
+    // What fastify does to the servers it makes itself (lib/server.js).
+    if (opts.keepAliveTimeout !== undefined) server.keepAliveTimeout = opts.keepAliveTimeout;
+    if (opts.requestTimeout !== undefined) server.requestTimeout = opts.requestTimeout;
+    if (opts.connectionTimeout !== undefined) server.setTimeout(opts.connectionTimeout);
+    if (opts.maxRequestsPerSocket !== undefined && opts.maxRequestsPerSocket > 0) server.maxRequestsPerSocket = opts.maxRequestsPerSocket;
+    return server;
+  };
+}
+
+/** Arms the fast path of `app` (call once its routes, the gateway's catch-all last, are in). */
+export function armFastPath(fast: FastPath, app: FastifyInstance, gateway: Pick<Gateway, 'handle'>): void {
+  let closing = false;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  fast.take = (req, res) => {
+    const method = req.method ?? '';
+    if (closing || !ROUTED_METHODS.has(method)) return false;
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q === -1 ? url : url.slice(0, q);
+    if (path.includes('%') || app.hasRoute({ method: method as HTTPMethods, url: path })) return false;
+    gateway.handle(req, res);
+    return true;
+  };
+}
