@@ -1,4 +1,6 @@
+import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sha256 } from '../../src/crypto/hash.js';
 import { availableKinds } from '../support/databases.js';
 import { basic, call, postForm } from '../support/http.js';
 import { addUser, createClient, startTestServer, type TestClient, type TestServer } from '../support/server.js';
@@ -220,6 +222,19 @@ describe.each(kinds)('token endpoint on %s', (kind) => {
       const again = await postForm(tokenUrl(), { grant_type: 'refresh_token', refresh_token: t.refresh_token }, auth());
       expect(again.status).toBe(400);
       expect(again.json.error).toBe('invalid_grant');
+    });
+
+    it('accepts tokens issued before the time prefix (43 characters, stored under their SHA-256 alone)', async () => {
+      const now = Math.floor(Date.now() / 1000);
+      const access = randomBytes(32).toString('base64url');
+      const refresh = randomBytes(32).toString('base64url');
+      const base = { grantId: randomUUID(), consumerKey: c.consumerKey, applicationId: c.applicationId, subject: 'alice', username: 'alice', scope: ['PRODUCTION'], keyType: c.keyType, grantType: 'password', idp: null, issuedAt: now, revokedAt: null };
+      await s.server.store.tokens.create({ access: { ...base, tokenHash: sha256(access), expiresAt: now + 600 }, refresh: { ...base, tokenHash: sha256(refresh), expiresAt: now + 3600 } });
+      expect((await postForm(`${s.https}/introspect`, { token: access }, auth())).json).toMatchObject({ active: true, username: 'alice', scope: 'PRODUCTION' });
+      const next = await postForm(tokenUrl(), { grant_type: 'refresh_token', refresh_token: refresh }, auth());
+      expect(next.status).toBe(200);
+      expect(next.json.access_token).toMatch(/^[0-9a-f]{10}[A-Za-z0-9_-]{43}$/);
+      expect((await postForm(tokenUrl(), { grant_type: 'refresh_token', refresh_token: refresh }, auth())).json.error).toBe('invalid_grant');
     });
 
     it('keeps the granted scope when none is asked, and never widens it', async () => {
