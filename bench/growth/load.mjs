@@ -106,7 +106,7 @@ function row(i) {
     grant_type: user ? 'password' : 'client_credentials',
     idp: null,
     issued_at: issued,
-    expires_at: expired ? issued + 600 : now + 7200 + (i % 3600),
+    expires_at: expired ? issued + 600 : now + 7200 + Math.floor((i * 3600) / N),
     revoked_at: null,
   };
 }

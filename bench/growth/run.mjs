@@ -57,7 +57,7 @@ async function pgDatabase() {
 
 async function node(db, backendUrl) {
   // No scheduled cleanup: the pass over the expired rows is measured on its own, below.
-  const env = { BACKEND_URL: backendUrl, BENCH_REUSE: '1', BENCH_CLEANUP_SECONDS: '86400' };
+  const env = { BACKEND_URL: backendUrl, BENCH_REUSE: '1', BENCH_CLEANUP_SECONDS: '86400', BENCH_KEYS_SECRET: randomBytes(32).toString('base64url') };
   if (db === 'postgres') env.BENCH_DATABASE_URL = await pgDatabase();
   else env.BENCH_DATA_DIR = mkdtempSync(path.join(os.tmpdir(), 'gatehouse-growth-'));
   const script = path.join(SUITE, 'gatehouse-server.mjs');
@@ -205,7 +205,7 @@ async function growth(db, backendUrl) {
 
 function markdown(out) {
   const f = (x, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : '–');
-  const L = [`Growth run ${out.machine.date.slice(0, 16).replace('T', ' ')} UTC · ${out.machine.cpu} × ${out.machine.nproc} · Node ${out.machine.node} · load ${out.machine.loadavg.join(' ')}`, '',
+  const L = [`Growth run ${out.machine.date.slice(0, 16).replace('T', ' ')} UTC · ${out.machine.cpu} × ${out.machine.nproc} · Node ${out.machine.node} · load ${out.machine.loadavg.join(' ')}${out.loadavgEnd ? ` → ${out.loadavgEnd.join(' ')}` : ''}`, '',
     `Node B holds the stored tokens, node A an empty store; ${ROUNDS} interleaved rounds, ${WARMUP} s + ${DURATION} s each, ${opt.connections} connections. Aim: rate ≥ 0.9×, p99 ≤ 1.2× the empty store.`, '',
     '| DB | stored | scenario | empty req/s | loaded req/s | rate ratio | CPU µs/req empty → loaded | CPU efficiency ratio | empty p99 ms | loaded p99 ms | p99 ratio | loaded peak RSS MB |', '|---|---:|---|---:|---:|---:|---|---:|---:|---:|---:|---:|'];
   for (const g of out.results) for (const s of g.steps) for (const r of s.rows) {
@@ -228,11 +228,15 @@ async function main() {
     return `http://127.0.0.1:${m.port}`;
   })();
   const results = [];
-  for (const db of opt.db.split(',')) results.push(await growth(db, backend));
   const out = { machine: info, n: opt.n.split(',').map(Number), settings: { rounds: ROUNDS, warmup: WARMUP, duration: DURATION, connections: Number(opt.connections), expired: Number(opt.expired) }, results };
   mkdirSync(opt.out, { recursive: true });
-  writeFileSync(path.join(opt.out, 'growth.json'), `${JSON.stringify(out, null, 2)}\n`);
-  writeFileSync(path.join(opt.out, 'growth.md'), markdown(out));
+  // Written after each database, so a failure later keeps what was measured.
+  for (const db of opt.db.split(',')) {
+    results.push(await growth(db, backend));
+    out.loadavgEnd = machine().loadavg;
+    writeFileSync(path.join(opt.out, 'growth.json'), `${JSON.stringify(out, null, 2)}\n`);
+    writeFileSync(path.join(opt.out, 'growth.md'), markdown(out));
+  }
   console.log(`\n${markdown(out)}`);
 }
 

@@ -4,7 +4,8 @@
 // single-use credentials for the benches that consume one per request (authorization codes,
 // refresh tokens, access tokens to revoke) straight through the store, so no HTTP (and no
 // argon2) is spent making them. Env: BACKEND_URL, BENCH_DATABASE_URL / BENCH_DATABASE_SCHEMA
-// (PostgreSQL; SQLite in a temp data dir otherwise), BENCH_DATA_DIR (keep an existing data dir).
+// (PostgreSQL; SQLite in a temp data dir otherwise), BENCH_DATA_DIR (keep an existing data dir),
+// BENCH_KEYS_SECRET (keys.secret), BENCH_CLEANUP_SECONDS (cleanup.intervalSeconds).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +26,8 @@ const config = loadConfig({}, {}, {
   listeners: { host: '127.0.0.1', portal: 0, https: 0, http: 0 },
   throttling: { tiers: { Bench: { requests: 1_000_000_000, perSeconds: 60 } } },
   log: { level: 'warn' },
+  // A node restarted on a PostgreSQL store gets a new data dir: it needs the secret its signing keys were stored under.
+  ...(process.env.BENCH_KEYS_SECRET ? { keys: { secret: process.env.BENCH_KEYS_SECRET } } : {}),
   ...(process.env.BENCH_CLEANUP_SECONDS ? { cleanup: { intervalSeconds: Number(process.env.BENCH_CLEANUP_SECONDS) } } : {}),
 });
 const server = await startServer(config, { logger: createLogger('warn') });
