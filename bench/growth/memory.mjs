@@ -3,18 +3,19 @@
 // store bulk-loaded with --n tokens (load.mjs), restarted on it, then issuance and cold gateway
 // validations (a stored token the gateway has not seen per request) at 50 connections. Peak RSS
 // (sampled every 100 ms) with the heap, external and array-buffer figures of that moment, for
-// each set of node flags given (`--variant=--max-semi-space-size=4`, repeatable; `none`: no flags),
+// each set of node flags given (`--variant=--max-semi-space-size=4`, repeatable; `none`: no flags;
+// `start`, the default: the flags of `npm start`),
 // in interleaved rounds.
-//   npm run build && node bench/growth/memory.mjs [--n 200000] [--variant none] [--variant=--flag …] [--duration 8]
+//   npm run build && node bench/growth/memory.mjs [--n 200000] [--variant start|none] [--variant=--flag …] [--duration 8]
 import { execFile, fork } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import autocannon from 'autocannon';
-import { cannon, cpuMicros, forkReady, ROOT, rssBytes } from '../suite/lib.mjs';
+import { cannon, cpuMicros, forkReady, GATEHOUSE_NODE_FLAGS, ROOT, rssBytes } from '../suite/lib.mjs';
 
-const { values: o } = parseArgs({ options: { n: { type: 'string', default: '200000' }, variant: { type: 'string', multiple: true, default: ['none'] }, duration: { type: 'string', default: '8' }, rounds: { type: 'string', default: '2' }, connections: { type: 'string', default: '50' } } });
+const { values: o } = parseArgs({ options: { n: { type: 'string', default: '200000' }, variant: { type: 'string', multiple: true, default: ['start'] }, duration: { type: 'string', default: '8' }, rounds: { type: 'string', default: '2' }, connections: { type: 'string', default: '50' } } });
 const D = Number(o.duration);
 const backend = fork(path.join(ROOT, 'bench/gateway/backend.mjs'), [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
 const { port } = await new Promise((r) => backend.once('message', r));
@@ -58,7 +59,7 @@ const rows = [];
 for (let round = 0; round < Number(o.rounds); round++) {
   const order = round % 2 ? [...o.variant].reverse() : o.variant;
   for (const variant of order) {
-    s = await forkReady(script, { env, execArgv: variant === 'none' ? [] : variant.split(' ') });
+    s = await forkReady(script, { env, execArgv: variant === 'start' ? GATEHOUSE_NODE_FLAGS : variant === 'none' ? [] : variant.split(' ') });
     const idle = rssBytes(s.pid);
     for (const [name, run] of Object.entries(scenarios)) {
       const r = await peakOf(s, () => run(s));

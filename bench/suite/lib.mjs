@@ -16,8 +16,20 @@ export const log = (...a) => console.log(`[${new Date().toISOString().slice(11, 
 const children = new Set();
 process.on('exit', () => { for (const c of children) try { c.kill('SIGKILL'); } catch { /* gone */ } });
 
-/** Forks a node script that sends {ready: true, …} once listening; `call(msg)` is an IPC request/response. */
-export function forkReady(script, { env = {}, execArgv = [], timeoutMs = 60_000 } = {}) {
+/**
+ * The node flags `npm start` runs Gatehouse with (package.json scripts.start, before the
+ * script): every Gatehouse node a bench starts gets them, so it measures what users run.
+ */
+export const GATEHOUSE_NODE_FLAGS = (() => {
+  const start = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).scripts.start;
+  return start.slice(0, start.indexOf('dist/')).split(/\s+/).filter((t) => t.startsWith('--'));
+})();
+
+/**
+ * Forks a node script that sends {ready: true, …} once listening; `call(msg)` is an IPC request/response.
+ * A Gatehouse node (gatehouse-server.mjs) gets {@link GATEHOUSE_NODE_FLAGS} unless `execArgv` says otherwise.
+ */
+export function forkReady(script, { env = {}, execArgv = path.basename(script) === 'gatehouse-server.mjs' ? GATEHOUSE_NODE_FLAGS : [], timeoutMs = 60_000 } = {}) {
   return new Promise((resolve, reject) => {
     const child = fork(script, [], { cwd: ROOT, env: { ...process.env, ...env }, execArgv, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
     children.add(child);
