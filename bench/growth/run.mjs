@@ -8,7 +8,7 @@
 // cleanup pass over `--expired` expired rows, and B's peak RSS under load.
 //
 //   npm run build && node bench/growth/run.mjs [--n 1000000,10000000] [--db sqlite,postgres] [--rounds 2]
-//        [--warmup 2] [--duration 5] [--expired 150000]
+//        [--warmup 2] [--duration 5] [--expired 150000] [--merge]
 // Writes bench/results/growth.json and growth.md.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -30,6 +30,7 @@ const { values: opt } = parseArgs({
     sample: { type: 'string', default: '100000' },
     'pg-url': { type: 'string', default: process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test' },
     out: { type: 'string', default: path.join(ROOT, 'bench/results') },
+    merge: { type: 'boolean', default: false },
   },
 });
 const ROUNDS = Number(opt.rounds);
@@ -146,7 +147,7 @@ async function growth(db, backendUrl) {
   const need = Number(opt.sample);
   const mint = async (s) => (await s.call({ op: 'mint', kind: 'access', n: need })).values;
   const poolA = { introspect: tokenPool(await mint(A)), cold: tokenPool(await mint(A)) };
-  const result = { db, steps: [] };
+  const result = { db, ranAt: new Date().toISOString(), loadavg: os.loadavg().map((x) => Number(x.toFixed(2))), steps: [] };
 
   // Step 0: B as empty as A (the noise floor of the comparison).
   const poolB0 = { introspect: tokenPool(await mint(B)), cold: tokenPool(await mint(B)) };
@@ -203,9 +204,19 @@ async function growth(db, backendUrl) {
   return result;
 }
 
+function previousResults(running) {
+  try {
+    const prev = JSON.parse(readFileSync(path.join(opt.out, 'growth.json'), 'utf8'));
+    return prev.results.filter((r) => !running.includes(r.db)).map((r) => ({ ...r, ranAt: r.ranAt ?? prev.machine.date, loadavg: r.loadavg ?? prev.machine.loadavg }));
+  } catch {
+    return [];
+  }
+}
+
 function markdown(out) {
   const f = (x, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : '–');
   const L = [`Growth run ${out.machine.date.slice(0, 16).replace('T', ' ')} UTC · ${out.machine.cpu} × ${out.machine.nproc} · Node ${out.machine.node} · load ${out.machine.loadavg.join(' ')}${out.loadavgEnd ? ` → ${out.loadavgEnd.join(' ')}` : ''}`, '',
+    ...out.results.map((g) => `- ${g.db}: measured ${String(g.ranAt ?? out.machine.date).slice(0, 16).replace('T', ' ')} UTC, load ${(g.loadavg ?? out.machine.loadavg).join(' ')} at its start`), '',
     `Node B holds the stored tokens, node A an empty store; ${ROUNDS} interleaved rounds, ${WARMUP} s + ${DURATION} s each, ${opt.connections} connections. Aim: rate ≥ 0.9×, p99 ≤ 1.2× the empty store.`, '',
     '| DB | stored | scenario | empty req/s | loaded req/s | rate ratio | CPU µs/req empty → loaded | CPU efficiency ratio | empty p99 ms | loaded p99 ms | p99 ratio | loaded peak RSS MB |', '|---|---:|---|---:|---:|---:|---|---:|---:|---:|---:|---:|'];
   for (const g of out.results) for (const s of g.steps) for (const r of s.rows) {
@@ -230,14 +241,17 @@ async function main() {
   const results = [];
   const out = { machine: info, n: opt.n.split(',').map(Number), settings: { rounds: ROUNDS, warmup: WARMUP, duration: DURATION, connections: Number(opt.connections), expired: Number(opt.expired) }, results };
   mkdirSync(opt.out, { recursive: true });
+  // --merge: the databases not run this time keep their results from growth.json (with their run's machine line).
+  const kept = opt.merge ? previousResults(opt.db.split(',')) : [];
   // Written after each database, so a failure later keeps what was measured.
   for (const db of opt.db.split(',')) {
     results.push(await growth(db, backend));
     out.loadavgEnd = machine().loadavg;
-    writeFileSync(path.join(opt.out, 'growth.json'), `${JSON.stringify(out, null, 2)}\n`);
-    writeFileSync(path.join(opt.out, 'growth.md'), markdown(out));
+    const all = { ...out, results: [...kept, ...results] };
+    writeFileSync(path.join(opt.out, 'growth.json'), `${JSON.stringify(all, null, 2)}\n`);
+    writeFileSync(path.join(opt.out, 'growth.md'), markdown(all));
   }
-  console.log(`\n${markdown(out)}`);
+  console.log(`\n${markdown({ ...out, results: [...kept, ...results] })}`);
 }
 
 try {
