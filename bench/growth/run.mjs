@@ -178,6 +178,9 @@ async function growth(db, backendUrl) {
     rmSync(sampleFile, { force: true });
     const half = sample.length >> 1;
     poolB = { introspect: tokenPool(sample.slice(0, half)), cold: tokenPool(sample.slice(half)) };
+    // A has served every scenario since it started; B has just restarted: its code paths warm up
+    // the same way before anything is measured (else B's first round pays for the JIT).
+    for (const t of Object.values(scenarios(B, poolB))) await (t.nextHeaders ? coldCannon(t, WARMUP * 2) : cannon({ ...t, connections: Number(opt.connections), duration: WARMUP * 2 }));
     // A gets fresh tokens too: the cold ones it saw in the step before are in its cache now.
     poolA.introspect = tokenPool(await mint(A));
     poolA.cold = tokenPool(await mint(A));
