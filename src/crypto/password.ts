@@ -20,14 +20,21 @@ export class PasswordsBusy extends Unavailable {
   }
 }
 
-const limits = { concurrency: Math.max(1, Math.min(3, availableParallelism())), queueSize: 64 };
+/**
+ * One more hash in flight than there are cores, at most 3 (one of libuv's 4 threads stays free for
+ * DNS and files): when a hash ends, the next is already running on another thread instead of
+ * waiting for the event loop to start it, so the cores stay busy (2 at once on 2 cores reached
+ * 0.75x the machine's argon2 throughput; bench/suite).
+ */
+const autoConcurrency = (): number => Math.max(1, Math.min(3, availableParallelism() + 1));
+const limits = { concurrency: autoConcurrency(), queueSize: 64 };
 let running = 0;
 const waiting: Array<() => void> = [];
 
 /** Sets the queue's bounds (`security.passwordHashing`); the server calls it once at start. */
 export function configurePasswordHashing(opts: { concurrency: number; queueSize: number }): void {
-  // 0: one per core, at most 3, so one of libuv's 4 threads stays free for DNS and files.
-  limits.concurrency = opts.concurrency || Math.max(1, Math.min(3, availableParallelism()));
+  // 0: automatic (see autoConcurrency).
+  limits.concurrency = opts.concurrency || autoConcurrency();
   limits.queueSize = opts.queueSize;
 }
 
