@@ -20,7 +20,8 @@ export function gatewayStore(store: Pick<Store, 'apis' | 'tokens'>): GatewayStor
       const t = await store.tokens.findLiveAccessWithApplication(tokenKey, nowSeconds());
       if (!t) return undefined;
       // What many tokens have in common (their application, owner, user, scope) is kept once,
-      // not once per cached token: the gateway's token cache then holds twice the tokens per MB.
+      // not once per cached token: the token cache's entries take less heap than its size
+      // estimate charges them (the estimate still counts each string, so its cap stays an upper bound).
       return {
         tokenKey,
         grantId: t.grantId,
