@@ -1,7 +1,8 @@
 import type { Kysely } from 'kysely';
 import type { AuthorizationCodesTable, Database } from './schema/index.js';
+import { compile } from './compiled.js';
 import { decodeScope, encodeScope } from './scope-column.js';
-import type { IssuedTokens, lockGrant, TokenStore } from './tokens.js';
+import type { IssuedTokens, TokenStore } from './tokens.js';
 
 /** An authorization code as stored (the code itself never is, only its SHA-256). */
 export interface CodeRecord {
@@ -45,6 +46,14 @@ const fromRow = (r: AuthorizationCodesTable): CodeRecord => ({
 });
 
 export class CodeStore {
+  /** The exchange's queries, compiled once (src/store/compiled.ts). */
+  private readonly q = {
+    find: compile<AuthorizationCodesTable>((p) => this.db.selectFrom('authorization_codes').selectAll().where('code_hash', '=', p(0))),
+    consume: compile((p) =>
+      this.db.updateTable('authorization_codes').set({ consumed_at: p(0) }).where('code_hash', '=', p(1)).where('consumed_at', 'is', null).where('expires_at', '>', p(2)),
+    ),
+  };
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly tokens: Pick<TokenStore, 'insert'>,
@@ -73,7 +82,7 @@ export class CodeStore {
   }
 
   async find(codeHash: string): Promise<CodeRecord | undefined> {
-    const row = await this.db.selectFrom('authorization_codes').selectAll().where('code_hash', '=', codeHash).executeTakeFirst();
+    const row = (await this.q.find.run(this.db, [codeHash])).rows[0];
     return row && fromRow(row);
   }
 
@@ -83,21 +92,15 @@ export class CodeStore {
    * concurrent exchanges exactly one sees the code unconsumed; the tokens are committed with
    * the consumption, so whoever sees the code consumed afterwards can revoke them.
    *
-   * No grant lock ({@link lockGrant}) is needed here: these are the grant's first tokens, and
+   * No grant lock (TokenStore's `lockGrant`) is needed here: these are the grant's first tokens, and
    * every revocation of it starts from something that exists only once this transaction has
    * committed (the consumed code, whose row lock a concurrent replay waits on, or one of these
    * tokens), so no revocation can run concurrently and miss them.
    */
   async exchange(codeHash: string, now: number, tokens: IssuedTokens): Promise<ExchangeOutcome> {
     const won = await this.db.transaction().execute(async (trx) => {
-      const res = await trx
-        .updateTable('authorization_codes')
-        .set({ consumed_at: now })
-        .where('code_hash', '=', codeHash)
-        .where('consumed_at', 'is', null)
-        .where('expires_at', '>', now)
-        .executeTakeFirst();
-      if (Number(res.numUpdatedRows) === 0) return false;
+      const res = await this.q.consume.run(trx, [now, codeHash, now]);
+      if (Number(res.numAffectedRows ?? 0) === 0) return false;
       await this.tokens.insert(trx, tokens);
       return true;
     });

@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
-import type { Database } from './schema/index.js';
+import { compile } from './compiled.js';
+import type { Database, LoginFailuresTable } from './schema/index.js';
 
 export interface LockoutPolicy {
   maxFailures: number;
@@ -18,6 +19,9 @@ export interface LockoutPolicy {
  * may be in flight at once is bounded by the caller ({@link PasswordChecker}).
  */
 export class LockoutStore {
+  /** Every sign-in reads it: compiled once (src/store/compiled.ts). */
+  private readonly statusQuery = compile<LoginFailuresTable>((p) => this.db.selectFrom('login_failures').selectAll().where('username', '=', p(0)));
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly policy: LockoutPolicy,
@@ -28,7 +32,7 @@ export class LockoutStore {
    * and whether a row exists (to clear after a success).
    */
   async status(username: string, now: number): Promise<{ locked: boolean; failures: number; hasFailures: boolean }> {
-    const row = await this.db.selectFrom('login_failures').selectAll().where('username', '=', username).executeTakeFirst();
+    const row = (await this.statusQuery.run(this.db, [username])).rows[0];
     if (!row) return { locked: false, failures: 0, hasFailures: false };
     const lockedUntil = row.locked_until == null ? null : Number(row.locked_until);
     const expired = lockedUntil !== null ? lockedUntil <= now : Number(row.window_start) + this.policy.windowSeconds <= now;

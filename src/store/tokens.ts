@@ -2,6 +2,7 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import type { KeyType } from '../types.js';
 import { DatabaseUnavailable } from './availability.js';
 import type { AccessTokensTable, Database, RefreshTokensTable } from './schema/index.js';
+import { compile, type CompiledStatement } from './compiled.js';
 import { pageOf, type StorePage } from './page.js';
 import { decodeScope, encodeScope } from './scope-column.js';
 
@@ -69,6 +70,16 @@ const toRow = (t: TokenRecord): AccessTokensTable => ({
   revoked_at: t.revokedAt,
 });
 
+/** The values of {@link toRow} in {@link TOKEN_COLUMNS} order, for the compiled inserts. */
+const TOKEN_COLUMNS = ['token_hash', 'grant_id', 'consumer_key', 'application_id', 'subject', 'username', 'scope', 'key_type', 'grant_type', 'idp', 'issued_at', 'expires_at', 'revoked_at'] as const;
+const rowValues = (t: TokenRecord): unknown[] => {
+  const r = toRow(t);
+  return TOKEN_COLUMNS.map((c) => r[c]);
+};
+
+/** Batch sizes whose multi-row INSERT is kept compiled (what a busy node's event-loop turns gather); larger ones are built each time. */
+const COMPILED_BATCH_ROWS = 64;
+
 const fromRow = (r: AccessTokensTable): TokenRecord => ({
   tokenHash: r.token_hash,
   grantId: r.grant_id,
@@ -101,29 +112,86 @@ const BATCH_ROWS = 500;
 /** How long an unused grant lock row is kept (see {@link TokenStore.deleteIdleGrants}). */
 export const GRANT_LOCK_RETENTION = 86400;
 
-/**
- * Takes a grant's lock for the rest of the transaction (an upsert of its `grants` row, created
- * on first use, so issuing tokens writes nothing there). False when the grant is revoked: then
- * nothing may be added to it. Whoever adds tokens to an existing grant takes this lock first,
- * like {@link TokenStore.revokeGrants}: one lock order, grant before tokens, so no deadlock.
- */
-export async function lockGrant(trx: Transaction<Database>, grantId: string, now: number): Promise<boolean> {
-  const row = await trx
-    .insertInto('grants')
-    .values({ id: grantId, revoked_at: null, updated_at: now })
-    .onConflict((oc) => oc.column('id').doUpdateSet({ updated_at: now }).where('grants.revoked_at', 'is', null))
-    .returning('id')
-    .executeTakeFirst();
-  return row !== undefined;
-}
-
 export class TokenStore {
-  constructor(private readonly db: Kysely<Database>) {}
+  /** The hot paths' queries, compiled once (src/store/compiled.ts). */
+  private readonly q;
+  /** Multi-row INSERTs by table and row count (up to COMPILED_BATCH_ROWS rows). */
+  private readonly inserts = new Map<string, CompiledStatement<unknown>>();
+
+  constructor(private readonly db: Kysely<Database>) {
+    this.q = {
+      findAccess: compile<AccessTokensTable>((p) => db.selectFrom('access_tokens').selectAll().where('token_hash', '=', p(0))),
+      findRefresh: compile<RefreshTokensTable>((p) => db.selectFrom('refresh_tokens').selectAll().where('token_hash', '=', p(0))),
+      findLiveAccessWithApplication: compile<AccessTokensTable & { application_name: string; application_tier: string; owner: string }>((p) =>
+        db
+          .selectFrom('access_tokens as t')
+          .innerJoin('applications as a', 'a.id', 't.application_id')
+          .innerJoin('users as u', 'u.id', 'a.owner_id')
+          .selectAll('t')
+          .select(['a.name as application_name', 'a.tier as application_tier', 'u.username as owner'])
+          .where('t.token_hash', '=', p(0))
+          .where('t.revoked_at', 'is', null)
+          .where('t.expires_at', '>', p(1)),
+      ),
+      /**
+       * Takes a grant's lock for the rest of the transaction (an upsert of its `grants` row, created
+       * on first use, so issuing tokens writes nothing there). No row: the grant is revoked, and
+       * nothing may be added to it. Whoever adds tokens to an existing grant takes this lock first,
+       * like {@link TokenStore.revokeGrants}: one lock order, grant before tokens, so no deadlock.
+       */
+      lockGrant: compile<{ id: string }>((p) =>
+        db
+          .insertInto('grants')
+          .values({ id: p(0), revoked_at: null, updated_at: p(1) })
+          .onConflict((oc) => oc.column('id').doUpdateSet({ updated_at: p(1) }).where('grants.revoked_at', 'is', null))
+          .returning('id'),
+      ),
+      revokeAccess: compile((p) => db.updateTable('access_tokens').set({ revoked_at: p(0) }).where('token_hash', '=', p(1)).where('revoked_at', 'is', null)),
+      consumeRefresh: compile((p) =>
+        db
+          .updateTable('refresh_tokens')
+          .set({ consumed_at: p(0) })
+          .where('token_hash', '=', p(1))
+          .where('consumed_at', 'is', null)
+          .where('revoked_at', 'is', null)
+          .where('expires_at', '>', p(2)),
+      ),
+    };
+  }
+
+  /** INSERT of `rows` into `table`, compiled for batch sizes up to COMPILED_BATCH_ROWS. */
+  private async insertRows(db: Kysely<Database> | Transaction<Database>, table: 'access_tokens' | 'refresh_tokens', rows: TokenRecord[]): Promise<void> {
+    const extra = table === 'refresh_tokens' ? 1 : 0; // consumed_at
+    if (rows.length > COMPILED_BATCH_ROWS) {
+      await db.insertInto(table).values(rows.map((r) => (extra ? { ...toRow(r), consumed_at: null } : toRow(r)))).execute();
+      return;
+    }
+    const key = `${table} ${rows.length}`;
+    let stmt = this.inserts.get(key);
+    if (stmt === undefined) {
+      const width = TOKEN_COLUMNS.length + extra;
+      stmt = compile((p) =>
+        this.db.insertInto(table).values(
+          rows.map((_, i) => {
+            const row = Object.fromEntries(TOKEN_COLUMNS.map((c, j) => [c, p(i * width + j)]));
+            return (extra ? { ...row, consumed_at: p(i * width + TOKEN_COLUMNS.length) } : row) as AccessTokensTable;
+          }),
+        ),
+      );
+      this.inserts.set(key, stmt);
+    }
+    const values: unknown[] = [];
+    for (const r of rows) {
+      values.push(...rowValues(r));
+      if (extra) values.push(null);
+    }
+    await stmt.run(db, values);
+  }
 
   /** Inserts a token pair; pass a transaction to store it atomically with other writes (code consumption). */
   async insert(db: Kysely<Database> | Transaction<Database>, { access, refresh }: IssuedTokens): Promise<void> {
-    await db.insertInto('access_tokens').values(toRow(access)).execute();
-    if (refresh) await db.insertInto('refresh_tokens').values({ ...toRow(refresh), consumed_at: null }).execute();
+    await this.insertRows(db, 'access_tokens', [access]);
+    if (refresh) await this.insertRows(db, 'refresh_tokens', [refresh]);
   }
 
   /**
@@ -160,9 +228,9 @@ export class TokenStore {
       await this.db.transaction().execute(async (trx) => {
         for (let i = 0; i < batch.length; i += BATCH_ROWS) {
           const chunk = batch.slice(i, i + BATCH_ROWS);
-          await trx.insertInto('access_tokens').values(chunk.map((p) => toRow(p.access))).execute();
-          const refresh = chunk.flatMap((p) => (p.refresh ? [{ ...toRow(p.refresh), consumed_at: null }] : []));
-          if (refresh.length > 0) await trx.insertInto('refresh_tokens').values(refresh).execute();
+          await this.insertRows(trx, 'access_tokens', chunk.map((p) => p.access));
+          const refresh = chunk.flatMap((p) => (p.refresh ? [p.refresh] : []));
+          if (refresh.length > 0) await this.insertRows(trx, 'refresh_tokens', refresh);
         }
       });
       for (const p of batch) p.resolve();
@@ -193,23 +261,16 @@ export class TokenStore {
    * read) in one transaction. The conditional UPDATE is the arbiter: of any number of
    * concurrent presentations, exactly one sees the row unconsumed; the others get why not.
    *
-   * The transaction first takes the grant's lock ({@link lockGrant}), the same lock a
+   * The transaction first takes the grant's lock (`lockGrant`), the same lock a
    * revocation of the grant takes first: a rotation and a revocation of one grant never
    * interleave. Without it, on PostgreSQL (READ COMMITTED) a revocation waiting on the
    * refresh row would not see the successors the rotation inserted and leave them live.
    */
   async rotate(presented: RefreshRecord, now: number, successors: Required<IssuedTokens>): Promise<RotationOutcome> {
     const won = await this.db.transaction().execute(async (trx) => {
-      if (!(await lockGrant(trx, presented.grantId, now))) return 'revoked' as const;
-      const res = await trx
-        .updateTable('refresh_tokens')
-        .set({ consumed_at: now })
-        .where('token_hash', '=', presented.tokenHash)
-        .where('consumed_at', 'is', null)
-        .where('revoked_at', 'is', null)
-        .where('expires_at', '>', now)
-        .executeTakeFirst();
-      if (Number(res.numUpdatedRows) === 0) return false;
+      if ((await this.q.lockGrant.run(trx, [presented.grantId, now])).rows.length === 0) return 'revoked' as const;
+      const res = await this.q.consumeRefresh.run(trx, [now, presented.tokenHash, now]);
+      if (Number(res.numAffectedRows ?? 0) === 0) return false;
       await this.insert(trx, successors);
       return true;
     });
@@ -223,12 +284,12 @@ export class TokenStore {
   }
 
   async findAccess(tokenHash: string): Promise<TokenRecord | undefined> {
-    const row = await this.db.selectFrom('access_tokens').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
+    const row = (await this.q.findAccess.run(this.db, [tokenHash])).rows[0];
     return row && fromRow(row);
   }
 
   async findRefresh(tokenHash: string): Promise<RefreshRecord | undefined> {
-    const row = await this.db.selectFrom('refresh_tokens').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
+    const row = (await this.q.findRefresh.run(this.db, [tokenHash])).rows[0];
     return row && fromRefreshRow(row);
   }
 
@@ -237,16 +298,7 @@ export class TokenStore {
    * needs to authorize a call. Unknown, revoked and expired tokens give undefined.
    */
   async findLiveAccessWithApplication(tokenHash: string, now: number): Promise<(TokenRecord & { applicationName: string; applicationTier: string; owner: string }) | undefined> {
-    const row = await this.db
-      .selectFrom('access_tokens as t')
-      .innerJoin('applications as a', 'a.id', 't.application_id')
-      .innerJoin('users as u', 'u.id', 'a.owner_id')
-      .selectAll('t')
-      .select(['a.name as application_name', 'a.tier as application_tier', 'u.username as owner'])
-      .where('t.token_hash', '=', tokenHash)
-      .where('t.revoked_at', 'is', null)
-      .where('t.expires_at', '>', now)
-      .executeTakeFirst();
+    const row = (await this.q.findLiveAccessWithApplication.run(this.db, [tokenHash, now])).rows[0];
     return row && { ...fromRow(row), applicationName: row.application_name, applicationTier: row.application_tier, owner: row.owner };
   }
 
@@ -269,13 +321,8 @@ export class TokenStore {
 
   /** Revokes one access token; true when it was live. */
   async revokeAccess(tokenHash: string, now: number): Promise<boolean> {
-    const res = await this.db
-      .updateTable('access_tokens')
-      .set({ revoked_at: now })
-      .where('token_hash', '=', tokenHash)
-      .where('revoked_at', 'is', null)
-      .executeTakeFirst();
-    return Number(res.numUpdatedRows) > 0;
+    const res = await this.q.revokeAccess.run(this.db, [now, tokenHash]);
+    return Number(res.numAffectedRows ?? 0) > 0;
   }
 
   /**

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { Conflict } from '../errors.js';
 import { nowSeconds } from '../clock.js';
+import { compile } from './compiled.js';
 import { isUniqueViolation } from './errors.js';
 import { pageOf, type StorePage } from './page.js';
 import type { Database, UsersTable } from './schema/index.js';
@@ -30,6 +31,9 @@ const fromRow = (r: UsersTable): User => ({
 
 /** Users (API Store subscribers, publishers, admins) with their password hashes. */
 export class UserStore {
+  /** Every sign-in reads it: compiled once (src/store/compiled.ts). */
+  private readonly byUsername = compile<UsersTable>((p) => this.db.selectFrom('users').selectAll().where('username', '=', p(0)));
+
   constructor(private readonly db: Kysely<Database>) {}
 
   async create(username: string, passwordHash: string, role: Role): Promise<User> {
@@ -44,7 +48,7 @@ export class UserStore {
   }
 
   async findByUsername(username: string): Promise<User | undefined> {
-    const row = await this.db.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirst();
+    const row = (await this.byUsername.run(this.db, [username])).rows[0];
     return row && fromRow(row);
   }
 

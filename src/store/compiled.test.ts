@@ -1,0 +1,65 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { availableKinds, createTestDatabase, type TestDatabase } from '../../test/support/databases.js';
+import { loadConfig } from '../config/load.js';
+import { sha256 } from '../crypto/hash.js';
+import { compile } from './compiled.js';
+import { openStore, type Store, type TokenRecord } from './index.js';
+
+const kinds = await availableKinds();
+
+describe.each(kinds)('compiled queries on %s', (kind) => {
+  let tdb: TestDatabase;
+  let store: Store;
+  beforeAll(async () => {
+    tdb = await createTestDatabase(kind);
+    store = await openStore(loadConfig({}, {}, { dataDir: tdb.dataDir, database: tdb.database }));
+  });
+  afterAll(async () => {
+    await store?.close();
+    await tdb?.drop();
+  });
+
+  const token = (over: Partial<TokenRecord> = {}): TokenRecord => ({
+    tokenHash: sha256(Math.random().toString()),
+    grantId: crypto.randomUUID(),
+    consumerKey: 'ck-compiled',
+    applicationId: 'app',
+    subject: 'alice',
+    username: null,
+    scope: ['default', 'read'],
+    keyType: 'SANDBOX',
+    grantType: 'client_credentials',
+    idp: null,
+    issuedAt: 1000,
+    expiresAt: 4_000_000_000,
+    revokedAt: null,
+    ...over,
+  });
+
+  it('runs one compiled query with new values each time, keeping the constants written into it', async () => {
+    const db = store.db.kysely;
+    const a = token({ subject: 'ann', expiresAt: 5000 });
+    const b = token({ subject: 'bob', expiresAt: 9000 });
+    await store.tokens.create({ access: a });
+    await store.tokens.create({ access: b });
+    const q = compile<{ subject: string }>((p) =>
+      db.selectFrom('access_tokens').select('subject').where('consumer_key', '=', 'ck-compiled').where('expires_at', '>', p(1)).where('token_hash', 'in', [p(0), p(2)]).orderBy('subject'),
+    );
+    expect((await q.run(db, [a.tokenHash, 0, b.tokenHash])).rows.map((r) => r.subject)).toEqual(['ann', 'bob']);
+    expect((await q.run(db, [a.tokenHash, 6000, b.tokenHash])).rows.map((r) => r.subject)).toEqual(['bob']);
+    expect((await q.run(db, ['nothing', 0, 'none'])).rows).toEqual([]);
+    await expect(q.run(db, [a.tokenHash])).rejects.toThrow('compiled query takes 3 values, got 1');
+  });
+
+  it('stores every token of a burst of issuances, in batches compiled by size and larger ones built', async () => {
+    // 150 in one event-loop turn: batches past the compiled sizes (64 rows) as well as small ones.
+    const burst = Array.from({ length: 150 }, (_, i) => ({ access: token({ subject: `s${i}` }), ...(i % 3 === 0 ? { refresh: token({ subject: `r${i}` }) } : {}) }));
+    await Promise.all(burst.map((t) => store.tokens.create(t)));
+    for (const [i, t] of burst.entries()) {
+      const found = await store.tokens.findAccess(t.access.tokenHash);
+      expect(found).toEqual(t.access);
+      if (t.refresh) expect(await store.tokens.findRefresh(t.refresh.tokenHash)).toEqual({ ...t.refresh, consumedAt: null });
+      else expect(i % 3).not.toBe(0);
+    }
+  });
+});
