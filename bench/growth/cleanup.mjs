@@ -18,7 +18,7 @@ for (const root of roots) {
   const s = await forkReady(path.join(root, 'bench/suite/gatehouse-server.mjs'), { env: { BENCH_DATA_DIR: dir, BENCH_REUSE: '1' } });
   nodes.push({ root, dir, s });
 }
-await Promise.all(nodes.map(({ root, dir, s }) => promisify(execFile)(process.execPath, [path.join(root, 'bench/growth/load.mjs'), '--n', o.live, '--expired', o.expired, '--data-dir', dir, '--app-id', s.info.applicationId, '--consumer-key', s.info.consumerKey], { cwd: root })));
+await Promise.all(nodes.map(({ root, dir, s }) => promisify(execFile)(process.execPath, [path.join(root, 'bench/growth/load.mjs'), '--n', o.live, '--expired', o.expired, '--data-dir', dir, `--app-id=${s.info.applicationId}`, `--consumer-key=${s.info.consumerKey}`], { cwd: root })));
 const D = Number(o.duration);
 for (const n of nodes) {
   const t = { url: `${n.s.info.http}/token`, headers: { authorization: n.s.info.basic, 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials', connections: 50 };

@@ -4,7 +4,8 @@
 // validations (a stored token the gateway has not seen per request) at 50 connections. Peak RSS
 // (sampled every 100 ms) with the heap, external and array-buffer figures of that moment, for
 // each set of node flags given (`--variant=--max-semi-space-size=4`, repeatable; `none`: no flags;
-// `start`, the default: the flags of `npm start`),
+// `start`, the default: the flags of `npm start`; `cache=N`: those flags and a token cache of N MiB,
+// gateway.tokenCacheMegabytes),
 // in interleaved rounds.
 //   npm run build && node bench/growth/memory.mjs [--n 200000] [--variant start|none] [--variant=--flag …] [--duration 8]
 import { execFile, fork } from 'node:child_process';
@@ -24,7 +25,7 @@ const script = path.join(ROOT, 'bench/suite/gatehouse-server.mjs');
 let s = await forkReady(script, { env });
 const sampleFile = path.join(os.tmpdir(), `memory-sample-${process.pid}.json`);
 const sampleSize = 40000 * Number(o.rounds) * o.variant.length;
-await promisify(execFile)(process.execPath, [path.join(ROOT, 'bench/growth/load.mjs'), '--n', o.n, '--data-dir', env.BENCH_DATA_DIR, '--app-id', s.info.applicationId, '--consumer-key', s.info.consumerKey, '--sample', String(sampleSize), '--sample-out', sampleFile], { cwd: ROOT, maxBuffer: 1 << 26 });
+await promisify(execFile)(process.execPath, [path.join(ROOT, 'bench/growth/load.mjs'), '--n', o.n, '--data-dir', env.BENCH_DATA_DIR, `--app-id=${s.info.applicationId}`, `--consumer-key=${s.info.consumerKey}`, '--sample', String(sampleSize), '--sample-out', sampleFile], { cwd: ROOT, maxBuffer: 1 << 26 });
 await s.stop();
 const sample = JSON.parse(readFileSync(sampleFile, 'utf8'));
 rmSync(sampleFile, { force: true });
@@ -59,7 +60,9 @@ const rows = [];
 for (let round = 0; round < Number(o.rounds); round++) {
   const order = round % 2 ? [...o.variant].reverse() : o.variant;
   for (const variant of order) {
-    s = await forkReady(script, { env, execArgv: variant === 'start' ? GATEHOUSE_NODE_FLAGS : variant === 'none' ? [] : variant.split(' ') });
+    const cacheMb = /^cache=(\d+)$/.exec(variant)?.[1];
+    const execArgv = variant === 'start' || cacheMb ? GATEHOUSE_NODE_FLAGS : variant === 'none' ? [] : variant.split(' ');
+    s = await forkReady(script, { env: cacheMb ? { ...env, BENCH_TOKEN_CACHE_MB: cacheMb } : env, execArgv });
     const idle = rssBytes(s.pid);
     for (const [name, run] of Object.entries(scenarios)) {
       const r = await peakOf(s, () => run(s));

@@ -162,7 +162,7 @@ async function growth(db, backendUrl) {
   let poolB;
   for (const [k, target] of opt.n.split(',').map(Number).entries()) {
     const expired = k === 0 ? opt.expired : '0';
-    const loadArgs = [path.join(ROOT, 'bench/growth/load.mjs'), '--n', String(target - live), '--expired', expired, '--app-id', B.info.applicationId, '--consumer-key', B.info.consumerKey, '--sample', String(need * 2), '--sample-out', sampleFile,
+    const loadArgs = [path.join(ROOT, 'bench/growth/load.mjs'), '--n', String(target - live), '--expired', expired, `--app-id=${B.info.applicationId}`, `--consumer-key=${B.info.consumerKey}`, '--sample', String(need * 2), '--sample-out', sampleFile,
       ...(end ? ['--end', String(end)] : []), ...(db === 'postgres' ? ['--pg-url', B.env.BENCH_DATABASE_URL] : ['--data-dir', B.env.BENCH_DATA_DIR])];
     log(`${db}: loading ${target - live} live + ${expired} expired tokens into B …`);
     const { stdout } = await run(process.execPath, loadArgs, { cwd: ROOT, maxBuffer: 1 << 26 });

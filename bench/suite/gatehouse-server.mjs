@@ -5,7 +5,8 @@
 // refresh tokens, access tokens to revoke) straight through the store, so no HTTP (and no
 // argon2) is spent making them. Env: BACKEND_URL, BENCH_DATABASE_URL / BENCH_DATABASE_SCHEMA
 // (PostgreSQL; SQLite in a temp data dir otherwise), BENCH_DATA_DIR (keep an existing data dir),
-// BENCH_KEYS_SECRET (keys.secret), BENCH_CLEANUP_SECONDS (cleanup.intervalSeconds).
+// BENCH_KEYS_SECRET (keys.secret), BENCH_CLEANUP_SECONDS (cleanup.intervalSeconds),
+// BENCH_TOKEN_CACHE_MB (gateway.tokenCacheMegabytes).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,6 +29,7 @@ const config = loadConfig({}, {}, {
   log: { level: 'warn' },
   // A node restarted on a PostgreSQL store gets a new data dir: it needs the secret its signing keys were stored under.
   ...(process.env.BENCH_KEYS_SECRET ? { keys: { secret: process.env.BENCH_KEYS_SECRET } } : {}),
+  ...(process.env.BENCH_TOKEN_CACHE_MB ? { gateway: { tokenCacheMegabytes: Number(process.env.BENCH_TOKEN_CACHE_MB) } } : {}),
   ...(process.env.BENCH_CLEANUP_SECONDS ? { cleanup: { intervalSeconds: Number(process.env.BENCH_CLEANUP_SECONDS) } } : {}),
 });
 const server = await startServer(config, { logger: createLogger('warn') });
@@ -110,6 +112,10 @@ process.on('message', async (msg) => {
       writeFileSync(msg.file, JSON.stringify(profile));
       profiler.disconnect();
       process.send({ id: msg.id, file: msg.file });
+    } else if (msg.op === 'gc') {
+      // Started with --expose-gc: the heap that stays once garbage is gone.
+      globalThis.gc?.();
+      process.send({ id: msg.id, memory: process.memoryUsage() });
     } else if (msg.op === 'cpu') process.send({ id: msg.id, cpu: process.cpuUsage(), memory: process.memoryUsage() });
   } catch (err) {
     process.send({ id: msg.id, error: err.message });

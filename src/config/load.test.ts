@@ -26,6 +26,7 @@ describe('loadConfig', () => {
     expect(c.security.lockout).toEqual({ maxFailures: 5, windowSeconds: 900, lockSeconds: 900, knownOriginDays: 30 });
     expect(c.security.attempts).toEqual({ perAddress: 30, perSession: 10, sessionsPerAddress: 60, windowSeconds: 60 });
     expect(c.security.passwordHashing).toEqual({ concurrency: 0, queueSize: 64 });
+    expect(c.gateway).toMatchObject({ tokenCacheTtl: 300, negativeCacheTtl: 10, apiCacheTtl: 30, tokenCacheMegabytes: 16 });
     expect(c.dataDir).toBe(path.resolve('data'));
     expect(c.database.url).toBeUndefined();
     expect(Object.keys(c.throttling.tiers)).toEqual(['Gold', 'Silver', 'Bronze', 'Unlimited']);
@@ -135,6 +136,7 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ config: file('oauth:\n  authorizationCodeValidity: 6000\n') }, {})).toThrow(/oauth\.authorizationCodeValidity/);
     expect(() => loadConfig({}, { GATEHOUSE_DATABASE_URL: 'mysql://x' })).toThrow(/database\.url/);
     expect(() => loadConfig({ portOffset: 'two' }, {})).toThrow(ConfigError);
+    expect(() => loadConfig({ config: file('gateway:\n  tokenCacheMegabytes: 0\n') }, {})).toThrow(/gateway\.tokenCacheMegabytes/);
   });
 
   it('refuses YAML that does not parse, and a missing file', () => {

@@ -170,6 +170,8 @@ export const ConfigSchema = Type.Object(
     gateway: Type.Object(
       {
         tokenCacheTtl: Type.Integer({ minimum: 0, maximum: 86400, default: 300 }),
+        /** Cap of the validated-token cache, MiB by estimate (README "Memory"); the node's largest cache. */
+        tokenCacheMegabytes: Type.Integer({ minimum: 1, maximum: 4096, default: 16 }),
         negativeCacheTtl: Type.Integer({ minimum: 0, maximum: 3600, default: 10 }),
         apiCacheTtl: Type.Integer({ minimum: 0, maximum: 3600, default: 30 }),
         backendTimeoutMs: Type.Integer({ minimum: 1, maximum: 600000, default: 30000 }),

@@ -42,6 +42,9 @@ export function validateOptions(o: GatewayOptions): void {
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new TypeError(`gateway: options.${k} must be a number >= 0`);
   }
   if (o.defaultTimeoutMs <= 0) throw new TypeError('gateway: options.defaultTimeoutMs must be > 0');
+  if (o.tokenCacheBytes !== undefined && !(Number.isInteger(o.tokenCacheBytes) && o.tokenCacheBytes > 0)) {
+    throw new TypeError('gateway: options.tokenCacheBytes must be an integer > 0');
+  }
   if (o.jwt !== undefined && (o.jwt.ttlSeconds <= 0 || !o.jwt.kid || !o.jwt.issuer)) {
     throw new TypeError('gateway: options.jwt needs kid, issuer and ttlSeconds > 0');
   }

@@ -74,7 +74,7 @@ export class GatewayCore implements ExchangeOwner {
     this.trusted = new TrustedProxies(o.trustedProxies ?? []);
     this.accessLog = deps.accessLog;
     const apiTtlMs = o.apiCacheTtlSeconds * 1000;
-    this.tokens = new TokenValidationCache(deps.store, { ttlSeconds: o.tokenCacheTtlSeconds, negativeTtlSeconds: o.negativeCacheTtlSeconds });
+    this.tokens = new TokenValidationCache(deps.store, { ttlSeconds: o.tokenCacheTtlSeconds, negativeTtlSeconds: o.negativeCacheTtlSeconds, maxBytes: o.tokenCacheBytes });
     this.tokens.listener = this.metrics;
     this.degradedTtlMs = (o.degradedCacheTtlSeconds ?? 5) * 1000;
     this.routes = new ApiRoutes(deps.store, apiTtlMs, (api) => this.makeApiEntry(api));

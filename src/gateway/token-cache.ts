@@ -22,7 +22,7 @@ export interface TokenCacheOptions {
   negativeTtlSeconds: number;
   /** max valid tokens kept (default 100 000) */
   max?: number;
-  /** max bytes of valid tokens kept, by {@link approxBytes} (default 24 MiB: ~17 000 tokens of ~1.4 KB) */
+  /** max bytes of valid tokens kept, by {@link approxBytes} (default 16 MiB: ~12 000 tokens of ~1.4 KB; `gateway.tokenCacheMegabytes`) */
   maxBytes?: number;
   /** max bad tokens kept (default 50 000): kept apart so floods of bad tokens cannot evict good ones */
   negativeMax?: number;
@@ -31,7 +31,7 @@ export interface TokenCacheOptions {
 }
 
 /** Defaults of the caps: the cache holds at most this much, whatever its entries contain. */
-export const TOKEN_CACHE_MAX_BYTES = 24 * 2 ** 20;
+export const TOKEN_CACHE_MAX_BYTES = 16 * 2 ** 20;
 export const NEGATIVE_CACHE_MAX_BYTES = 4 * 2 ** 20;
 /** The entry object, its LRU slots and its place in the by-grant index, beyond the TokenInfo itself. */
 const ENTRY_OVERHEAD = 600;

@@ -55,6 +55,8 @@ export interface GatewayOptions {
   tiers: Record<string, TierLimit | 'unlimited'>;
   /** Positive cache TTL cap: an entry lives min(token expiry, this). */
   tokenCacheTtlSeconds: number;
+  /** Cap of the positive token cache, bytes by estimate (default TOKEN_CACHE_MAX_BYTES). */
+  tokenCacheBytes?: number;
   /** Bad-token cache. */
   negativeCacheTtlSeconds: number;
   /** While the invalidation channel is down: the oldest cached validation served (default 5). */

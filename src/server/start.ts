@@ -130,6 +130,7 @@ function gatewayOptions(config: Config, ring: SigningKeyRing): GatewayOptions {
   return {
     tiers: config.throttling.tiers,
     tokenCacheTtlSeconds: config.gateway.tokenCacheTtl,
+    tokenCacheBytes: config.gateway.tokenCacheMegabytes * 2 ** 20,
     negativeCacheTtlSeconds: config.gateway.negativeCacheTtl,
     degradedCacheTtlSeconds: config.cluster.degradedCacheTtl,
     apiCacheTtlSeconds: config.gateway.apiCacheTtl,
