@@ -72,10 +72,10 @@ const toRow = (t: TokenRecord): AccessTokensTable => ({
 
 /** The values of {@link toRow} in {@link TOKEN_COLUMNS} order, for the compiled inserts. */
 const TOKEN_COLUMNS = ['token_hash', 'grant_id', 'consumer_key', 'application_id', 'subject', 'username', 'scope', 'key_type', 'grant_type', 'idp', 'issued_at', 'expires_at', 'revoked_at'] as const;
-const rowValues = (t: TokenRecord): unknown[] => {
-  const r = toRow(t);
-  return TOKEN_COLUMNS.map((c) => r[c]);
-};
+const rowValues = (t: TokenRecord): unknown[] => [
+  t.tokenHash, t.grantId, t.consumerKey, t.applicationId, t.subject, t.username, encodeScope(t.scope),
+  t.keyType, t.grantType, t.idp, t.issuedAt, t.expiresAt, t.revokedAt,
+];
 
 /** Batch sizes whose multi-row INSERT is kept compiled (what a busy node's event-loop turns gather); larger ones are built each time. */
 const COMPILED_BATCH_ROWS = 64;
@@ -161,31 +161,25 @@ export class TokenStore {
 
   /** INSERT of `rows` into `table`, compiled for batch sizes up to COMPILED_BATCH_ROWS. */
   private async insertRows(db: Kysely<Database> | Transaction<Database>, table: 'access_tokens' | 'refresh_tokens', rows: TokenRecord[]): Promise<void> {
-    const extra = table === 'refresh_tokens' ? 1 : 0; // consumed_at
+    // A new refresh token is unconsumed: consumed_at is a constant of the query.
+    const extra = table === 'refresh_tokens' ? { consumed_at: null } : {};
     if (rows.length > COMPILED_BATCH_ROWS) {
-      await db.insertInto(table).values(rows.map((r) => (extra ? { ...toRow(r), consumed_at: null } : toRow(r)))).execute();
+      await db.insertInto(table).values(rows.map((r) => ({ ...toRow(r), ...extra }))).execute();
       return;
     }
-    const key = `${table} ${rows.length}`;
+    const n = rows.length;
+    const key = `${table} ${n}`;
     let stmt = this.inserts.get(key);
     if (stmt === undefined) {
-      const width = TOKEN_COLUMNS.length + extra;
+      const width = TOKEN_COLUMNS.length;
       stmt = compile((p) =>
         this.db.insertInto(table).values(
-          rows.map((_, i) => {
-            const row = Object.fromEntries(TOKEN_COLUMNS.map((c, j) => [c, p(i * width + j)]));
-            return (extra ? { ...row, consumed_at: p(i * width + TOKEN_COLUMNS.length) } : row) as AccessTokensTable;
-          }),
+          Array.from({ length: n }, (_, i) => ({ ...Object.fromEntries(TOKEN_COLUMNS.map((c, j) => [c, p(i * width + j)])), ...extra }) as AccessTokensTable),
         ),
       );
       this.inserts.set(key, stmt);
     }
-    const values: unknown[] = [];
-    for (const r of rows) {
-      values.push(...rowValues(r));
-      if (extra) values.push(null);
-    }
-    await stmt.run(db, values);
+    await stmt.run(db, rows.flatMap(rowValues));
   }
 
   /** Inserts a token pair; pass a transaction to store it atomically with other writes (code consumption). */
