@@ -21,6 +21,9 @@ process.on('exit', () => { for (const c of children) try { c.kill('SIGKILL'); } 
  * script): every Gatehouse node a bench starts gets them, so it measures what users run.
  */
 export const GATEHOUSE_NODE_FLAGS = (() => {
+  // BENCH_GATEHOUSE_NODE_FLAGS (space-separated; 'none' for no flags): other flags, to compare.
+  const override = process.env.BENCH_GATEHOUSE_NODE_FLAGS;
+  if (override !== undefined) return override === 'none' ? [] : override.split(/\s+/).filter(Boolean);
   const start = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).scripts.start;
   return start.slice(0, start.indexOf('dist/')).split(/\s+/).filter((t) => t.startsWith('--'));
 })();
