@@ -135,8 +135,9 @@ async function main() {
       targets: [g.pw, ...(gp ? [gp.pw] : []),
         // The same argon2id verification per request (Gatehouse's parameters) and the same 8 connections.
         { id: 'o2s-pw', label: O2S, connections: 8, server: o2s, url: `${o2s.info.http}/token`, headers: o2sHeaders, body: form({ grant_type: 'password', username: o2s.info.username, password: o2s.info.password }) },
+        { id: 'floor-http-pw', label: 'HTTP floor + argon2 verify (bare fastify)', connections: 8, server: floorHttp, url: `${floorHttp.info.http}/token`, headers: { 'content-type': FORM }, body: form({ grant_type: 'password', username: 'u', password: floorHttp.info.password }) },
         { id: 'argon2', label: 'argon2 verify ceiling (4 in flight)', kind: 'argon2' }],
-      ratios: [['gh-pw-SQLite', 'argon2', 0.9], ['gh-pw-SQLite', 'o2s-pw', null], ...(gp ? [['gh-pw-PostgreSQL', 'argon2', 0.9]] : [])],
+      ratios: [['gh-pw-SQLite', 'argon2', 0.9], ['gh-pw-SQLite', 'o2s-pw', null], ['gh-pw-SQLite', 'floor-http-pw', null], ['floor-http-pw', 'argon2', null], ...(gp ? [['gh-pw-PostgreSQL', 'argon2', 0.9]] : [])],
     },
     {
       id: 'refresh', title: 'refresh_token grant (rotation)',

@@ -77,7 +77,7 @@ const rowValues = (t: TokenRecord): unknown[] => [
   t.keyType, t.grantType, t.idp, t.issuedAt, t.expiresAt, t.revokedAt,
 ];
 
-/** Batch sizes whose multi-row INSERT is kept compiled (what a busy node's event-loop turns gather); larger ones are built each time. */
+/** The largest multi-row INSERT, kept compiled (a power of two; see TokenStore.insertRows; 13 columns × 64 rows stays far under SQLite's and PostgreSQL's parameter limits). */
 const COMPILED_BATCH_ROWS = 64;
 
 const fromRow = (r: AccessTokensTable): TokenRecord => ({
@@ -106,8 +106,6 @@ interface PendingIssue extends IssuedTokens {
   reject: (err: unknown) => void;
 }
 
-/** Rows per multi-row INSERT: 13 columns × 500 stays under SQLite's and PostgreSQL's parameter limits. */
-const BATCH_ROWS = 500;
 
 /** How long an unused grant lock row is kept (see {@link TokenStore.deleteIdleGrants}). */
 export const GRANT_LOCK_RETENTION = 86400;
@@ -115,7 +113,7 @@ export const GRANT_LOCK_RETENTION = 86400;
 export class TokenStore {
   /** The hot paths' queries, compiled once (src/store/compiled.ts). */
   private readonly q;
-  /** Multi-row INSERTs by table and row count (up to COMPILED_BATCH_ROWS rows). */
+  /** Multi-row INSERTs by table and row count (powers of two up to COMPILED_BATCH_ROWS). */
   private readonly inserts = new Map<string, CompiledStatement<unknown>>();
 
   constructor(private readonly db: Kysely<Database>) {
@@ -159,18 +157,26 @@ export class TokenStore {
     };
   }
 
-  /** INSERT of `rows` into `table`, compiled for batch sizes up to COMPILED_BATCH_ROWS. */
+  /**
+   * INSERTs `rows` into `table` as compiled multi-row statements of 64, 32, …, 2 or 1 rows (50
+   * rows: 32 + 16 + 2), so a handful of statements per table serve every batch size and what
+   * they hold stays small.
+   */
   private async insertRows(db: Kysely<Database> | Transaction<Database>, table: 'access_tokens' | 'refresh_tokens', rows: TokenRecord[]): Promise<void> {
-    // A new refresh token is unconsumed: consumed_at is a constant of the query.
-    const extra = table === 'refresh_tokens' ? { consumed_at: null } : {};
-    if (rows.length > COMPILED_BATCH_ROWS) {
-      await db.insertInto(table).values(rows.map((r) => ({ ...toRow(r), ...extra }))).execute();
-      return;
+    for (let i = 0; i < rows.length; ) {
+      let n = COMPILED_BATCH_ROWS;
+      while (n > rows.length - i) n >>= 1;
+      await this.insertStatement(table, n).run(db, rows.slice(i, i + n).flatMap(rowValues));
+      i += n;
     }
-    const n = rows.length;
+  }
+
+  private insertStatement(table: 'access_tokens' | 'refresh_tokens', n: number): CompiledStatement<unknown> {
     const key = `${table} ${n}`;
     let stmt = this.inserts.get(key);
     if (stmt === undefined) {
+      // A new refresh token is unconsumed: consumed_at is a constant of the query.
+      const extra = table === 'refresh_tokens' ? { consumed_at: null } : {};
       const width = TOKEN_COLUMNS.length;
       stmt = compile((p) =>
         this.db.insertInto(table).values(
@@ -179,7 +185,7 @@ export class TokenStore {
       );
       this.inserts.set(key, stmt);
     }
-    await stmt.run(db, rows.flatMap(rowValues));
+    return stmt;
   }
 
   /** Inserts a token pair; pass a transaction to store it atomically with other writes (code consumption). */
@@ -220,12 +226,8 @@ export class TokenStore {
     this.pending = [];
     try {
       await this.db.transaction().execute(async (trx) => {
-        for (let i = 0; i < batch.length; i += BATCH_ROWS) {
-          const chunk = batch.slice(i, i + BATCH_ROWS);
-          await this.insertRows(trx, 'access_tokens', chunk.map((p) => p.access));
-          const refresh = chunk.flatMap((p) => (p.refresh ? [p.refresh] : []));
-          if (refresh.length > 0) await this.insertRows(trx, 'refresh_tokens', refresh);
-        }
+        await this.insertRows(trx, 'access_tokens', batch.map((p) => p.access));
+        await this.insertRows(trx, 'refresh_tokens', batch.flatMap((p) => (p.refresh ? [p.refresh] : [])));
       });
       for (const p of batch) p.resolve();
     } catch (err) {
