@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { availableKinds, createTestDatabase, type TestDatabase } from '../../test/support/databases.js';
+import { tokenRecord } from '../../test/support/token-record.js';
 import { loadConfig } from '../config/load.js';
-import { sha256 } from '../crypto/hash.js';
 import { compile } from './compiled.js';
 import { openStore, type Store, type TokenRecord } from './index.js';
 
@@ -19,22 +19,8 @@ describe.each(kinds)('compiled queries on %s', (kind) => {
     await tdb?.drop();
   });
 
-  const token = (over: Partial<TokenRecord> = {}): TokenRecord => ({
-    tokenHash: sha256(Math.random().toString()),
-    grantId: crypto.randomUUID(),
-    consumerKey: 'ck-compiled',
-    applicationId: 'app',
-    subject: 'alice',
-    username: null,
-    scope: ['default', 'read'],
-    keyType: 'SANDBOX',
-    grantType: 'client_credentials',
-    idp: null,
-    issuedAt: 1000,
-    expiresAt: 4_000_000_000,
-    revokedAt: null,
-    ...over,
-  });
+  const token = (over: Partial<TokenRecord> = {}): TokenRecord =>
+    tokenRecord({ consumerKey: 'ck-compiled', username: null, scope: ['default', 'read'], keyType: 'SANDBOX', grantType: 'client_credentials', ...over });
 
   it('runs one compiled query with new values each time, keeping the constants written into it', async () => {
     const db = store.db.kysely;

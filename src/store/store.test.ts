@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, availableKinds, type TestDatabase } from '../../test/support/databases.js';
+import { tokenRecord } from '../../test/support/token-record.js';
 import { loadConfig } from '../config/load.js';
 import { sha256 } from '../crypto/hash.js';
 import { cleanupExpired } from './cleanup.js';
@@ -20,22 +21,7 @@ describe.each(kinds)('data layer on %s', (kind) => {
     await tdb?.drop();
   });
 
-  const token = (over: Partial<TokenRecord> = {}): TokenRecord => ({
-    tokenHash: sha256(Math.random().toString()),
-    grantId: crypto.randomUUID(),
-    consumerKey: 'ck',
-    applicationId: 'app',
-    subject: 'alice',
-    username: 'alice',
-    scope: ['default'],
-    keyType: 'PRODUCTION',
-    grantType: 'password',
-    idp: null,
-    issuedAt: 1000,
-    expiresAt: 4_000_000_000,
-    revokedAt: null,
-    ...over,
-  });
+  const token = tokenRecord;
 
   /** The stored counter of a name, read straight from its table. */
   const lockoutRow = async (username: string) => {
