@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, availableKinds, type TestDatabase } from '../../test/support/databases.js';
-import { tokenRecord } from '../../test/support/token-record.js';
+import { tokenRecord as token } from '../../test/support/token-record.js';
 import { loadConfig } from '../config/load.js';
 import { sha256 } from '../crypto/hash.js';
 import { cleanupExpired } from './cleanup.js';
 import { Conflict, NotFound } from '../errors.js';
-import { openStore, type Store, type TokenRecord } from './index.js';
+import { openStore, type Store } from './index.js';
 
 const kinds = await availableKinds();
 
@@ -20,8 +20,6 @@ describe.each(kinds)('data layer on %s', (kind) => {
     await store?.close();
     await tdb?.drop();
   });
-
-  const token = tokenRecord;
 
   /** The stored counter of a name, read straight from its table. */
   const lockoutRow = async (username: string) => {

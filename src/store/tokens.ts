@@ -54,23 +54,7 @@ export interface GrantRef {
 /** Grants revoked per transaction by a bulk revocation: each batch is short, so issuance interleaves. */
 const REVOKE_BATCH = 500;
 
-const toRow = (t: TokenRecord): AccessTokensTable => ({
-  token_hash: t.tokenHash,
-  grant_id: t.grantId,
-  consumer_key: t.consumerKey,
-  application_id: t.applicationId,
-  subject: t.subject,
-  username: t.username,
-  scope: encodeScope(t.scope),
-  key_type: t.keyType,
-  grant_type: t.grantType,
-  idp: t.idp,
-  issued_at: t.issuedAt,
-  expires_at: t.expiresAt,
-  revoked_at: t.revokedAt,
-});
-
-/** The values of {@link toRow} in {@link TOKEN_COLUMNS} order, for the compiled inserts. */
+/** The columns of a stored token, and a record's values for them in that order (the compiled inserts' rows). */
 const TOKEN_COLUMNS = ['token_hash', 'grant_id', 'consumer_key', 'application_id', 'subject', 'username', 'scope', 'key_type', 'grant_type', 'idp', 'issued_at', 'expires_at', 'revoked_at'] as const;
 const rowValues = (t: TokenRecord): unknown[] => [
   t.tokenHash, t.grantId, t.consumerKey, t.applicationId, t.subject, t.username, encodeScope(t.scope),
