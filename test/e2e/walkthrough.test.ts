@@ -11,7 +11,6 @@ import { authorizeViaForms, callbackParams, FormAgent } from '../support/authori
 import type { Command } from 'commander';
 import { buildProgram } from '../../src/cli/program.js';
 import { gatehouse } from '../support/cli.js';
-import { freePort } from '../support/ports.js';
 import { expectations, FirstTerminal, freeOffset, parseBlocks, relocate, segments, SHELL_LANGS, Shell, splitTopLevel, type Block, type Relocation } from '../support/readme.js';
 
 const run = promisify(execFile);
@@ -43,7 +42,7 @@ const run = promisify(execFile);
  * The copy: package.json, dist/, docs/ and node_modules/ linked into a temp folder (the cwd, so
  * `gatehouse.yaml` and `data/` land there). Ports 9443, 8243, 8280 (+0…9), `--port-offset K` and
  * `GATEHOUSE_PORT_OFFSET=K` are shifted by one free offset (GATEHOUSE_PORT_OFFSET is set for both
- * terminals), 9000/9001 (the demo backends) go to free ports, in commands and in expected output.
+ * terminals), 9000/9001 (the demo backends) move by the same offset, in commands and in expected output.
  * `npx gatehouse` runs dist/cli/main.js directly (npx costs seconds per call); one test checks
  * that the real `npx gatehouse` works in the copy.
  */
@@ -80,14 +79,8 @@ describe('README.md, every shell block in order', () => {
       { mode: 0o755 },
     );
     const offset = await freeOffset();
-    const taken = new Set([9443, 8243, 8280].flatMap((b) => Array.from({ length: 10 }, (_, k) => b + k + offset)));
-    const backends: Record<number, number> = {};
-    for (const p of [9000, 9001]) {
-      let free = await freePort();
-      while (taken.has(free)) free = await freePort();
-      taken.add(free);
-      backends[p] = free;
-    }
+    // The demo backends move by the same offset: below the ephemeral range, like the server's ports.
+    const backends: Record<number, number> = { 9000: 9000 + offset, 9001: 9001 + offset };
     relocation = { offset, backends };
     const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('GATEHOUSE_') && !k.startsWith('npm_')));
     Object.assign(env, {

@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
-import { freePortOffset } from './ports.js';
+import { freePortOffset, WALKTHROUGH_BAND } from './ports.js';
 
 export interface Marker {
   kind: 'skip' | 'browser';
@@ -113,7 +113,7 @@ export interface Relocation {
 
 /**
  * Moves the README's fixed ports (after `localhost:`, `127.0.0.1:`, `[::1]:`, `localhost%3A` or
- * `listen(`) onto free ones: 9443/8243/8280 (+0…9) by `offset`, 9000/9001 to free ports.
+ * `listen(`) onto free ones: 9443/8243/8280 (+0…9) by `offset`, 9000/9001 to `backends`.
  */
 export function relocate(text: string, r: Relocation): string {
   return text
@@ -284,11 +284,14 @@ export function splitTopLevel(text: string): string[] {
   return out;
 }
 
-/** A port offset under which 9443, 8243 and 8280 plus 0…9 are free (the README uses offsets 0 and 1). */
+/**
+ * A port offset, from the walkthrough's own band, under which 9443, 8243 and 8280 plus 0…9 are free
+ * (the README uses offsets 0 and 1), and 9000 and 9001 (the demo backends) too.
+ */
 export async function freeOffset(): Promise<number> {
   for (let i = 0; i < 20; i++) {
-    const offset = await freePortOffset();
-    const ok = await Promise.all([9444, 8244, 8281].map((p) => portFree(p + offset)));
+    const offset = await freePortOffset(WALKTHROUGH_BAND);
+    const ok = await Promise.all([9444, 8244, 8281, 9000, 9001].map((p) => portFree(p + offset)));
     if (ok.every(Boolean)) return offset;
   }
   throw new Error('no free port offset');
