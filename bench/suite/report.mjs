@@ -21,9 +21,17 @@ export function renderMarkdown(r) {
   for (const s of r.scenarios) {
     const yn = (x) => (x == null ? '–' : x ? 'yes' : '**no**');
     for (const q of s.ratios) L.push(`| ${s.title}: ${name(q.of)} / ${name(q.to)} | ${f(q.median, 2)}× | ${q.perRound.map((x) => f(x, 2)).join(', ')} | ${f(q.cpuEfficiency, 2)}× | ${q.aim == null ? '–' : `≥ ${q.aim}`} | ${q.aim == null ? '–' : `${yn(q.met)} / ${yn(q.metByCpu)}`} |`);
+    const pp = s.pacedP99Ms;
+    if (pp) L.push(`| ${s.title}: p99 added over ${name(pp.to)} at a fixed ${pp.rate} req/s (${pp.connections} connections, µs resolution, median of ${pp.slices} paired 1-s slices) | ${f(pp.median, 2)} ms | | | < ${pp.aimBelow} ms | ${yn(pp.median < pp.aimBelow)} |`);
     if (s.addedP99Ms) L.push(`| ${s.title}: p99 added over ${name(s.addedP99Ms.to)} (ms, autocannon 1 ms resolution) | ${f(s.addedP99Ms.median, 1)} ms | | | < ${s.addedP99Ms.aimBelow} ms | ${yn(s.addedP99Ms.median < s.addedP99Ms.aimBelow)} |`);
   }
   L.push('');
+  for (const s of r.scenarios) if (s.pacedP99Ms) {
+    const pp = s.pacedP99Ms;
+    const a = pp.targets[pp.of];
+    const b = pp.targets[pp.to];
+    L.push(`At a fixed ${pp.rate} req/s (${s.title}): ${name(pp.of)} p50 ${f(a.p50, 2)} ms, p99 ${f(a.p99, 2)} ms (median slice p99 ${f(a.sliceP99Median, 2)}); ${name(pp.to)} p50 ${f(b.p50, 2)} ms, p99 ${f(b.p99, 2)} ms (median slice p99 ${f(b.sliceP99Median, 2)}). At saturation p99 is mostly the queue: the throughput ratio shows it again.`, '');
+  }
   if (r.skipped.length) L.push(...r.skipped.map((x) => `- Skipped: ${x}`), '');
   L.push(r.failed ? `**INVALID RUN: ${r.failed} non-2xx responses or errors while measuring.**` : 'Every measured response was 2xx.');
   return `${L.join('\n')}\n`;

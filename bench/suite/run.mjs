@@ -11,7 +11,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { cannon, cpuMicros, forkReady, HERE, log, machine, median, ROOT, rssPeak, startNginx } from './lib.mjs';
+import { cannon, cpuMicros, forkReady, HERE, log, machine, median, pacer, ROOT, rssPeak, startNginx } from './lib.mjs';
 import { renderMarkdown, renderSvg } from './report.mjs';
 
 const { values: opt } = parseArgs({
@@ -20,6 +20,7 @@ const { values: opt } = parseArgs({
     warmup: { type: 'string', default: '2' },
     duration: { type: 'string', default: '5' },
     connections: { type: 'string', default: '50' },
+    'paced-slices': { type: 'string', default: '20' },
     only: { type: 'string' },
     'no-pg': { type: 'boolean', default: false },
     'pg-url': { type: 'string', default: process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test' },
@@ -30,6 +31,7 @@ const ROUNDS = Number(opt.rounds);
 const WARMUP = Number(opt.warmup);
 const DURATION = Number(opt.duration);
 const CONNECTIONS = Number(opt.connections);
+const PACED_SLICES = Number(opt['paced-slices']);
 const FORM = 'application/x-www-form-urlencoded';
 if (!existsSync(path.join(ROOT, 'dist/server/start.js'))) {
   console.error('dist/ is missing: run `npm run build` first');
@@ -182,6 +184,8 @@ async function main() {
       ],
       ratios: [['gh-gateway', 'bare-proxy', 0.9], ...(nginx ? [['gh-gateway', 'nginx', null]] : [])],
       addedP99: ['gh-gateway', 'bare-proxy', 1],
+      // The added latency itself: both at the same fixed rate, 30 % of the slower one's throughput.
+      paced: { of: 'gh-gateway', to: 'bare-proxy', fraction: 0.3, aimBelow: 1 },
     },
   ].filter((s) => !opt.only || opt.only.split(',').includes(s.id));
 
@@ -208,9 +212,12 @@ async function main() {
     }
   }
 
+  const paced = {};
+  for (const s of scenarios) if (s.paced) paced[s.id] = await measurePaced(s, results);
+
   const out = {
     suite: 'gatehouse bench', machine: info, loadavgEnd: machine().loadavg,
-    settings: { rounds: ROUNDS, warmupSeconds: WARMUP, durationSeconds: DURATION, connections: CONNECTIONS, loadGenerator: 'autocannon 8 in the parent process, pipelining 1, loopback HTTP/1.1 keep-alive' },
+    settings: { pacedSlices: PACED_SLICES, rounds: ROUNDS, warmupSeconds: WARMUP, durationSeconds: DURATION, connections: CONNECTIONS, loadGenerator: 'autocannon 8 in the parent process, pipelining 1, loopback HTTP/1.1 keep-alive' },
     skipped: skipped.filter(Boolean),
     scenarios: scenarios.map((s) => ({
       id: s.id, title: s.title,
@@ -229,10 +236,11 @@ async function main() {
         const cpu = median(results[a].map((r, i) => results[b][i].cpuPerReq / r.cpuPerReq));
         return { of: a, to: b, median: m, perRound: per, cpuEfficiency: cpu, aim, met: aim == null ? null : m >= aim, metByCpu: aim == null || !Number.isFinite(cpu) ? null : cpu >= aim };
       }),
+      ...(paced[s.id] ? { pacedP99Ms: paced[s.id] } : {}),
       ...(s.addedP99 ? { addedP99Ms: { of: s.addedP99[0], to: s.addedP99[1], median: median(results[s.addedP99[0]].map((r, i) => r.p99 - results[s.addedP99[1]][i].p99)), aimBelow: s.addedP99[2] } } : {}),
     })),
   };
-  out.failed = out.scenarios.reduce((a, s) => a + s.targets.reduce((b, t) => b + t.failed, 0), 0);
+  out.failed = out.scenarios.reduce((a, s) => a + s.targets.reduce((b, t) => b + t.failed, 0) + (s.pacedP99Ms?.failed ?? 0), 0);
   mkdirSync(opt.out, { recursive: true });
   writeFileSync(path.join(opt.out, 'latest.json'), `${JSON.stringify(out, null, 2)}\n`);
   writeFileSync(path.join(opt.out, 'latest.md'), renderMarkdown(out));
@@ -257,6 +265,44 @@ async function measure(t, lastRps) {
   const c0 = cpuMicros(t.server.pid);
   const r = await run(DURATION);
   return { ...r, peakRss: peak.stop(), cpuPerReq: (cpuMicros(t.server.pid) - c0) / r.requests };
+}
+
+/**
+ * p99 added at a fixed rate: both targets get the same open-loop load (`fraction` of the slower
+ * one's median req/s above, on CONNECTIONS keep-alive connections) in 1-s slices, alternating,
+ * PACED_SLICES slices each after one warm-up slice; the figure is the median over the slices of
+ * (ours − reference's) p99 of a slice and its neighbour, so that a stall of the shared machine
+ * that hits one slice does not decide it.
+ */
+async function measurePaced(s, results) {
+  const { of, to, fraction, aimBelow } = s.paced;
+  const t = Object.fromEntries(s.targets.map((x) => [x.id, x]));
+  const rate = Math.max(100, Math.round((fraction * Math.min(median(results[of].map((r) => r.rps)), median(results[to].map((r) => r.rps)))) / 100) * 100);
+  const p = { [of]: pacer(t[of].url, CONNECTIONS), [to]: pacer(t[to].url, CONNECTIONS) };
+  const run = (id) => p[id].run({ method: t[id].method, headers: t[id].headers, rate, duration: 1 });
+  await run(of);
+  await run(to);
+  const per = { [of]: [], [to]: [] };
+  const lat = { [of]: [], [to]: [] };
+  let failed = 0;
+  for (let i = 0; i < PACED_SLICES; i++) {
+    for (const id of i % 2 === 0 ? [of, to] : [to, of]) {
+      const r = await run(id);
+      per[id].push(r.p99);
+      for (const x of r.lat) lat[id].push(x);
+      failed += r.failed;
+    }
+  }
+  await Promise.all(Object.values(p).map((x) => x.close()));
+  const q = (xs, f) => { const a = xs.sort((x, y) => x - y); return a[Math.min(a.length - 1, Math.floor(f * a.length))]; };
+  const diffs = per[of].map((x, i) => x - per[to][i]);
+  const out = {
+    of, to, rate, connections: CONNECTIONS, slices: PACED_SLICES, aimBelow, failed,
+    median: median(diffs), perSlice: diffs.map((x) => Number(x.toFixed(3))),
+    targets: Object.fromEntries([of, to].map((id) => [id, { p50: q(lat[id], 0.5), p99: q(lat[id], 0.99), sliceP99Median: median(per[id]) }])),
+  };
+  log(`paced ${s.id} at ${rate} req/s: p99 added ${out.median.toFixed(3)} ms (median of ${PACED_SLICES} slices; slice p99 ${out.targets[of].sliceP99Median.toFixed(2)} vs ${out.targets[to].sliceP99Median.toFixed(2)} ms)${failed ? `, ${failed} FAILED` : ''}`);
+  return out;
 }
 
 /** bench/gateway's backend and bare proxy announce {port} over IPC (not {ready}). */
