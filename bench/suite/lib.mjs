@@ -125,7 +125,7 @@ export async function cannon({ url, method = 'POST', headers, body, next, connec
 export function pacer(url, connections) {
   const u = new URL(url);
   const path = u.pathname + u.search;
-  const clients = Array.from({ length: connections }, () => new Client(u.origin, { pipelining: 1, keepAliveTimeout: 600_000, keepAliveMaxTimeout: 600_000 }));
+  const clients = Array.from({ length: connections }, () => new Client(u.origin, { pipelining: 1, keepAliveTimeout: 600_000, keepAliveMaxTimeout: 600_000, headersTimeout: 30_000, bodyTimeout: 30_000 }));
   return {
     async run({ method = 'GET', headers, rate, duration }) {
       const total = Math.round(rate * duration);
