@@ -1,7 +1,7 @@
 // Helpers of the benchmark suite: forked servers that announce themselves over IPC, autocannon
 // runs (with single-use credentials fed per request), peak RSS sampling from /proc, nginx.
 import { execFileSync, fork, spawn } from 'node:child_process';
-import { once } from 'node:events';
+import { once, setMaxListeners } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -117,11 +117,15 @@ export async function cannon({ url, method = 'POST', headers, body, next, connec
  * Latency at a fixed offered load: `connections` keep-alive connections (one undici Client
  * each, taken in turn, kept across runs) sending `rate` requests/s in all, open loop (a request
  * goes out when it is due, answered or not), for `duration` seconds. Each latency is from the
- * moment the request is handed to its connection to the end of the response body, at µs
- * resolution; results in ms. At saturation (autocannon above) p99 is mostly queueing: a server
+ * moment the request was due (so a stall of the sender or the server that delays sending counts)
+ * to the end of the response body, at µs resolution; results in ms. A request not answered
+ * within `duration` + 10 s is aborted and counted as failed, like one whose body breaks off. At saturation (autocannon above) p99 is mostly queueing: a server
  * with 10 % less throughput holds a longer queue. Below saturation, at the same rate for every
  * target, p99 is what the server adds to a request.
  */
+/** The nearest-rank percentile `p` (0…1) of ascending `sorted`. */
+export const rank = (sorted, p) => (sorted.length === 0 ? NaN : sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)]);
+
 export function pacer(url, connections) {
   const u = new URL(url);
   const path = u.pathname + u.search;
@@ -134,26 +138,29 @@ export function pacer(url, connections) {
       let done = 0;
       let failed = 0;
       const t0 = performance.now();
+      const abort = new AbortController();
+      setMaxListeners(0, abort.signal); // one listener per request in flight
+      const deadline = setTimeout(() => abort.abort(), (duration + 10) * 1000);
       await new Promise((resolve) => {
         const finish = () => { if (++done === total) resolve(); };
         const tick = () => {
           const due = Math.min(total, Math.ceil(((performance.now() - t0) * rate) / 1000));
           while (sent < due) {
             const i = sent++;
-            const start = performance.now();
-            clients[i % connections].request({ path, method, headers }).then(async (res) => {
-              await res.body.dump();
-              lat[i] = performance.now() - start;
+            const at = t0 + (i * 1000) / rate;
+            clients[i % connections].request({ path, method, headers, signal: abort.signal }).then(async (res) => {
+              for await (const _ of res.body); // rejects when the body breaks off (dump() would not)
               if (res.statusCode < 200 || res.statusCode > 299) failed++;
-            }, () => { lat[i] = NaN; failed++; }).finally(finish);
+              lat[i] = performance.now() - at;
+            }).catch(() => { lat[i] = NaN; failed++; }).finally(finish);
           }
           if (sent < total) setTimeout(tick, 1);
         };
         tick();
       });
+      clearTimeout(deadline);
       const sorted = Array.from(lat).filter(Number.isFinite).sort((a, b) => a - b);
-      const q = (p) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;
-      return { requests: total, rps: total / ((performance.now() - t0) / 1000), p50: q(0.5), p99: q(0.99), failed, lat: sorted };
+      return { requests: total, rps: total / ((performance.now() - t0) / 1000), p50: rank(sorted, 0.5), p99: rank(sorted, 0.99), failed, lat: sorted };
     },
     close: () => Promise.all(clients.map((c) => c.close())),
   };

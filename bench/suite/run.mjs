@@ -11,7 +11,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { cannon, cpuMicros, forkReady, HERE, log, machine, median, pacer, ROOT, rssPeak, startNginx } from './lib.mjs';
+import { cannon, cpuMicros, forkReady, HERE, log, machine, median, pacer, rank, ROOT, rssPeak, startNginx } from './lib.mjs';
 import { renderMarkdown, renderSvg } from './report.mjs';
 
 const { values: opt } = parseArgs({
@@ -294,7 +294,7 @@ async function measurePaced(s, results) {
     }
   }
   await Promise.all(Object.values(p).map((x) => x.close()));
-  const q = (xs, f) => { const a = xs.sort((x, y) => x - y); return a[Math.min(a.length - 1, Math.floor(f * a.length))]; };
+  const q = (xs, f) => rank(xs.sort((x, y) => x - y), f);
   const diffs = per[of].map((x, i) => x - per[to][i]);
   const out = {
     of, to, rate, connections: CONNECTIONS, slices: PACED_SLICES, aimBelow, failed,

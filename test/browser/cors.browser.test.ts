@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHROMIUM, CHROMIUM_ARGS, chromiumAvailable } from '../support/browser.js';
-import { freePort } from '../support/ports.js';
+import { freeStablePort } from '../support/ports.js';
 import { admin, createClient, startTestServer, type TestClient, type TestServer } from '../support/server.js';
 
 const available = chromiumAvailable();
@@ -56,7 +56,7 @@ describe.skipIf(!available)('a browser app at another origin (CORS) in Chromium'
   beforeAll(async () => {
     spa = await pageServer();
     stranger = await pageServer();
-    const port = await freePort();
+    const port = await freeStablePort();
     issuer = `http://127.0.0.1:${port}`;
     s = await startTestServer('sqlite', { listeners: { host: '127.0.0.1', portal: 0, https: 0, http: port }, oauth: { issuer } });
     app = await createClient(s, { owner: 'alice', password: 'correct horse', app: 'Dashboard SPA', callbackUrls: [`${spa.origin}/callback`], publicClient: true });

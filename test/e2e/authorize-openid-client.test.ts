@@ -2,7 +2,7 @@ import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authorizeViaForms, FormAgent } from '../support/authorize.js';
 import { availableKinds } from '../support/databases.js';
-import { freePort } from '../support/ports.js';
+import { freeStablePort } from '../support/ports.js';
 import { createClient, startTestServer, type TestClient, type TestServer } from '../support/server.js';
 
 const kinds = await availableKinds();
@@ -22,7 +22,7 @@ describe.each(kinds)('openid-client 6 against Gatehouse on %s', (kind) => {
   const options = { execute: [oidc.allowInsecureRequests], algorithm: 'oauth2' as const };
 
   beforeAll(async () => {
-    const port = await freePort();
+    const port = await freeStablePort();
     issuer = `http://127.0.0.1:${port}`;
     s = await startTestServer(kind, { listeners: { host: '127.0.0.1', portal: 0, https: 0, http: port }, oauth: { issuer } });
     conf = await createClient(s, { owner: 'alice', password: 'correct horse', app: 'third-party', callbackUrls: [CB] });

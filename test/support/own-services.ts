@@ -3,7 +3,7 @@ import { chownSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync }
 import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { freeRestartablePort } from './ports.js';
+import { freeStablePort } from './ports.js';
 import { REQUIRE_SERVICES } from './services.js';
 
 /**
@@ -80,7 +80,7 @@ export async function startOwnPostgres(): Promise<OwnPostgres> {
     chownSync(dir, uid, gid);
   }
   await asPostgres(path.join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync', '--no-instructions']);
-  const port = await freeRestartablePort();
+  const port = await freeStablePort();
   const opts = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=60`;
   let running = false;
   const serverPids = async (): Promise<number[]> => {
@@ -127,7 +127,7 @@ export interface OwnRedis {
 
 /** `redis-server --port <free> --save ""` as a child process, stopped with SIGKILL (an outage). */
 export async function startOwnRedis(): Promise<OwnRedis> {
-  const port = await freeRestartablePort();
+  const port = await freeStablePort();
   let child: ChildProcess | undefined;
   const redis: OwnRedis = {
     url: `redis://127.0.0.1:${port}`,

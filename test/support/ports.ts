@@ -28,17 +28,18 @@ export async function freePortOffset(band: readonly [number, number] = TEST_BAND
 
 /**
  * The offsets the tests draw from. Their ports do not overlap: the tests' band shifts 8243…9452
- * into 9243…30452, the walkthrough's into 30543…32752 (below 32768).
+ * into 9243…30451, the walkthrough's into 30543…32751 (below 32768).
  */
 export const TEST_BAND = [1000, 21000] as const;
 export const WALKTHROUGH_BAND = [22300, 23300] as const;
 
 /**
- * A free port for a server that stops and starts again on it (a fault test's own PostgreSQL or
- * Redis): drawn from 2000…8199, below every band above and below the ephemeral range, so no
- * outgoing connection or `listen(0)` can take it while the server is down.
+ * A free port for a server that binds it later (after a database is set up, say) or again (a
+ * fault test's own PostgreSQL or Redis after an outage): drawn from 2000…8199, below the bands
+ * above and below the ephemeral range, so no outgoing connection or `listen(0)` can take it in
+ * between.
  */
-export async function freeRestartablePort(): Promise<number> {
+export async function freeStablePort(): Promise<number> {
   for (let i = 0; i < 200; i++) {
     const port = 2000 + Math.floor(Math.random() * 6200);
     if (await isFree(port)) return port;
