@@ -6,7 +6,8 @@
 // argon2) is spent making them. Env: BACKEND_URL, BENCH_DATABASE_URL / BENCH_DATABASE_SCHEMA
 // (PostgreSQL; SQLite in a temp data dir otherwise), BENCH_DATA_DIR (keep an existing data dir),
 // BENCH_KEYS_SECRET (keys.secret), BENCH_CLEANUP_SECONDS (cleanup.intervalSeconds),
-// BENCH_TOKEN_CACHE_MB (gateway.tokenCacheMegabytes).
+// BENCH_TOKEN_CACHE_MB (gateway.tokenCacheMegabytes), BENCH_PASSWORD_CONCURRENCY
+// (security.passwordHashing.concurrency).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,6 +31,7 @@ const config = loadConfig({}, {}, {
   // A node restarted on a PostgreSQL store gets a new data dir: it needs the secret its signing keys were stored under.
   ...(process.env.BENCH_KEYS_SECRET ? { keys: { secret: process.env.BENCH_KEYS_SECRET } } : {}),
   ...(process.env.BENCH_TOKEN_CACHE_MB ? { gateway: { tokenCacheMegabytes: Number(process.env.BENCH_TOKEN_CACHE_MB) } } : {}),
+  ...(process.env.BENCH_PASSWORD_CONCURRENCY ? { security: { passwordHashing: { concurrency: Number(process.env.BENCH_PASSWORD_CONCURRENCY), queueSize: 64 } } } : {}),
   ...(process.env.BENCH_CLEANUP_SECONDS ? { cleanup: { intervalSeconds: Number(process.env.BENCH_CLEANUP_SECONDS) } } : {}),
 });
 const server = await startServer(config, { logger: createLogger('warn') });

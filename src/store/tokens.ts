@@ -90,7 +90,6 @@ interface PendingIssue extends IssuedTokens {
   reject: (err: unknown) => void;
 }
 
-
 /** How long an unused grant lock row is kept (see {@link TokenStore.deleteIdleGrants}). */
 export const GRANT_LOCK_RETENTION = 86400;
 
