@@ -31,7 +31,7 @@ for (const s of settings) {
   const keys = [...sample].sort(() => Math.random() - 0.5).slice(0, 10000);
   let found = 0;
   const look = cpu(() => { for (const k of keys) if (q.get(k, now)) found++; });
-  if (found !== keys.length) throw new Error(`only ${found} of ${keys.length} sample tokens found: not this store's sample?`);
+  if (found !== keys.length) throw new Error(`only ${found} of ${keys.length} sample tokens found: not this store's sample, or expired (the loader's tokens live 2–3 h)?`);
   const ins = db.prepare("insert into access_tokens (token_hash, grant_id, consumer_key, application_id, subject, username, scope, key_type, grant_type, idp, issued_at, expires_at, revoked_at) values (?, ?, 'ck', 'x', 'ck', null, 'default', 'PRODUCTION', 'client_credentials', null, ?, ?, null)");
   const tx = db.transaction((rows) => { for (const r of rows) ins.run(...r); });
   const rows = Array.from({ length: 10000 }, (_, i) => [randomBytes(32).toString('base64url'), `0190${String(Date.now()).padStart(14, '0')}-${i}`, now, now + 3600]);

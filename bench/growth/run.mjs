@@ -8,11 +8,11 @@
 // cleanup pass over `--expired` expired rows, and B's peak RSS under load.
 //
 //   npm run build && node bench/growth/run.mjs [--n 1000000,10000000] [--db sqlite,postgres] [--rounds 2]
-//        [--warmup 2] [--duration 5] [--expired 150000] [--merge]
+//        [--warmup 2] [--duration 5] [--expired 150000] [--merge] [--no-warm-cache]
 // Writes bench/results/growth.json and growth.md.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs, promisify } from 'node:util';
@@ -31,6 +31,7 @@ const { values: opt } = parseArgs({
     'pg-url': { type: 'string', default: process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test' },
     out: { type: 'string', default: path.join(ROOT, 'bench/results') },
     merge: { type: 'boolean', default: false },
+    'no-warm-cache': { type: 'boolean', default: false },
   },
 });
 const ROUNDS = Number(opt.rounds);
@@ -69,7 +70,7 @@ async function node(db, backendUrl) {
     get pid() { return handle.current.pid; },
     call: (m) => handle.current.call(m),
     stop: () => handle.current.stop(),
-    /** A fresh process on the same store (its page cache and heap start cold, as after a restart). */
+    /** A fresh process on the same store (its heap and SQLite's page cache start cold, as after a restart). */
     async restart() { await handle.current.stop(); handle.current = await forkReady(script, { env }); },
   };
   stops.unshift(async () => { await s.stop(); if (env.BENCH_DATA_DIR) rmSync(env.BENCH_DATA_DIR, { recursive: true, force: true }); });
@@ -171,8 +172,12 @@ async function growth(db, backendUrl) {
     end = load.firstIssued;
     live = target;
     log(`${db}: loaded ${load.rows} rows in ${load.seconds.toFixed(0)} s (${load.rowsPerSecond.toFixed(0)} rows/s)`);
+    const dbFile = db === 'sqlite' ? path.join(B.env.BENCH_DATA_DIR, 'gatehouse.db') : undefined;
+    load.settle = await settle(dbFile);
+    log(`${db}: ${load.settle.dirtyMB} MB not yet on disk after the load, written in ${load.settle.seconds.toFixed(0)} s${dbFile ? `; store ${load.settle.fileMB} MB, ${load.settle.residentMB ?? '?'} MB of it in the page cache${opt['no-warm-cache'] ? '' : ` after reading it once (${load.settle.residentBeforeMB} MB before)`}` : ''}`);
     // B restarts on its loaded store: its heap holds no leftovers of the minting above, so its RSS
-    // is a node's that has this many tokens stored (and its caches and page cache start cold).
+    // is a node's that has this many tokens stored (and its own caches start cold; the OS page
+    // cache holds the store, see settle()).
     await B.restart();
     const sample = JSON.parse(readFileSync(sampleFile, 'utf8'));
     rmSync(sampleFile, { force: true });
@@ -186,6 +191,10 @@ async function growth(db, backendUrl) {
     poolA.cold = tokenPool(await mint(A));
     const stored = result.loads.reduce((a, l) => a + l.rows, 0);
     result.steps.push({ stored, rows: await compare(A, B, poolA, poolB, `${db} ${stored}`) });
+    if (dbFile) {
+      load.settle.residentAfterMB = await residentMB(dbFile);
+      log(`${db}: ${load.settle.residentAfterMB} MB of the store in the page cache after the step`);
+    }
   }
   result.rssAfterMB = rssBytes(B.pid) / 2 ** 20;
   result.loader = { rows: result.loads.reduce((a, l) => a + l.rows, 0), seconds: result.loads.reduce((a, l) => a + l.seconds, 0) };
@@ -205,6 +214,49 @@ async function growth(db, backendUrl) {
   await A.stop();
   await B.stop();
   return result;
+}
+
+/** MB of the page cache not yet written to disk (Dirty + Writeback in /proc/meminfo). */
+function unwrittenMB() {
+  const m = readFileSync('/proc/meminfo', 'utf8');
+  const kb = (k) => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(m)?.[1] ?? 0);
+  return Math.round((kb('Dirty') + kb('Writeback')) / 1024);
+}
+
+/**
+ * The bulk load leaves gigabytes in the page cache for the kernel to write out (up to
+ * vm.dirty_ratio of memory), which it does over the next minute or so, on the same 2 cores and
+ * disk the measurement uses; a node storing tokens at its own rate never has that much at once.
+ * So the load is put on disk (sync) before B is measured, and the time it took is reported.
+ */
+async function settle(dbFile) {
+  const dirtyMB = unwrittenMB();
+  const t0 = performance.now();
+  await run('sync', []);
+  const out = { dirtyMB, seconds: (performance.now() - t0) / 1000 };
+  if (dbFile) {
+    // A SQLite store is read through the OS page cache. This machine (a VM) reclaims page cache
+    // it deems cold even with most of its memory free (a 4.2 GB store read once: 4.1 GB resident,
+    // 3.7 GB a minute later, 0.5 GB after a growth step), and a lookup of a page it dropped is a
+    // read from the virtual disk. Read once, so B is measured with its store cached as on a
+    // machine with memory to spare; --no-warm-cache measures it as the machine leaves it.
+    out.fileMB = Math.round(statSync(dbFile).size / 2 ** 20);
+    out.residentBeforeMB = await residentMB(dbFile);
+    if (!opt['no-warm-cache']) await run('dd', [`if=${dbFile}`, 'of=/dev/null', 'bs=4M']);
+    out.residentMB = await residentMB(dbFile);
+    out.warmed = !opt['no-warm-cache'];
+  }
+  return out;
+}
+
+/** MB of a file in the page cache (util-linux fincore), or null where it is missing. */
+async function residentMB(file) {
+  try {
+    const { stdout } = await run('fincore', ['--bytes', '--noheadings', '--output', 'RES', file]);
+    return Math.round(Number(stdout.trim()) / 2 ** 20);
+  } catch {
+    return null;
+  }
 }
 
 function previousResults(running) {
@@ -229,6 +281,8 @@ function markdown(out) {
   for (const g of out.results) {
     L.push(`| ${g.db} | ${f(g.loader.rowsPerSecond)} | ${g.cleanup.deleted} | ${f(g.cleanup.ms)} | ${g.cleanup.quietP99} → ${g.cleanup.duringP99} | ${f(g.cleanup.quietRps)} → ${f(g.cleanup.duringRps)} |`);
   }
+  const cached = out.results.flatMap((g) => (g.loads ?? []).filter((l) => l.settle?.fileMB).map((l, i, all) => `- ${g.db}, with ${all.slice(0, i + 1).reduce((a, x) => a + x.rows, 0).toLocaleString('en')} rows stored: store ${l.settle.fileMB} MB, in the OS page cache ${l.settle.residentBeforeMB ?? '–'} MB${l.settle.warmed ? `, ${l.settle.residentMB ?? '–'} MB after reading it once` : ' (not read first: --no-warm-cache)'}, ${l.settle.residentAfterMB ?? '–'} MB after the step`));
+  if (cached.length) L.push('', 'Page cache (util-linux `fincore`; this VM reclaims page cache it deems cold even with memory free):', ...cached);
   return `${L.join('\n')}\n`;
 }
 

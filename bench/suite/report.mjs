@@ -7,7 +7,7 @@ export function renderMarkdown(r) {
   const L = [];
   L.push(`Run ${m.date.slice(0, 16).replace('T', ' ')} UTC · ${m.cpu} × ${m.nproc} (nproc ${m.nproc}) · Node ${m.node} · ${m.os} · ${m.memoryGiB} GiB RAM · load ${m.loadavg.join(' ')} → ${r.loadavgEnd.join(' ')} (shared machine: read the ratios)`);
   L.push('');
-  L.push(`${r.settings.rounds} rounds, order reversed each round; per target ${r.settings.warmupSeconds} s warm-up (${r.settings.passwordWarmupSeconds ?? r.settings.warmupSeconds} s in the password scenario) + ${r.settings.durationSeconds} s measured, ${r.settings.connections} connections, ${r.settings.loadGenerator}. Peak RSS: the server process, sampled every 100 ms while measured.`);
+  L.push(`${r.settings.rounds} rounds, order reversed each round; per target ${r.settings.warmupSeconds} s warm-up${r.settings.passwordWarmupSeconds != null && r.scenarios.some((s) => s.id === 'pw') ? ` (${r.settings.passwordWarmupSeconds} s in the password scenario)` : ''} + ${r.settings.durationSeconds} s measured, ${r.settings.connections} connections, ${r.settings.loadGenerator}. Peak RSS: the server process, sampled every 100 ms while measured.`);
   L.push('');
   L.push('| Scenario | Target | req/s | p50 ms | p99 ms | server CPU µs/req | peak RSS MB | req/s per round |');
   L.push('|---|---|---:|---:|---:|---:|---:|---|');

@@ -202,7 +202,7 @@ async function main() {
     const text = await res.text();
     if (res.status !== 200) throw new Error(`${s.id} ${t.label}: sanity request got ${res.status} ${text.slice(0, 200)}`);
   }
-  log(`sanity ok; ${scenarios.length} scenarios × ${ROUNDS} rounds, ${WARMUP} s warm-up + ${DURATION} s each`);
+  log(`sanity ok; ${scenarios.length} scenarios × ${ROUNDS} rounds, ${WARMUP} s warm-up (${PW_WARMUP} s for the password grant) + ${DURATION} s each`);
 
   const results = {};
   const lastRps = {};
