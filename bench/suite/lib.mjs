@@ -113,19 +113,20 @@ export async function cannon({ url, method = 'POST', headers, body, next, connec
   };
 }
 
+/** The nearest-rank percentile `p` (0…1) of ascending `sorted`. */
+export const rank = (sorted, p) => (sorted.length === 0 ? NaN : sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)]);
+
 /**
  * Latency at a fixed offered load: `connections` keep-alive connections (one undici Client
  * each, taken in turn, kept across runs) sending `rate` requests/s in all, open loop (a request
  * goes out when it is due, answered or not), for `duration` seconds. Each latency is from the
  * moment the request was due (so a stall of the sender or the server that delays sending counts)
  * to the end of the response body, at µs resolution; results in ms. A request not answered
- * within `duration` + 10 s is aborted and counted as failed, like one whose body breaks off. At saturation (autocannon above) p99 is mostly queueing: a server
- * with 10 % less throughput holds a longer queue. Below saturation, at the same rate for every
+ * within `duration` + 10 s is aborted and counted as failed, like one whose body breaks off.
+ * At saturation (autocannon above) p99 is mostly queueing: a server with 10 % less throughput
+ * holds a longer queue. Below saturation, at the same rate for every
  * target, p99 is what the server adds to a request.
  */
-/** The nearest-rank percentile `p` (0…1) of ascending `sorted`. */
-export const rank = (sorted, p) => (sorted.length === 0 ? NaN : sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)]);
-
 export function pacer(url, connections) {
   const u = new URL(url);
   const path = u.pathname + u.search;

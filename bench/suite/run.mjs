@@ -136,9 +136,9 @@ async function main() {
     },
     {
       id: 'pw', title: 'password grant',
-      // At ~150 req/s a node's JIT takes longer than 2 s to compile the path again after idling
-      // while the other targets ran (main-thread CPU per request 1 780 µs in the first 5 s,
-      // 1 290 µs 10 s in; bench/README.md): every target of this scenario gets a longer warm-up.
+      // At ~150 req/s a node's path runs slower for a while after idling while the other targets
+      // ran (main-thread CPU per request 1 780 µs in the first 5 s, 1 290 µs 10 s in, 1 150 µs
+      // warm; bench/README.md): every target of this scenario gets a longer warm-up.
       warmup: PW_WARMUP,
       targets: [g.pw, ...(gp ? [gp.pw] : []),
         // The same argon2id verification per request (Gatehouse's parameters) and the same 8 connections.
