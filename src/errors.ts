@@ -86,6 +86,17 @@ export type Conflict = InstanceType<typeof Conflict>;
 export const Forbidden = ofKind('forbidden', 'Forbidden');
 export type Forbidden = InstanceType<typeof Forbidden>;
 
+/** One source sent too many of something in a window (sign-ups from an address): 429 with Retry-After. */
+export class TooManyRequests extends GatehouseError {
+  override name = 'TooManyRequests';
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super('rate_limited', message);
+  }
+}
+
 export class Unavailable extends GatehouseError {
   override name = 'Unavailable';
   constructor(message: string, opts: GatehouseErrorOptions & { retryAfterSeconds?: number; reported?: boolean } = {}) {

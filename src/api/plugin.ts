@@ -55,7 +55,7 @@ function errorHandler(this: FastifyInstance, err: FastifyError, request: Fastify
   } else if (e instanceof InsufficientScope) {
     headers['www-authenticate'] = `Bearer realm="${REALM}", error="insufficient_scope", scope="${MANAGE_SCOPE}"`;
   }
-  if (e.kind === 'unavailable') headers['retry-after'] = String((e as { retryAfterSeconds?: number }).retryAfterSeconds ?? 1);
+  if (e.kind === 'unavailable' || e.kind === 'rate_limited') headers['retry-after'] = String((e as { retryAfterSeconds?: number }).retryAfterSeconds ?? 1);
   return sendProblem(reply, e.status === 415 || err.statusCode === 415 ? new GatehouseError('invalid', e.message, { status: 415 }) : e, headers);
 }
 

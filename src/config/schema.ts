@@ -211,6 +211,11 @@ export const ConfigSchema = Type.Object(
       {
         /** Whether anyone may create a subscriber account (the Store's sign-up and the API's signUp). */
         selfSignUp: Type.Boolean({ default: true }),
+        /**
+         * Self sign-ups one client address (an IPv6 /64) may make per hour on a node; past it, 429
+         * with Retry-After. 0: no limit.
+         */
+        signUpsPerHour: Type.Integer({ minimum: 0, maximum: 1_000_000, default: 10 }),
       },
       { additionalProperties: false, default: {} },
     ),

@@ -1,5 +1,6 @@
 import { hashPassword } from '../crypto/password.js';
-import { Conflict, Forbidden, InvalidInput, NotFound } from '../errors.js';
+import { Conflict, Forbidden, InvalidInput, NotFound, TooManyRequests } from '../errors.js';
+import { AttemptBudget } from '../oauth/attempt-budget.js';
 import type { ManagedStores } from '../store/index.js';
 import type { Role, User } from '../store/users.js';
 import { isAdmin, requireRole, type Actor, type Via } from './actor.js';
@@ -14,17 +15,34 @@ export interface UserUpdate {
   password?: string;
 }
 
+const SIGN_UP_WINDOW_SECONDS = 3600;
+
 /** Users: sign-up, the admin's user management, and who is signed in. */
 export class Users {
-  constructor(private readonly c: ManageContext) {}
+  /** Sign-ups per client address on this node (`portal.signUpsPerHour`), so no one address fills the disk. */
+  private readonly signUps: AttemptBudget;
 
-  /** Self sign-up on the Store (when `portal.selfSignUp` allows it): always a subscriber. */
+  constructor(private readonly c: ManageContext) {
+    this.signUps = new AttemptBudget({ perAddress: c.config.portal.signUpsPerHour, perSession: 0, windowSeconds: SIGN_UP_WINDOW_SECONDS }, 10_000);
+  }
+
+  /**
+   * Self sign-up on the Store (when `portal.selfSignUp` allows it): always a subscriber. Each
+   * client address may make `portal.signUpsPerHour` accounts an hour on a node; a refused name
+   * or password does not count.
+   */
   async signUp(input: { username: string; password: string }, from: { via: Via; address?: string }): Promise<UserView> {
     if (!this.c.config.portal.selfSignUp) throw new Forbidden('self sign-up is turned off on this server; ask an administrator for an account');
     const username = rules.username(input.username);
     const password = rules.password(input.password, username);
+    const now = this.c.clock();
+    if (!this.signUps.allows(from, now)) {
+      throw new TooManyRequests(`too many accounts were created from your address; try again within the hour or ask an administrator for an account`, SIGN_UP_WINDOW_SECONDS);
+    }
     const actor: Actor = { username, role: 'subscriber', kind: 'user', via: from.via, ...(from.address ? { address: from.address } : {}) };
-    return this.insert(actor, username, password, 'subscriber', 'signUp');
+    const user = await this.insert(actor, username, password, 'subscriber', 'signUp');
+    this.signUps.spend(from, now);
+    return user;
   }
 
   async create(actor: Actor, input: { username: string; password: string; role?: string }): Promise<UserView> {
@@ -36,6 +54,9 @@ export class Users {
   }
 
   private async insert(actor: Actor, username: string, password: string, role: Role, operation: string): Promise<UserView> {
+    // Names that differ only in case would look the same in every list and log: one of them only.
+    const variant = await this.c.store.users.findCaseVariant(username);
+    if (variant) throw new Conflict(variant.username === username ? `user "${username}" already exists` : `user "${variant.username}" already exists (names differ only in case are not allowed)`);
     const hash = await hashPassword(password);
     return this.c.recorder.change(actor, { operation, targetType: 'user', targetId: username, detail: { role } }, async (tx) => ({
       value: userView(await tx.users.create(username, hash, role)),
@@ -59,9 +80,10 @@ export class Users {
 
   /**
    * Changes a user's role, lock or password. Role and lock are the admin's; a user may change
-   * their own password. Locking revokes every token the user authorized and stops sign-in and
-   * refresh at once; a new password also revokes their tokens (a password is changed when it
-   * may be known to someone else).
+   * their own password. Locking revokes every token the user authorized, ends their sign-in
+   * sessions (/authorize and the portal) and stops sign-in, code exchange and refresh at once;
+   * a new password does the same but for the lock (a password is changed when it may be known
+   * to someone else, and so may a session opened with it).
    */
   async update(actor: Actor, username: string, input: UserUpdate): Promise<UserView> {
     const user = await this.visible(actor, username);
@@ -79,7 +101,10 @@ export class Users {
       await tx.users.update(username, { role, passwordHash, lockedAt });
       return { value: undefined };
     });
-    if ((input.locked === true && user.lockedAt === null) || passwordHash !== undefined) await this.revokeTokensOf(username);
+    if ((input.locked === true && user.lockedAt === null) || passwordHash !== undefined) {
+      await this.endSessionsOf(user);
+      await this.revokeTokensOf(username);
+    }
     return userView((await this.c.store.users.findByUsername(username))!);
   }
 
@@ -102,6 +127,12 @@ export class Users {
       };
     });
     await this.revokeTokensOf(username);
+  }
+
+  /** Signs the user out everywhere: their /authorize and portal sessions are deleted. */
+  private async endSessionsOf(user: User): Promise<void> {
+    await this.c.store.sessions.removeOfUser(user.id);
+    await this.c.store.portalSessions.removeOfUser(user.id);
   }
 
   private async revokeTokensOf(username: string): Promise<void> {

@@ -26,7 +26,7 @@ export interface Flash {
 }
 
 /** A POST's outcome: go somewhere (303) with a one-time notice, or show a page again (a 4xx with the fields marked). */
-export type Outcome = { redirect: string; flash?: Flash } | { status: number; page: string };
+export type Outcome = { redirect: string; flash?: Flash } | { status: number; page: string; retryAfter?: number };
 
 export interface GetContext {
   request: FastifyRequest;
@@ -91,6 +91,7 @@ export class Kit {
       if (outcome.flash && state.signIn && state.token) await this.m.portalSessions.setFlash(state.token, state.signIn.sessionId, outcome.flash);
       return reply.redirect(outcome.redirect, 303);
     }
+    if (outcome.retryAfter !== undefined) reply.header('retry-after', String(outcome.retryAfter));
     return reply.code(outcome.status).type(HTML).send(outcome.page);
   }
 
@@ -121,12 +122,14 @@ export class SignInRequired extends GatehouseError {
  * Runs a service call for a form; a refusal about a field (or any 4xx the service answers)
  * becomes the errors the form shows again, with the service's own words.
  */
-export async function attempt<T>(run: () => Promise<T>): Promise<{ ok: true; value: T } | { ok: false; errors: Errors; status: number }> {
+/** A refusal of the service as a page shows it: the message by its field, the status, and when to retry (429). */
+export async function attempt<T>(run: () => Promise<T>): Promise<{ ok: true; value: T } | { ok: false; errors: Errors; status: number; retryAfter?: number }> {
   try {
     return { ok: true, value: await run() };
   } catch (err) {
     if (err instanceof GatehouseError && err.status < 500) {
-      return { ok: false, errors: { [err.field ?? '']: err.message }, status: err.status };
+      const retryAfter = (err as { retryAfterSeconds?: number }).retryAfterSeconds;
+      return { ok: false, errors: { [err.field ?? '']: err.message }, status: err.status, ...(retryAfter !== undefined ? { retryAfter } : {}) };
     }
     throw err;
   }

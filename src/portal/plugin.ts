@@ -35,7 +35,7 @@ function errorHandler() {
     const state = request.portal;
     const view = { actor: state?.signIn?.actor, csrf: state?.csrf ?? '', path: request.url.split('?')[0]! };
     const message = e.kind === 'unavailable' ? e.message : e.status >= 500 ? 'Something went wrong on our side. Try again in a moment.' : e.message;
-    if (e.kind === 'unavailable') reply.header('retry-after', String((e as { retryAfterSeconds?: number }).retryAfterSeconds ?? 1));
+    if (e.kind === 'unavailable' || e.kind === 'rate_limited') reply.header('retry-after', String((e as { retryAfterSeconds?: number }).retryAfterSeconds ?? 1));
     return reply
       .code(e.status)
       .type('text/html; charset=utf-8')

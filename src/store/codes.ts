@@ -21,6 +21,11 @@ export interface CodeRecord {
   issuedAt: number;
   expiresAt: number;
   consumedAt: number | null;
+  /**
+   * The code was issued for a local user who is now locked or gone: it must not be exchanged
+   * (read with the code, so the check costs no round trip).
+   */
+  userBarred: boolean;
 }
 
 export type ExchangeOutcome = { ok: true } | { ok: false; reason: 'unknown' | 'expired' | 'consumed' };
@@ -28,7 +33,9 @@ export type ExchangeOutcome = { ok: true } | { ok: false; reason: 'unknown' | 'e
 /** Consumed codes are kept this long past their expiry, so a late replay still revokes its tokens. */
 export const CONSUMED_CODE_RETENTION = 86400;
 
-const fromRow = (r: AuthorizationCodesTable): CodeRecord => ({
+type CodeRow = AuthorizationCodesTable & { user_id: string | null; user_locked_at: number | string | null };
+
+const fromRow = (r: CodeRow): CodeRecord => ({
   codeHash: r.code_hash,
   grantId: r.grant_id,
   consumerKey: r.consumer_key,
@@ -43,12 +50,20 @@ const fromRow = (r: AuthorizationCodesTable): CodeRecord => ({
   issuedAt: Number(r.issued_at),
   expiresAt: Number(r.expires_at),
   consumedAt: r.consumed_at == null ? null : Number(r.consumed_at),
+  userBarred: r.username !== null && (r.user_id === null || r.user_locked_at !== null),
 });
 
 export class CodeStore {
   /** The exchange's queries, compiled once (src/store/compiled.ts). */
   private readonly q = {
-    find: compile<AuthorizationCodesTable>((p) => this.db.selectFrom('authorization_codes').selectAll().where('code_hash', '=', p(0))),
+    find: compile<CodeRow>((p) =>
+      this.db
+        .selectFrom('authorization_codes as c')
+        .leftJoin('users as u', 'u.username', 'c.username')
+        .selectAll('c')
+        .select(['u.id as user_id', 'u.locked_at as user_locked_at'])
+        .where('c.code_hash', '=', p(0)),
+    ),
     consume: compile((p) =>
       this.db.updateTable('authorization_codes').set({ consumed_at: p(0) }).where('code_hash', '=', p(1)).where('consumed_at', 'is', null).where('expires_at', '>', p(2)),
     ),
@@ -59,7 +74,7 @@ export class CodeStore {
     private readonly tokens: Pick<TokenStore, 'insert'>,
   ) {}
 
-  async create(code: Omit<CodeRecord, 'consumedAt'>): Promise<void> {
+  async create(code: Omit<CodeRecord, 'consumedAt' | 'userBarred'>): Promise<void> {
     await this.db
       .insertInto('authorization_codes')
       .values({

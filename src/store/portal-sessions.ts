@@ -62,6 +62,12 @@ export class PortalSessionStore {
     await this.db.deleteFrom('portal_sessions').where('id', '=', id).execute();
   }
 
+  /** Ends every portal session of a user (locked, or a new password); returns how many. */
+  async removeOfUser(userId: string): Promise<number> {
+    const res = await this.db.deleteFrom('portal_sessions').where('user_id', '=', userId).executeTakeFirst();
+    return Number(res.numDeletedRows);
+  }
+
   async deleteExpired(now: number, batchSize: number): Promise<number> {
     const victims = this.db.selectFrom('portal_sessions').select('id').where('expires_at', '<=', now).limit(batchSize);
     const res = await this.db.deleteFrom('portal_sessions').where('id', 'in', victims).executeTakeFirst();

@@ -79,15 +79,27 @@ export class SessionStore {
     return sessionFromRow(row);
   }
 
-  /** The live session of this token hash, if any. */
+  /**
+   * The live session of this token hash, if any. A session signed in as a user an admin has
+   * locked since is not found (the browser signs in again, and the lock refuses it), so a lock
+   * stops the codes /authorize would issue from it at once, on every node.
+   */
   async find(tokenHash: string, now: number): Promise<LoginSession | undefined> {
     const row = await this.db
-      .selectFrom('login_sessions')
-      .selectAll()
-      .where('token_hash', '=', tokenHash)
-      .where('expires_at', '>', now)
+      .selectFrom('login_sessions as s')
+      .leftJoin('users as u', 'u.id', 's.user_id')
+      .selectAll('s')
+      .where('s.token_hash', '=', tokenHash)
+      .where('s.expires_at', '>', now)
+      .where('u.locked_at', 'is', null)
       .executeTakeFirst();
     return row && sessionFromRow(row);
+  }
+
+  /** Ends every sign-in session of a user (locked, or a new password); returns how many. */
+  async removeOfUser(userId: string): Promise<number> {
+    const res = await this.db.deleteFrom('login_sessions').where('user_id', '=', userId).executeTakeFirst();
+    return Number(res.numDeletedRows);
   }
 
   /**

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { Conflict } from '../errors.js';
 import { nowSeconds } from '../clock.js';
 import { compile } from './compiled.js';
@@ -45,6 +45,12 @@ export class UserStore {
       throw err;
     }
     return fromRow(row);
+  }
+
+  /** A user whose name equals this one but for case (ASCII, as usernames are), if any. */
+  async findCaseVariant(username: string): Promise<User | undefined> {
+    const row = await this.db.selectFrom('users').selectAll().where(sql`lower(username)`, '=', username.toLowerCase()).executeTakeFirst();
+    return row && fromRow(row);
   }
 
   async findByUsername(username: string): Promise<User | undefined> {

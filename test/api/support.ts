@@ -67,6 +67,7 @@ export function expectProblem(r: Reply, status: number, detail: string | RegExp,
     413: ['too-large', 'Request too large'],
     414: ['invalid', 'Invalid request'],
     415: ['invalid', 'Invalid request'],
+    429: ['rate-limited', 'Too many requests'],
   };
   const [kind, title] = kinds[status] ?? ['?', '?'];
   expect(r.json).toMatchObject({ type: `urn:gatehouse:problem:${kind}`, title, status });

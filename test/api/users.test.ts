@@ -26,6 +26,32 @@ describe('signUp', () => {
   });
 });
 
+describe('signUp and createUser: one name per spelling', () => {
+  it('refuses a name that differs from an existing one only in case, through both', async () => {
+    expectProblem(await a.rest('POST', '/signup', { body: { username: 'Alice', password: 'another-password' } }), 409, 'user "alice" already exists (names differ only in case are not allowed)');
+    expectProblem(await a.rest('POST', '/users', { as: ROOT, body: { username: 'ROOT', password: 'another-password', role: 'admin' } }), 409, 'user "root" already exists (names differ only in case are not allowed)');
+  });
+});
+
+describe('signUp: a budget per client address', () => {
+  let b: ApiServer;
+  beforeAll(async () => {
+    b = await startApiServer('sqlite', { portal: { signUpsPerHour: 2 } });
+  });
+  afterAll(async () => b?.close());
+
+  it('creates portal.signUpsPerHour accounts an hour from one address, then answers 429 with Retry-After; refusals do not count', async () => {
+    expectProblem(await b.rest('POST', '/signup', { body: { username: 'nina', password: 'short' } }), 400, /too short/, 'password');
+    ok(await b.rest('POST', '/signup', { body: { username: 'nina', password: 'nina-password' } }), 201);
+    ok(await b.rest('POST', '/signup', { body: { username: 'oscar', password: 'oscar-password' } }), 201);
+    const r = await b.rest('POST', '/signup', { body: { username: 'paula', password: 'paula-password' } });
+    expectProblem(r, 429, 'too many accounts were created from your address; try again within the hour or ask an administrator for an account');
+    expect(r.headers['retry-after']).toBe('3600');
+    // An admin still creates accounts.
+    ok(await b.rest('POST', '/users', { as: ROOT, body: { username: 'paula', password: 'paula-password' } }), 201);
+  });
+});
+
 describe('getCurrentUser', () => {
   it('answers {username, role} for each role', async () => {
     expect(ok(await a.rest('GET', '/me', { as: ROOT }))).toEqual({ username: 'root', role: 'admin' });

@@ -120,3 +120,27 @@ describe('self sign-up turned off', () => {
     expect(api.json).toMatchObject({ status: 403, detail: 'self sign-up is turned off on this server; ask an administrator for an account' });
   });
 });
+
+describe('sign-ups per address', () => {
+  let s: TestServer;
+  beforeAll(async () => {
+    s = await startTestServer('sqlite', { portal: { signUpsPerHour: 1 } });
+  });
+  afterAll(async () => s?.close());
+
+  it('the Store page says the address made too many accounts (429), as the API does', async () => {
+    const signUp = async (username: string) => {
+      const agent = new FormAgent(s.portal);
+      const page = await agent.get('/store/signup');
+      return agent.post('/store/signup', { csrf: hidden(page.text, 'csrf'), username, password: `${username}-password` });
+    };
+    expect((await signUp('uma')).status).toBe(303);
+    const refused = await signUp('vic');
+    expect(refused.status).toBe(429);
+    expect(refused.headers['content-type']).toMatch(/^text\/html/);
+    expect(refused.headers['retry-after']).toBe('3600');
+    expect(refused.text).toContain('too many accounts were created from your address');
+    const api = await call(`${s.portal}/api/v1/signup`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'vic', password: 'vic-password' }) });
+    expect(api.status).toBe(429);
+  });
+});

@@ -7,7 +7,7 @@ export function userRoutes(api: FastifyInstance, m: Management): void {
   const tag = 'Users';
   operation(api, {
     method: 'POST', url: '/signup', operationId: 'signUp', tag, public: true, status: 201,
-    summary: 'Create a subscriber account (no credentials; the operator can turn self sign-up off)',
+    summary: 'Create a subscriber account (no credentials; the operator can turn self sign-up off; 429 past portal.signUpsPerHour from one address)',
     body: SignUpBody, response: User,
     handler: ({ body, request }) => m.users.signUp(body, { via: 'rest', address: request.ip }),
   });

@@ -42,6 +42,8 @@ export function authorizationCodeGrant(deps: {
 
       const code = await deps.codes.find(codeHash);
       if (!code || code.consumerKey !== client.consumerKey) throw invalidGrant(INVALID_CODE);
+      // Its user was locked or removed after the code was issued: no tokens for them.
+      if (code.userBarred) throw invalidGrant(INVALID_CODE);
       // RFC 6749 §4.1.3: required when the authorization request had one; missing is invalid_request (§5.2)
       if (code.redirectUriSent && redirectUri === undefined) throw invalidRequest("missing parameter 'redirect_uri': the authorization request had one.");
       if (code.redirectUriSent ? redirectUri !== code.redirectUri : redirectUri !== undefined && redirectUri !== code.redirectUri) {

@@ -102,7 +102,7 @@ ${field({ name: 'password', label: 'Password', type: 'password', required: true,
     const username = text(form, 'username') ?? '';
     const password = text(form, 'password') ?? '';
     const r = await attempt(() => m.portalSessions.signUp(username, password, { via: 'portal', address: request.ip }));
-    if (!r.ok) return { status: r.status, page: settings.selfSignUp ? signUpPage(view, { username }, r.errors) : closedSignUp(view) };
+    if (!r.ok) return { status: r.status, page: settings.selfSignUp ? signUpPage(view, { username }, r.errors) : closedSignUp(view), ...(r.retryAfter !== undefined ? { retryAfter: r.retryAfter } : {}) };
     setSessionCookie(reply, r.value.token);
     request.portal = { signIn: r.value, token: r.value.token, csrf: r.value.csrfToken };
     return { redirect: '/store/applications', flash: { notice: `Welcome, ${r.value.actor.username}. Create an application to get keys.` } };

@@ -11,6 +11,7 @@ import * as portalSessions from './0009_portal_sessions.js';
 import * as signInOrigins from './0011_sign_in_origins.js';
 import * as clusterKeysLeases from './0012_cluster_keys_leases.js';
 import * as dropGrantIdIndexes from './0013_drop_grant_id_indexes.js';
+import * as userLookups from './0014_user_lookups.js';
 
 /**
  * Migrations are compiled into the program (no directory scanning at run time), applied
@@ -29,6 +30,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0011_sign_in_origins': signInOrigins,
   '0012_cluster_keys_leases': clusterKeysLeases,
   '0013_drop_grant_id_indexes': dropGrantIdIndexes,
+  '0014_user_lookups': userLookups,
 };
 
 /** Every migration this version knows, in name order: a database with others is from a newer one. */
