@@ -1,6 +1,7 @@
 import { sha256 } from '../crypto/hash.js';
 import { newConsumerKey, newConsumerSecret } from '../crypto/random.js';
-import { Conflict, NotFound } from '../errors.js';
+import { Conflict, InvalidInput, NotFound } from '../errors.js';
+import { grantScope, parseScope } from '../oauth/scope.js';
 import type { ConsumerKey } from '../store/index.js';
 import type { KeyType } from '../types.js';
 import type { Actor } from './actor.js';
@@ -87,17 +88,19 @@ export class Keys {
   }
 
   /**
-   * An application token for the key (what the Store's "Generate access token" gives): like a
-   * client_credentials token, shown once, for `validitySeconds` (default the key's validity,
-   * else oauth.accessTokenValidity).
+   * An application token for the key (what the Store's "Generate access token" gives): the
+   * token /token's client_credentials grant would issue (the owner as subject, no username, the
+   * key type's default scope), shown once, for `validitySeconds` (default the key's validity,
+   * else oauth.accessTokenValidity). A public client has none, as at /token.
    */
   async issueAccessToken(actor: Actor, applicationId: string, type: string, validitySeconds?: number): Promise<{ accessToken: string; tokenType: 'Bearer'; expiresIn: number; scope: string; keyType: KeyType }> {
     const key = await this.find(actor, applicationId, type);
     const client = await this.c.store.applications.findClient(key.consumerKey);
     if (!client) throw new NotFound(`the application has no ${key.keyType} key yet; generate it first`);
+    if (key.secretHash === null) throw new InvalidInput(undefined, `the ${key.keyType} key is a public client: it gets tokens through /authorize with PKCE, not application tokens`);
     const ttl = validitySeconds === undefined ? (key.validitySeconds ?? this.c.config.oauth.accessTokenValidity) : rules.validitySeconds(validitySeconds);
     const now = this.c.clock();
-    const { tokens, response } = this.c.issuer.build({ client, subject: client.ownerUsername, username: client.ownerUsername, scope: ['default'], grantType: 'client_credentials', accessTtl: ttl, now });
+    const { tokens, response } = this.c.issuer.build({ client, subject: client.ownerUsername, username: null, scope: grantScope(parseScope(undefined), client.keyType), grantType: 'client_credentials', accessTtl: ttl, now });
     await this.c.store.tokens.create(tokens);
     await this.c.recorder.change(actor, { operation: 'generateAccessToken', targetType: 'application', targetId: key.applicationId, detail: { keyType: key.keyType, expiresIn: ttl } }, async () => ({ value: undefined }));
     return { accessToken: response.access_token, tokenType: 'Bearer', expiresIn: ttl, scope: response.scope, keyType: key.keyType };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { callbackUrl, context, origins, password } from './rules.js';
+import { callbackUrl, context, origins, password, username } from './rules.js';
 
 const validateCallbackUrl = (raw: string) => callbackUrl(raw, false);
 
@@ -59,5 +59,13 @@ describe('contexts and CORS origins', () => {
   it('accept exact origins only', () => {
     expect(origins(['https://spa.example.com', 'http://localhost:5173'])).toEqual(['https://spa.example.com', 'http://localhost:5173']);
     for (const bad of ['https://spa.example.com/', 'https://spa.example.com/app', 'http://spa.example.com', '*']) expect(() => origins([bad])).toThrow(/origin/);
+  });
+});
+
+describe('usernames', () => {
+  it('may hold dots, but not be only dots (they would be path segments in URLs naming the user)', () => {
+    expect(username('a.b')).toBe('a.b');
+    expect(username('.x')).toBe('.x');
+    for (const dots of ['.', '..', '...']) expect(() => username(dots)).toThrow(`invalid username "${dots}": a name must have a character other than "."`);
   });
 });

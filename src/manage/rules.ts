@@ -16,6 +16,8 @@ export const MAX_PASSWORD_LENGTH = 1024;
 
 export function username(raw: string, field = 'username'): string {
   if (!USERNAME_PATTERN.test(raw)) throw new InvalidInput(field, `invalid username "${printable(raw)}": use letters, digits and . _ @ + - (at most 255)`);
+  // "." and ".." would be path segments in every URL that names the user (/users/.., the portal's pages).
+  if (/^\.+$/.test(raw)) throw new InvalidInput(field, `invalid username "${raw}": a name must have a character other than "."`);
   return raw;
 }
 

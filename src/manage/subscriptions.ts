@@ -72,8 +72,16 @@ export class Subscriptions {
     return this.setStatus(actor, id, 'ACTIVE');
   }
 
+  /**
+   * Removes a subscription (its application's owner, publishers, admins). A blocked one only a
+   * publisher or an admin may remove: its owner removing it and subscribing again would undo
+   * the block.
+   */
   async remove(actor: Actor, id: string): Promise<void> {
     const sub = await this.visible(actor, id);
+    if (sub.status === 'BLOCKED' && !hasRole(actor, 'publisher')) {
+      throw new Forbidden(`the subscription of ${sub.applicationName} to ${sub.apiName}:${sub.apiVersion} is blocked by a publisher: only a publisher or an admin may remove it`);
+    }
     await this.c.recorder.change(actor, { operation: 'deleteSubscription', targetType: 'subscription', targetId: sub.id, detail: { applicationId: sub.applicationId, apiId: sub.apiId } }, async (tx) => {
       await tx.apis.removeSubscription(sub.id);
       return { value: undefined, changes: [{ kind: 'apis' }] };

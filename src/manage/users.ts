@@ -101,6 +101,9 @@ export class Users {
       await tx.users.update(username, { role, passwordHash, lockedAt });
       return { value: undefined };
     });
+    // Unlocking also lifts a lock-out by failed sign-ins (security.lockout): the admin who
+    // unlocks a user means them to sign in now.
+    if (input.locked === false) await this.c.store.lockout.clear(username);
     if ((input.locked === true && user.lockedAt === null) || passwordHash !== undefined) {
       await this.endSessionsOf(user);
       await this.revokeTokensOf(username);

@@ -268,7 +268,7 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
       'gatehouse started',
     );
     if ((await store.users.countByRole('admin')) === 0) {
-      logger.warn({ event: 'no_admin' }, 'no admin user yet: create one with  gatehouse user add NAME --role admin --password-stdin');
+      logger.warn({ event: 'no_admin' }, 'no admin user yet: create one with `npx gatehouse user add NAME --role admin --password-stdin` (in the repository; see README "CLI" elsewhere)');
     }
     let closing: Promise<void> | undefined;
     return {

@@ -128,4 +128,19 @@ describe('generateAccessToken', () => {
     expectProblem(await a.rest('POST', `/applications/${app.id}/keys/PRODUCTION/access-token`, { as: BOB }), 404, `no application ${app.id}`);
     expectProblem(await a.rest('POST', `/applications/${app.id}/keys/SANDBOX/access-token`, { as: ALICE }), 404, 'the application has no SANDBOX key yet; generate it first');
   });
+
+  it('is the token /token gives for client_credentials: the owner as subject, no username; none for a public client', async () => {
+    const app = await newApp();
+    const keys = ok(await a.rest('POST', `/applications/${app.id}/keys/PRODUCTION`, { as: ALICE, body: {} }), 201);
+    const generated = ok(await a.rest('POST', `/applications/${app.id}/keys/PRODUCTION/access-token`, { as: ALICE }));
+    const issued = (await postForm(`${a.s.https}/token`, { grant_type: 'client_credentials' }, { authorization: basic(keys.consumerKey, keys.consumerSecret) })).json;
+    const shape = async (token: string) => {
+      const j = (await postForm(`${a.s.https}/introspect`, { token }, { authorization: basic(keys.consumerKey, keys.consumerSecret) })).json;
+      return { active: j.active, sub: j.sub, username: j.username, scope: j.scope, client_id: j.client_id };
+    };
+    expect(await shape(generated.accessToken)).toEqual(await shape(issued.access_token));
+    expect((await shape(generated.accessToken)).username).toBeUndefined();
+    ok(await a.rest('POST', `/applications/${app.id}/keys/SANDBOX`, { as: ALICE, body: { public: true } }), 201);
+    expectProblem(await a.rest('POST', `/applications/${app.id}/keys/SANDBOX/access-token`, { as: ALICE }), 400, 'the SANDBOX key is a public client: it gets tokens through /authorize with PKCE, not application tokens');
+  });
 });

@@ -77,6 +77,11 @@ describe('HTTP Basic', () => {
     const me = (password: string) => call(`${a.s.portal}/api/v1/me`, { headers: { authorization: basic('target', password) }, dispatcher: from });
     for (let i = 0; i < 5; i++) expectUnauthenticated(await me(`wrong-password-${i}`), 'Invalid username or password, or the account is locked.');
     expectUnauthenticated(await me('target-password'), 'Invalid username or password, or the account is locked.');
+    // An admin's unlock lifts the lock-out too.
+    ok(await a.rest('PATCH', '/users/target', { as: ROOT, body: { locked: false } }));
+    const elsewhere = fromAddress('127.0.0.4');
+    const r = await call(`${a.s.portal}/api/v1/me`, { headers: { authorization: basic('target', 'target-password') }, dispatcher: elsewhere });
+    expect(ok(r)).toEqual({ username: 'target', role: 'subscriber' });
   });
 });
 

@@ -83,6 +83,9 @@ for (const kind of DB_KINDS) {
       expectProblem(await a.rest('POST', `/subscriptions/${sub.id}/block`, { as: ALICE }), 403, 'blocking subscriptions needs the publisher role; you are a subscriber');
       expect(ok(await a.rest('POST', `/subscriptions/${sub.id}/block`, { as: PUB })).status).toBe('BLOCKED');
       expect(ok(await a.rest('GET', `/subscriptions/${sub.id}`, { as: ALICE })).status).toBe('BLOCKED');
+      // Its owner cannot remove it (and subscribe again, undoing the block).
+      expectProblem(await a.rest('DELETE', `/subscriptions/${sub.id}`, { as: ALICE }), 403, new RegExp(`^the subscription of ${sub.applicationName} to ${sub.apiName}:${sub.apiVersion} is blocked by a publisher: only a publisher or an admin may remove it$`));
+      expect(ok(await a.rest('GET', `/subscriptions/${sub.id}`, { as: ALICE })).status).toBe('BLOCKED');
       expectProblem(await a.rest('POST', `/subscriptions/${sub.id}/unblock`, { as: ALICE }), 403, 'unblocking subscriptions needs the publisher role; you are a subscriber');
       expect(ok(await a.rest('POST', `/subscriptions/${sub.id}/unblock`, { as: ROOT })).status).toBe('ACTIVE');
       expectProblem(await a.rest('POST', '/subscriptions/nope/block', { as: PUB }), 404, 'no subscription nope');

@@ -72,7 +72,10 @@ ${
 <dt>Token validity</dt><dd>${key.validitySeconds === null ? 'the server default' : `${key.validitySeconds} s`}</dd></dl>
 ${!key.public ? actionButton(view, `${base}/secret`, 'Regenerate secret', { secondary: true }) : ''}
 ${tokenCommands(kit.settings, view.actor!.username, keyType, basic)}
-<h3>Generate access token</h3>
+${
+  key.public
+    ? ''
+    : html`<h3>Generate access token</h3>
 ${
   token?.keyType === keyType
     ? html`<div class="secret" role="status">${copyable('Access Token', token.accessToken, `at-${keyType}`)}<p class="hint">An application token, valid for ${token.expiresIn} s; shown only now.</p></div>`
@@ -80,7 +83,8 @@ ${
 }
 <form method="post" action="${base}/token">${csrfInput(view.csrf)}
 ${field({ name: 'validitySeconds', label: 'Validity (seconds)', type: 'number', value: '3600', errors, id: `validity-${keyType}` })}
-<button type="submit">Generate access token</button></form></div>`;
+<button type="submit">Generate access token</button></form>`
+}</div>`;
 }
 
 export function applicationPages(kit: Kit): void {

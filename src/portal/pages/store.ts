@@ -1,5 +1,5 @@
 import { html } from '../../http/html.js';
-import type { ApiView, Management, SubscriptionView, Actor } from '../../manage/index.js';
+import { hasRole, type ApiView, type Management, type SubscriptionView, type Actor } from '../../manage/index.js';
 import { attempt, signedIn, text, type Kit } from '../kit.js';
 import { actionButton, badge, copyable, csrfInput, field, formError, select, statusBadge, type Errors, type View } from '../layout.js';
 import { clearSessionCookie, setSessionCookie } from '../session.js';
@@ -127,7 +127,7 @@ ${field({ name: 'password', label: 'Password', type: 'password', required: true,
   kit.post('/store/apis/:apiId/subscribe', async ({ view, params, form }) => {
     const actor = signedIn(view);
     const api = await m.apis.get(actor, params.apiId!);
-    const r = await attempt(() => m.subscriptions.create(actor, { applicationId: text(form, 'applicationId') ?? '', apiId: api.id, tier: text(form, 'tier') ?? '' }));
+    const r = await attempt(() => m.subscriptions.create(actor, { applicationId: text(form, 'applicationId') ?? '', apiId: api.id, ...(text(form, 'tier') !== undefined ? { tier: text(form, 'tier') } : {}) }));
     if (!r.ok) return { status: r.status, page: await apiPage(kit, view, api, undefined, { subscribe: r.errors }) };
     return { redirect: `/store/apis/${api.id}`, flash: { notice: `${r.value.applicationName} is subscribed to ${api.name} ${api.version} (tier ${r.value.tier}).` } };
   });
@@ -170,7 +170,7 @@ function subscriptionTable(view: View, subs: SubscriptionView[]) {
     (s) => html`<tr><td data-label="Application"><a href="/store/applications/${s.applicationId}">${s.applicationName}</a></td>
 <td data-label="API"><a href="/store/apis/${s.apiId}">${s.apiName} ${s.apiVersion}</a></td><td data-label="Tier">${s.tier}</td>
 <td data-label="Status">${statusBadge(s.status)}${s.status === 'BLOCKED' ? html` <span class="muted">Calls get 403 until a publisher unblocks it.</span>` : ''}</td>
-<td>${actionButton(view, `/store/subscriptions/${s.id}/delete`, `Unsubscribe ${s.applicationName} from ${s.apiName}`, { secondary: true })}</td></tr>`,
+<td>${s.status === 'BLOCKED' && !(view.actor && hasRole(view.actor, 'publisher')) ? '' : actionButton(view, `/store/subscriptions/${s.id}/delete`, `Unsubscribe ${s.applicationName} from ${s.apiName}`, { secondary: true })}</td></tr>`,
   )}</tbody></table>`;
 }
 
