@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { MAX_CONTEXT_SEGMENTS } from '../types.js';
 import { callbackUrl, context, origins, password } from './rules.js';
 
 const validateCallbackUrl = (raw: string) => callbackUrl(raw, false);
@@ -59,5 +60,14 @@ describe('contexts and CORS origins', () => {
   it('accept exact origins only', () => {
     expect(origins(['https://spa.example.com', 'http://localhost:5173'])).toEqual(['https://spa.example.com', 'http://localhost:5173']);
     for (const bad of ['https://spa.example.com/', 'https://spa.example.com/app', 'http://spa.example.com', '*']) expect(() => origins([bad])).toThrow(/origin/);
+  });
+});
+
+describe('context depth', () => {
+  it('accepts as many segments as the gateway routes, and refuses one more, saying the limit', () => {
+    expect(MAX_CONTEXT_SEGMENTS).toBe(4);
+    expect(context('/a/b/c/d')).toBe('/a/b/c/d');
+    expect(() => context('/a/b/c/d/e')).toThrow('context "/a/b/c/d/e" has 5 path segments: the gateway routes contexts of at most 4 (such as /partners/eu/weather/daily), so calls to this one would never reach it');
+    expect(() => context('a/b/c/d/e/f')).toThrow(/has 6 path segments.*at most 4/);
   });
 });

@@ -1,7 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import { InvalidInput } from '../errors.js';
 import { ROLES, type Role } from '../store/users.js';
-import { KEY_TYPES, type KeyType } from '../types.js';
+import { KEY_TYPES, MAX_CONTEXT_SEGMENTS, type KeyType } from '../types.js';
 
 /**
  * Every rule a management input must meet, in one place: the CLI, the admin REST API and the
@@ -137,12 +137,22 @@ const RESERVED = ['/token', '/login', '/revoke', '/introspect', '/authorize', '/
 const CONTEXT = /^(\/[A-Za-z0-9._~-]+)+$/;
 const VERSION = /^[A-Za-z0-9._-]{1,64}$/;
 
+/** The first segment of a (valid) context, '/weather' of '/weather/daily': every API whose route could overlap its route shares it. */
+export const firstSegment = (ctx: string): string => `/${ctx.split('/')[1]}`;
+
 export function context(raw: string): string {
   const ctx = raw.startsWith('/') ? raw : `/${raw}`;
   if (!CONTEXT.test(ctx) || ctx.length > 255 || ctx.split('/').some((s) => s === '.' || s === '..')) {
-    throw new InvalidInput('context', `invalid context "${printable(raw)}": use path segments like /weather or /partners/weather`);
+    throw new InvalidInput('context', `invalid context "${printable(raw)}": use path segments like /weather or /partners/weather (at most ${MAX_CONTEXT_SEGMENTS})`);
   }
-  const first = `/${ctx.split('/')[1]}`;
+  const segments = ctx.split('/').length - 1;
+  if (segments > MAX_CONTEXT_SEGMENTS) {
+    throw new InvalidInput(
+      'context',
+      `context "${ctx}" has ${segments} path segments: the gateway routes contexts of at most ${MAX_CONTEXT_SEGMENTS} (such as /partners/eu/weather/daily), so calls to this one would never reach it`,
+    );
+  }
+  const first = firstSegment(ctx);
   if (RESERVED.includes(first)) throw new InvalidInput('context', `context "${ctx}" is reserved for the node's own endpoints (${RESERVED.join(', ')})`);
   return ctx;
 }
