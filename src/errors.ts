@@ -69,12 +69,12 @@ export class InvalidInput extends GatehouseError {
   }
 }
 
-/** A domain error class of one kind: `new NotFound('no API Weather:v1')`. */
+/** A domain error class of one kind: `new NotFound('no API Weather:v1')`, optionally about one input field. */
 function ofKind(kind: ErrorKind, name: string) {
   return class extends GatehouseError {
     override name = name;
-    constructor(message: string) {
-      super(kind, message);
+    constructor(message: string, field?: string) {
+      super(kind, message, field === undefined ? {} : { field });
     }
   };
 }

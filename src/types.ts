@@ -6,6 +6,13 @@
 export type KeyType = 'PRODUCTION' | 'SANDBOX';
 export const KEY_TYPES: readonly KeyType[] = ['PRODUCTION', 'SANDBOX'];
 
+/**
+ * The deepest API context the gateway routes, in path segments (/a/b/c/d): it tries at most
+ * this many context lengths per request (src/gateway/routing.ts), and the management service
+ * refuses a deeper context (src/manage/rules.ts), so every accepted API can be called.
+ */
+export const MAX_CONTEXT_SEGMENTS = 4;
+
 /** An API as the Publisher defines it and the gateway routes it. */
 export interface ApiDefinition {
   id: string;

@@ -1,4 +1,5 @@
 import Type, { type TSchema } from 'typebox';
+import { MAX_CONTEXT_SEGMENTS } from '../types.js';
 
 /**
  * The admin API's request and response shapes, in TypeBox (JSON Schema). They describe types
@@ -156,7 +157,7 @@ export const Api = Type.Object(
 
 const apiFields = {
   name: Type.String(),
-  context: Type.String({ description: 'e.g. /weather' }),
+  context: Type.String({ description: `e.g. /weather: 1 to ${MAX_CONTEXT_SEGMENTS} path segments, a route no other API's overlaps` }),
   version: Type.String(),
   productionUrl: Type.String(),
   sandboxUrl: Type.Optional(Nullable(Type.String())),

@@ -4,10 +4,8 @@ import type { DeadlineList } from './deadlines.js';
 import { coalesce } from './coalesce.js';
 import type { GatewayFault } from './faults.js';
 import type { ApiMetrics } from './metrics.js';
+import { MAX_CONTEXT_SEGMENTS } from '../types.js';
 import type { GatewayApi, GatewayStore } from './types.js';
-
-/** Deepest API context considered, in path segments (e.g. /a/b/c/d). */
-const MAX_CONTEXT_SEGMENTS = 4;
 
 /** A published API with everything the pipeline needs resolved once. */
 export interface ApiEntry {

@@ -1,5 +1,6 @@
 import { Conflict, InvalidInput, NotFound } from '../errors.js';
 import type { Api, ApiFields } from '../store/apis.js';
+import type { ManagedStores } from '../store/index.js';
 import { hasRole, requireRole, type Actor } from './actor.js';
 import type { ManageContext } from './context.js';
 import { isNameVersion, limitOf, pageView, positionOf, type Page, type PageRequest } from './page.js';
@@ -19,6 +20,15 @@ export interface ApiInput {
 }
 
 export type ApiUpdate = Partial<ApiInput>;
+
+/**
+ * Refuses (409) a route that overlaps another API's (rules.distinctRoute), checked and then
+ * written with the routes locked, so two overlapping APIs created at once cannot both pass.
+ */
+async function routeIsFree(tx: ManagedStores, api: { id?: string; context: string; version: string }, field?: 'context' | 'version'): Promise<void> {
+  await tx.apis.lockRoutes();
+  rules.distinctRoute(api, await tx.apis.underFirstSegment(rules.firstSegment(api.context)), field);
+}
 
 /** The tiers an API offers unless the publisher chooses: the node's configured ones. */
 const defaultTiers = (tiers: Record<string, unknown>): string[] => Object.keys(tiers);
@@ -46,6 +56,7 @@ export class Apis {
       status: 'CREATED',
     };
     return this.c.recorder.change(actor, { operation: 'createApi', targetType: 'api', detail: { name: api.name, version: api.version, context: api.context } }, async (tx) => {
+      await routeIsFree(tx, api);
       const created = await tx.apis.create(api);
       // A path asked for before the API existed is cached as "no such API".
       return { value: apiView(created), targetId: created.id, changes: [{ kind: 'apis' }] };
@@ -89,7 +100,11 @@ export class Apis {
       const using = await this.c.store.apis.countSubscriptions(api.id, dropped);
       if (using > 0) throw new Conflict(`${using} subscription(s) of ${api.name}:${api.version} use a tier you are removing (${dropped.join(', ')}); change or remove them first`);
     }
+    const route = { id: api.id, context: fields.context ?? api.context, version: fields.version ?? api.version };
+    // Only a new route is checked: two APIs that overlapped before this rule keep working as they did.
+    const moves = route.context !== api.context || route.version !== api.version;
     return this.c.recorder.change(actor, { operation: 'updateApi', targetType: 'api', targetId: api.id, detail: { ...fields } }, async (tx) => {
+      if (moves) await routeIsFree(tx, route, route.context !== api.context ? 'context' : 'version');
       await tx.apis.update(api.id, fields);
       return { value: apiView((await tx.apis.findById(api.id))!), changes: [{ kind: 'apis' }] };
     });

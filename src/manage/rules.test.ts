@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { callbackUrl, context, origins, password, username } from './rules.js';
+import { ApiRoutes, type ApiEntry, type RouteTarget } from '../gateway/routing.js';
+import type { GatewayApi } from '../gateway/types.js';
+import { Conflict } from '../errors.js';
+import { MAX_CONTEXT_SEGMENTS } from '../types.js';
+import { callbackUrl, context, distinctRoute, origins, password, username, type RoutedApi } from './rules.js';
 
 const validateCallbackUrl = (raw: string) => callbackUrl(raw, false);
 
@@ -67,5 +71,101 @@ describe('usernames', () => {
     expect(username('a.b')).toBe('a.b');
     expect(username('.x')).toBe('.x');
     for (const dots of ['.', '..', '...']) expect(() => username(dots)).toThrow(`invalid username "${dots}": a name must have a character other than "."`);
+  });
+});
+
+describe('context depth', () => {
+  it('accepts as many segments as the gateway routes, and refuses one more, saying the limit', () => {
+    expect(MAX_CONTEXT_SEGMENTS).toBe(4);
+    expect(context('/a/b/c/d')).toBe('/a/b/c/d');
+    expect(() => context('/a/b/c/d/e')).toThrow('context "/a/b/c/d/e" has 5 path segments: the gateway routes contexts of at most 4 (such as /partners/eu/weather/daily), so calls to this one would never reach it');
+    expect(() => context('a/b/c/d/e/f')).toThrow(/has 6 path segments.*at most 4/);
+  });
+});
+
+describe('API routes may not overlap (distinctRoute)', () => {
+  const api = (name: string, context: string, version: string, id = `${name}-${version}`): RoutedApi => ({ id, name, context, version });
+  const nested = api('Nested', '/p/weather', 'v1');
+  const refusal = (mine: { id?: string; context: string; version: string }, others: RoutedApi[], field?: 'context' | 'version'): Conflict => {
+    try {
+      distinctRoute(mine, others, field);
+    } catch (err) {
+      if (err instanceof Conflict) return err;
+      throw err;
+    }
+    throw new Error('accepted');
+  };
+
+  it('refuses a shorter route that would take every call of another API, naming it', () => {
+    const e = refusal({ context: '/p', version: 'weather' }, [nested]);
+    expect(e.status).toBe(409);
+    expect(e.field).toBe('context');
+    expect(e.message).toBe(
+      'context /p with version weather overlaps API Nested:v1 (context /p/weather, version v1): the gateway would send every call to /p/weather/v1/… to this API, ' +
+        'so Nested:v1 could never be reached; choose another context or version',
+    );
+  });
+
+  it('refuses a longer route another API already takes, and the same route', () => {
+    const shadow = api('Shadow', '/p', 'weather');
+    expect(refusal({ context: '/p/weather', version: 'v1' }, [shadow]).message).toBe(
+      'context /p/weather with version v1 overlaps API Shadow:weather (context /p, version weather): the gateway sends every call to /p/weather/v1/… to Shadow:weather, ' +
+        'so this API could never be reached; choose another context or version',
+    );
+    expect(refusal({ context: '/p/weather/v1/x', version: 'v2' }, [shadow]).message).toMatch(/overlaps API Shadow:weather/);
+    expect(refusal({ context: '/p/weather', version: 'v1' }, [nested]).message).toBe('context /p/weather with version v1 is already used by API Nested:v1 (context /p/weather, version v1); choose another context or version');
+  });
+
+  it('accepts routes that only share a start, the API itself, and APIs deeper than the gateway routes', () => {
+    for (const ok of [
+      { context: '/p', version: 'v1' },
+      { context: '/p', version: 'v2' },
+      { context: '/p/weather', version: 'v2' },
+      { context: '/p/weatherx', version: 'v1' },
+      { context: '/p/weather/daily', version: 'v1' },
+      { context: '/P/weather', version: 'v1' },
+      { ...nested },
+    ]) {
+      expect(() => distinctRoute(ok, [nested]), JSON.stringify(ok)).not.toThrow();
+    }
+    expect(() => distinctRoute({ context: '/a', version: 'b' }, [api('Deep', '/a/b/c/d/e', 'v1')])).not.toThrow();
+    expect(refusal({ context: '/p', version: 'weather' }, [nested]).field).toBe('context');
+    expect(refusal({ context: '/p', version: 'weather' }, [nested], 'version').field).toBe('version');
+  });
+
+  it("matches the gateway's router: accepted pairs are each reached, refused pairs would leave one unreachable", async () => {
+    // Every context of 1 to MAX_CONTEXT_SEGMENTS segments over a two-letter alphabet, with either version.
+    const segs = ['a', 'b'];
+    let contexts = segs.map((s) => `/${s}`);
+    const all = [...contexts];
+    for (let depth = 2; depth <= MAX_CONTEXT_SEGMENTS; depth++) {
+      contexts = contexts.flatMap((c) => segs.map((s) => `${c}/${s}`));
+      all.push(...contexts);
+    }
+    const apis = all.flatMap((c) => segs.map((v) => api(`${c}:${v}`, c, v)));
+    const reached = async (published: RoutedApi[], target: RoutedApi): Promise<boolean> => {
+      const store = { findPublishedApi: async (c: string, v: string) => published.find((p) => p.context === c && p.version === v) as GatewayApi | undefined };
+      const routes = new ApiRoutes(store, 0, (found) => ({ api: found }) as ApiEntry);
+      const t: RouteTarget = { api: undefined, restStart: 0 };
+      const path = `${target.context}/${target.version}/x`;
+      const found = await routes.resolve(t, path, Date.now());
+      return found && t.api!.api.id === target.id && path.slice(t.restStart) === '/x';
+    };
+    let refused = 0;
+    for (const x of apis) {
+      for (const y of apis) {
+        if (x === y) continue;
+        let accepted = true;
+        try {
+          distinctRoute(x, [y]);
+        } catch {
+          accepted = false;
+          refused++;
+        }
+        const both = (await reached([x, y], x)) && (await reached([x, y], y));
+        expect(both, `${x.name} and ${y.name}`).toBe(accepted);
+      }
+    }
+    expect(refused).toBeGreaterThan(0);
   });
 });

@@ -1,7 +1,7 @@
 import { X509Certificate } from 'node:crypto';
-import { InvalidInput } from '../errors.js';
+import { Conflict, InvalidInput } from '../errors.js';
 import { ROLES, type Role } from '../store/users.js';
-import { KEY_TYPES, type KeyType } from '../types.js';
+import { KEY_TYPES, MAX_CONTEXT_SEGMENTS, type KeyType } from '../types.js';
 
 /**
  * Every rule a management input must meet, in one place: the CLI, the admin REST API and the
@@ -139,14 +139,64 @@ const RESERVED = ['/token', '/login', '/revoke', '/introspect', '/authorize', '/
 const CONTEXT = /^(\/[A-Za-z0-9._~-]+)+$/;
 const VERSION = /^[A-Za-z0-9._-]{1,64}$/;
 
+/** The first segment of a (valid) context, '/weather' of '/weather/daily': every API whose route could overlap its route shares it. */
+export const firstSegment = (ctx: string): string => `/${ctx.split('/')[1]}`;
+
 export function context(raw: string): string {
   const ctx = raw.startsWith('/') ? raw : `/${raw}`;
   if (!CONTEXT.test(ctx) || ctx.length > 255 || ctx.split('/').some((s) => s === '.' || s === '..')) {
-    throw new InvalidInput('context', `invalid context "${printable(raw)}": use path segments like /weather or /partners/weather`);
+    throw new InvalidInput('context', `invalid context "${printable(raw)}": use path segments like /weather or /partners/weather (at most ${MAX_CONTEXT_SEGMENTS})`);
   }
-  const first = `/${ctx.split('/')[1]}`;
+  const segments = ctx.split('/').length - 1;
+  if (segments > MAX_CONTEXT_SEGMENTS) {
+    throw new InvalidInput(
+      'context',
+      `context "${ctx}" has ${segments} path segments: the gateway routes contexts of at most ${MAX_CONTEXT_SEGMENTS} (such as /partners/eu/weather/daily), so calls to this one would never reach it`,
+    );
+  }
+  const first = firstSegment(ctx);
   if (RESERVED.includes(first)) throw new InvalidInput('context', `context "${ctx}" is reserved for the node's own endpoints (${RESERVED.join(', ')})`);
   return ctx;
+}
+
+/** Where the gateway serves an API: its context's segments, then its version (/p/weather + v1 is p, weather, v1). */
+export const routeOf = (api: { context: string; version: string }): string[] => [...api.context.split('/').slice(1), api.version];
+
+export interface RoutedApi {
+  id: string;
+  name: string;
+  context: string;
+  version: string;
+}
+
+/**
+ * An API's route may not overlap another API's. The gateway matches a request path's
+ * /{context}/{version} prefixes shortest first and takes the first API it finds
+ * (src/gateway/routing.ts), so two routes are ambiguous exactly when one is the start of the
+ * other, segment by segment: /p + version weather (p, weather) takes every call meant for
+ * /p/weather + version v1 (p, weather, v1), which could never be reached. Routes that only share a
+ * start (/p + v1 and /p + v2, /p/weather + v1 and /p + v1) are fine. Every other API counts,
+ * whatever its status (a created or retired one can be published later), except one deeper than
+ * the gateway routes.
+ */
+export function distinctRoute(api: { id?: string; context: string; version: string }, others: readonly RoutedApi[], field: 'context' | 'version' = 'context'): void {
+  const mine = routeOf(api);
+  for (const other of others) {
+    const theirs = routeOf(other);
+    // Itself, or an API stored before contexts were limited, deeper than the gateway routes: it never takes a call.
+    if (other.id === api.id || theirs.length - 1 > MAX_CONTEXT_SEGMENTS) continue;
+    const n = Math.min(mine.length, theirs.length);
+    if (!mine.slice(0, n).every((s, i) => s === theirs[i])) continue;
+    const ref = `API ${other.name}:${other.version} (context ${other.context}, version ${other.version})`;
+    const path = (route: string[]) => `/${route.join('/')}/…`;
+    const why =
+      mine.length === theirs.length
+        ? `is already used by ${ref}`
+        : mine.length < theirs.length
+          ? `overlaps ${ref}: the gateway would send every call to ${path(theirs)} to this API, so ${other.name}:${other.version} could never be reached`
+          : `overlaps ${ref}: the gateway sends every call to ${path(mine)} to ${other.name}:${other.version}, so this API could never be reached`;
+    throw new Conflict(`context ${api.context} with version ${api.version} ${why}; choose another context or version`, field);
+  }
 }
 
 export function version(raw: string): string {

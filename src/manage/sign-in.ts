@@ -1,10 +1,11 @@
 import { Forbidden, GatehouseError } from '../errors.js';
+import { MANAGE_SCOPE } from '../oauth/scope.js';
 import type { Role } from '../store/users.js';
 import type { Actor, Via } from './actor.js';
 import type { ManageContext } from './context.js';
 
-/** The scope an access token needs to act on the admin API for its user. */
-export const MANAGE_SCOPE = 'manage';
+/** The scope an access token needs to act on the admin API for its user (defined with the other scope rules). */
+export { MANAGE_SCOPE };
 
 export interface From {
   via: Via;

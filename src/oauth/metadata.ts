@@ -1,3 +1,4 @@
+import { DEFAULT_SCOPE, MANAGE_SCOPE } from './scope.js';
 import type { OAuthService } from './service.js';
 
 /**
@@ -5,7 +6,7 @@ import type { OAuthService } from './service.js';
  * `default` (what a request without scope gets) and `manage` (the management API's). Other
  * scope tokens are granted as asked.
  */
-export const SCOPES_SUPPORTED = ['PRODUCTION', 'SANDBOX', 'default', 'manage'] as const;
+export const SCOPES_SUPPORTED = ['PRODUCTION', 'SANDBOX', DEFAULT_SCOPE, MANAGE_SCOPE] as const;
 
 /** RFC 8414 authorization server metadata: exactly what this server implements. */
 export function serverMetadata(service: OAuthService): Record<string, unknown> {

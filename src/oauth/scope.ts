@@ -21,17 +21,43 @@ export function parseScope(raw: string | undefined): string[] {
   return [...new Set(tokens)].sort();
 }
 
+/** The scope that lets an access token act on the admin API as its user, within the user's role (src/manage/sign-in.ts). */
+export const MANAGE_SCOPE = 'manage';
+
+/** What a scope rule needs of the client asking: its key type, and whether it has a secret. */
+export interface ScopeClient {
+  keyType: KeyType;
+  /** null: a public client */
+  secretHash: string | null;
+}
+
 /**
  * The scope granted for a request: PRODUCTION / SANDBOX (as the original WSO2 page sends)
- * must match the key type of the consumer key used; no scope at all grants "default".
+ * must match the key type of the consumer key used; `manage` only for a confidential client
+ * (clientMayHold); no scope at all grants "default".
  */
-export function grantScope(requested: string[], keyType: KeyType): string[] {
+export function grantScope(requested: string[], client: ScopeClient): string[] {
   for (const t of requested) {
-    if (KEY_TYPE_SCOPES.has(t) && t !== keyType) {
-      throw invalidScope(`scope ${t} does not match this consumer key, which is a ${keyType} key`);
+    if (KEY_TYPE_SCOPES.has(t) && t !== client.keyType) {
+      throw invalidScope(`scope ${t} does not match this consumer key, which is a ${client.keyType} key`);
     }
   }
+  clientMayHold(requested, client);
   return requested.length === 0 ? [DEFAULT_SCOPE] : requested;
+}
+
+/**
+ * `manage` is for confidential clients only. A public client proves nothing about itself:
+ * anyone may start its browser flow with its client_id (a loopback callback matches on any
+ * port, an app's own scheme can be claimed by another app), so the user's whole admin-API power
+ * would rest on nothing but the name the consent page shows. The password grant, the other way
+ * to a `manage` token, takes confidential clients only as well. Checked for every new grant and
+ * every refresh (a public client's grant made before this rule cannot renew `manage`).
+ */
+export function clientMayHold(scope: readonly string[], client: ScopeClient): void {
+  if (client.secretHash === null && scope.includes(MANAGE_SCOPE)) {
+    throw invalidScope(`scope ${MANAGE_SCOPE} (the admin API as the user) is for confidential clients only, and this client has no secret: ask without ${MANAGE_SCOPE}`);
+  }
 }
 
 /** On refresh the scope may only narrow: every requested token must already be granted. */

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { nowSeconds } from '../clock.js';
 import { Conflict } from '../errors.js';
 import type { ApiDefinition } from '../types.js';
@@ -69,7 +69,37 @@ type SubCursor = { createdAt: number; id: string };
 
 /** APIs (Publisher) and subscriptions of applications to them (Store). */
 export class ApiStore {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: 'sqlite' | 'postgres',
+  ) {}
+
+  /**
+   * Inside a transaction, before a check of the APIs' routes followed by a write: makes every
+   * other such check wait until this transaction ends, so two overlapping APIs created at once
+   * cannot both pass. PostgreSQL: a transaction-scoped advisory lock. SQLite: a write that
+   * changes nothing takes the database's write lock now (a transaction begins deferred; another
+   * process's API could otherwise commit between this one's read and its write).
+   */
+  async lockRoutes(): Promise<void> {
+    if (this.dialect === 'postgres') {
+      await sql`select pg_advisory_xact_lock(hashtext(current_schema() || ':gatehouse.api-routes'))`.execute(this.db);
+    } else {
+      await this.db.updateTable('apis').set({ id: sql<string>`id` }).where(sql<boolean>`1 = 0`).execute();
+    }
+  }
+
+  /** Every API whose context starts with the segment `first` ('/weather'): the only ones a route under it can overlap. */
+  async underFirstSegment(first: string): Promise<{ id: string; name: string; context: string; version: string }[]> {
+    const under = `${first}/`;
+    return this.db
+      .selectFrom('apis')
+      .select(['id', 'name', 'context', 'version'])
+      .where((eb) => eb.or([eb('context', '=', first), eb(sql<string>`substr(context, 1, ${sql.lit(under.length)})`, '=', under)]))
+      .orderBy('name')
+      .orderBy('version')
+      .execute();
+  }
 
   async create(input: Omit<Api, 'id' | 'createdAt'>): Promise<Api> {
     const api: Api = { ...input, id: randomUUID(), createdAt: nowSeconds() };

@@ -51,7 +51,7 @@ function managedStores(k: Kysely<Database>, dialect: Db['dialect']): ManagedStor
   return {
     users: new UserStore(k),
     applications: new ApplicationStore(k),
-    apis: new ApiStore(k),
+    apis: new ApiStore(k, dialect),
     idps: new IdpStore(k),
     audit: new AuditStore(k),
     changes: new ChangeStore(k, dialect),

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import path from 'node:path';
 import { createTestDatabase, availableKinds, type TestDatabase } from '../../test/support/databases.js';
 import { tokenRecord as token } from '../../test/support/token-record.js';
 import { loadConfig } from '../config/load.js';
@@ -6,6 +7,7 @@ import { sha256 } from '../crypto/hash.js';
 import { cleanupExpired } from './cleanup.js';
 import { Conflict, NotFound } from '../errors.js';
 import { openStore, type Store } from './index.js';
+import { SQLITE_FILE } from './permissions.js';
 
 const kinds = await availableKinds();
 
@@ -251,6 +253,65 @@ describe.each(kinds)('data layer on %s', (kind) => {
     expect((await store.apis.listSubscriptions({ apiId: api.id, limit: 5 })).items).toMatchObject([{ applicationName: 'subscriber-app', owner: 'alice', apiName: 'Weather', apiVersion: 'v1' }]);
     expect(await store.apis.removeSubscription(sub.id)).toBe(true);
     expect(await store.apis.findSubscription(app.id, api.id)).toBeUndefined();
+  });
+
+  it('APIs under a first segment: exactly those whose context is it or starts with it and a slash', async () => {
+    const add = (name: string, context: string, version = 'v1') =>
+      store.apis.create({ name, context, version, productionUrl: 'http://p', tiers: ['Gold'], sendJwt: false, status: 'CREATED', description: null });
+    await add('Shadow', '/p', 'weather');
+    await add('Nested', '/p/weather');
+    await add('Deep', '/p/a/b/c');
+    // not under /p: a longer first segment, another case, `_` and `%` (no LIKE wildcards here)
+    for (const [name, ctx] of [['Longer', '/px'], ['Upper', '/P/weather'], ['Under', '/p_/x'], ['Percent', '/p%2F']] as const) await add(name, ctx);
+    const under = await store.apis.underFirstSegment('/p');
+    expect(under.map((a) => `${a.name} ${a.context} ${a.version}`)).toEqual(['Deep /p/a/b/c v1', 'Nested /p/weather v1', 'Shadow /p weather']);
+    expect(under[0]).toEqual({ id: expect.any(String), name: 'Deep', context: '/p/a/b/c', version: 'v1' });
+    expect(await store.apis.underFirstSegment('/nothing')).toEqual([]);
+  });
+
+  it('the route lock holds route checks of other transactions until this one ends', async () => {
+    const add = (tx: Store['apis'], name: string, context: string, version: string) =>
+      tx.create({ name, context, version, productionUrl: 'http://p', tiers: ['Gold'], sendJwt: false, status: 'CREATED', description: null });
+    if (kind === 'postgres') {
+      // Two transactions on two connections: the second one's read waits for the first one's commit, and sees its API.
+      let release!: () => void;
+      const held = new Promise<void>((r) => (release = r));
+      let locked!: () => void;
+      const first = new Promise<void>((r) => (locked = r));
+      const t1 = store.transaction(async (tx) => {
+        await tx.apis.lockRoutes();
+        locked();
+        await held;
+        await add(tx.apis, 'LockA', '/lock', 'a');
+      });
+      await first;
+      let seen: string[] | undefined;
+      const t2 = store.transaction(async (tx) => {
+        await tx.apis.lockRoutes();
+        seen = (await tx.apis.underFirstSegment('/lock')).map((a) => a.name);
+      });
+      await new Promise((r) => setTimeout(r, 200));
+      expect(seen).toBeUndefined();
+      release();
+      await Promise.all([t1, t2]);
+      expect(seen).toEqual(['LockA']);
+    } else {
+      // The lock is the database's write lock, taken at once: another process (the CLI) cannot begin a write meanwhile.
+      const { default: Sqlite } = await import('better-sqlite3');
+      const other = new Sqlite(path.join(tdb.dataDir, SQLITE_FILE));
+      other.pragma('busy_timeout = 0');
+      try {
+        await store.transaction(async (tx) => {
+          await tx.apis.lockRoutes();
+          expect(() => other.exec('BEGIN IMMEDIATE')).toThrow(/locked|busy/i);
+          await add(tx.apis, 'LockA', '/lock', 'a');
+        });
+        other.exec('BEGIN IMMEDIATE');
+        other.exec('ROLLBACK');
+      } finally {
+        other.close();
+      }
+    }
   });
 
   it('the gateway lookup finds only live tokens, with application and owner', async () => {

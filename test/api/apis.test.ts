@@ -36,7 +36,9 @@ describe('createApi (publisher)', () => {
     expectProblem(await a.rest('POST', '/apis', { as: PUB, body: apiBody({ name: 'a:b' }) }), 400, /^invalid API name "a:b"/, 'name');
     const api = await createApi();
     const dup = await a.rest('POST', '/apis', { as: PUB, body: { ...apiBody(), context: api.context } });
-    expectProblem(dup, 409, /already exists$/);
+    expectProblem(dup, 409, `context ${api.context} with version v1 is already used by API ${api.name}:v1 (context ${api.context}, version v1); choose another context or version`, 'context');
+    const sameName = await a.rest('POST', '/apis', { as: PUB, body: { ...apiBody(), name: api.name } });
+    expectProblem(sameName, 409, /already exists$/);
   });
 
   it('is 403 for a subscriber, 401 without credentials', async () => {

@@ -58,6 +58,17 @@ describe('the same rule, the same answer', () => {
     expect(cliRefusal(apiCli)).toBe(restApi.json.detail);
   });
 
+  it('a context deeper than the gateway routes, and a route overlapping another API (409)', async () => {
+    const create = (context: string, version: string) => ['api', 'create', '--name', 'Deep', '--context', context, '--version', version, '--production-url', 'http://backend.internal/deep'];
+    const [deepCli, overlapCli] = await Promise.all([cli(...create('/a/b/c/d/e', 'v1')), cli(...create('/weather/v1', 'v2'))]);
+    const deep = await a.rest('POST', '/apis', { as: PUB, body: { name: 'Deep', context: '/a/b/c/d/e', version: 'v1', productionUrl: 'http://backend.internal/deep' } });
+    expectProblem(deep, 400, /^context "\/a\/b\/c\/d\/e" has 5 path segments: the gateway routes contexts of at most 4/, 'context');
+    expect(cliRefusal(deepCli)).toBe(deep.json.detail);
+    const overlap = await a.rest('POST', '/apis', { as: PUB, body: { name: 'Deep', context: '/weather/v1', version: 'v2', productionUrl: 'http://backend.internal/deep' } });
+    expectProblem(overlap, 409, /^context \/weather\/v1 with version v2 overlaps API Weather:v1 \(context \/weather, version v1\)/, 'context');
+    expect(cliRefusal(overlapCli)).toBe(overlap.json.detail);
+  });
+
   it('neither interface created anything it refused', async () => {
     const names = ok(await a.rest('GET', '/applications', { as: ALICE })).items.map((x: { name: string }) => x.name);
     expect(names).toEqual(['taken']);

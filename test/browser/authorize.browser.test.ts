@@ -7,7 +7,7 @@ import { authorizeUrl, pkcePair } from '../support/authorize.js';
 import { CHROMIUM, CHROMIUM_ARGS, chromiumAvailable } from '../support/browser.js';
 import { availableKinds } from '../support/databases.js';
 import { basic, postForm } from '../support/http.js';
-import { createClient, startTestServer, type TestClient, type TestServer } from '../support/server.js';
+import { addUser, createClient, startTestServer, type TestClient, type TestServer } from '../support/server.js';
 
 const ARTIFACTS = path.resolve('test-artifacts');
 const kinds = chromiumAvailable() ? await availableKinds() : [];
@@ -124,6 +124,31 @@ describe.skipIf(kinds.length === 0)('authorization code flow in Chromium', () =>
         await page.goto(authorizeUrl(s.https, { response_type: 'code', client_id: c.consumerKey, redirect_uri: callbackUrl, scope: 'orders:read', state: 'again', code_challenge: challenge, code_challenge_method: 'S256' }));
         await page.waitForURL((u) => u.href.startsWith(`${callbackUrl}?`));
         expect(new URL(page.url()).searchParams.get('code')).toBeTruthy();
+      } finally {
+        await ctx.close();
+      }
+    });
+
+    it("scope manage: an admin sees the warning first, on a phone's first screen, with a red Approve and no Remember box", async () => {
+      if (!(await s.server.store.users.findByUsername('root'))) await addUser(s, 'root', 'root-password', 'admin');
+      const ctx = await newContext();
+      try {
+        const page = await ctx.newPage();
+        await page.goto(authorizeUrl(s.https, { response_type: 'code', client_id: c.consumerKey, redirect_uri: callbackUrl, scope: 'manage', state: 'm', code_challenge: pkcePair().challenge, code_challenge_method: 'S256' }));
+        await page.getByLabel('Username').fill('root');
+        await page.getByLabel('Password').fill('root-password');
+        await page.getByRole('button', { name: 'Sign in' }).click();
+        await page.waitForURL(/\/authorize\/consent\?/);
+        const alert = page.getByRole('alert');
+        expect((await alert.innerText()).replace(/\s+/g, ' ')).toContain("Manage Gatehouse as you: every user, application and API — an administrator's full power");
+        const box = (await alert.boundingBox())!;
+        expect(box.y + box.height).toBeLessThanOrEqual(844);
+        expect(await page.getByLabel('Remember my decision for this application').count()).toBe(0);
+        expect(await page.getByRole('button', { name: 'Approve' }).evaluate((b) => getComputedStyle(b).backgroundColor)).toBe('rgb(155, 28, 28)');
+        await page.screenshot({ path: shot('5-consent-manage'), fullPage: true });
+        await page.getByRole('button', { name: 'Deny' }).click();
+        await page.waitForURL((u) => u.href.startsWith(`${callbackUrl}?`));
+        expect(new URL(page.url()).searchParams.get('error')).toBe('access_denied');
       } finally {
         await ctx.close();
       }

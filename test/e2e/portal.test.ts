@@ -101,6 +101,27 @@ describe.each(kinds)('the portal over HTTP on %s', (kind) => {
     expect((await sam.get('/store/applications')).status).toBe(303);
     await s.server.management.users.update(admin, 'sam', { locked: false });
   });
+
+  it("the Publisher marks the context of an API the gateway could not route, or that would take another API's calls", async () => {
+    const pat = await signIn(s, 'pat', 'publisher-pw');
+    const submit = async (name: string, context: string, version: string) => {
+      const page = await pat.get('/publisher');
+      return pat.post('/publisher/apis', { csrf: hidden(page.text, 'csrf'), name, context, version, productionUrl: 'http://backend.internal/v1', tiers: 'Gold' });
+    };
+    expect((await submit('Nested', '/p/weather', 'v1')).status).toBe(303);
+    const marked = (text: string) => {
+      expect(text).toMatch(/<input type="text" id="f-context" name="context" required aria-invalid="true" aria-describedby="f-context-hint f-context-error"/);
+      return /<p class="field-error" id="f-context-error">([^<]*)<\/p>/.exec(text)![1];
+    };
+    const shadow = await submit('Shadow', '/p', 'weather');
+    expect(shadow.status).toBe(409);
+    expect(marked(shadow.text)).toBe(
+      'context /p with version weather overlaps API Nested:v1 (context /p/weather, version v1): the gateway would send every call to /p/weather/v1/… to this API, so Nested:v1 could never be reached; choose another context or version',
+    );
+    const deep = await submit('Deep', '/a/b/c/d/e', 'v1');
+    expect(deep.status).toBe(400);
+    expect(marked(deep.text)).toBe('context &#34;/a/b/c/d/e&#34; has 5 path segments: the gateway routes contexts of at most 4 (such as /partners/eu/weather/daily), so calls to this one would never reach it');
+  });
 });
 
 describe('self sign-up turned off', () => {

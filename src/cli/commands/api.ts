@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import type { Actor, ApiView, Management, SubscriptionView } from '../../manage/index.js';
 import { nextHint, pageOptions, withManagement } from '../manage.js';
 import { CliError, emit, run } from '../output.js';
+import { MAX_CONTEXT_SEGMENTS } from '../../types.js';
 
 export function parseApiRef(raw: string): { name: string; version: string } {
   const i = raw.lastIndexOf(':');
@@ -32,7 +33,7 @@ export function apiCommand(): Command {
     .command('create')
     .description('create an API served at /{context}/{version}/… on the gateway listeners')
     .requiredOption('--name <name>', 'API name')
-    .requiredOption('--context <context>', 'URL context, e.g. /weather')
+    .requiredOption('--context <context>', `URL context, e.g. /weather (1 to ${MAX_CONTEXT_SEGMENTS} path segments)`)
     .requiredOption('--version <version>', 'API version, e.g. v1')
     .requiredOption('--production-url <url>', 'backend for PRODUCTION keys')
     .option('--sandbox-url <url>', 'backend for SANDBOX keys')

@@ -1,6 +1,7 @@
 import { newOpaqueToken, uuidv7 } from '../../crypto/random.js';
 import type { CodeStore } from '../../store/codes.js';
 import type { ConsentStore } from '../../store/sessions.js';
+import { MANAGE_SCOPE } from '../scope.js';
 import type { TokenFormat } from '../token-format.js';
 import { withParams } from './redirect-uri.js';
 import type { AuthorizationRequest } from './request.js';
@@ -21,9 +22,11 @@ export interface FlowDeps {
  * scope of this request, for a confidential client. A public client (no secret) always gets the
  * consent page: anyone who knows its client_id can start its flow (and loopback callbacks match
  * on any port), so a remembered decision must not hand them a code (RFC 6749 §10.2, RFC 8252 §8.6).
+ * A request for `manage` always gets it too: it hands over the user's admin-API power as their
+ * role is at the time (the page words it by role), and a role can grow after a decision.
  * A signed-in session may skip the login, never the consent.
  */
-export const mayRememberConsent = (a: Authorization): boolean => a.client.secretHash !== null;
+export const mayRememberConsent = (a: Authorization): boolean => a.client.secretHash !== null && !a.scope.includes(MANAGE_SCOPE);
 
 export async function consentRemembered(deps: FlowDeps, userId: string, a: Authorization): Promise<boolean> {
   if (!mayRememberConsent(a)) return false;

@@ -1,4 +1,6 @@
 import { contentSecurityPolicy, html, page as layout, type Html } from '../../http/html.js';
+import type { Role } from '../../store/users.js';
+import { MANAGE_SCOPE } from '../scope.js';
 
 export { escapeHtml, html, STYLE_HASH } from '../../http/html.js';
 
@@ -23,11 +25,32 @@ export function cspFor(redirectUri: string): string {
 /** A sign-in page: the product's layout with the content in one card. */
 export const page = (title: string, body: Html): string => layout(title, html`<div class="card">${body}</div>`);
 
-const SCOPE_TEXT: Record<string, string> = {
-  default: 'Use the APIs you are subscribed to on your behalf',
-  PRODUCTION: 'Production access',
-  SANDBOX: 'Sandbox (test) access',
-};
+/** What each scope with a meaning here lets the application do, in the user's words. */
+const SCOPE_TEXT = new Map<string, string>([
+  ['default', 'Use the APIs you are subscribed to on your behalf'],
+  ['PRODUCTION', 'Production access'],
+  ['SANDBOX', 'Sandbox (test) access'],
+]);
+
+/** Any other scope: Gatehouse gives it no meaning, so the page says so rather than showing a bare word. */
+export const OTHER_SCOPE_TEXT = 'A permission Gatehouse does not define: the APIs that check it decide what it allows';
+
+/**
+ * What `manage` hands over: the admin API as the user, within their role (the README's roles
+ * table); worded for the signed-in user's role, the most powerful wording when it is unknown.
+ */
+export function manageScopeText(role: Role | undefined): string {
+  switch (role) {
+    case 'subscriber':
+      return 'Manage your Gatehouse account as you: change your password, and create, change and delete your applications, their keys, tokens and subscriptions';
+    case 'publisher':
+      return "Manage Gatehouse as you: every API (create, change, publish, retire, delete) and every subscription to it, your own applications, and your password — a publisher's full power";
+    default:
+      return "Manage Gatehouse as you: every user, application and API — an administrator's full power";
+  }
+}
+
+const scopeText = (scope: string, role: Role | undefined): string => (scope === MANAGE_SCOPE ? manageScopeText(role) : (SCOPE_TEXT.get(scope) ?? OTHER_SCOPE_TEXT));
 
 export function loginPage(v: { applicationName: string; requestId: string; csrf: string; failed: boolean; username?: string }): string {
   return page(
@@ -51,14 +74,28 @@ ${v.failed && html`<p class="alert" role="alert">Invalid username or password, o
  * The consent page. `remember: false` (public clients) leaves out "Remember my decision": a
  * client that cannot authenticate always gets this page (RFC 6749 §10.2, RFC 8252 §8.6).
  */
-export function consentPage(v: { applicationName: string; username: string; scope: string[]; destination: string; requestId: string; csrf: string; remember?: boolean }): string {
+export function consentPage(v: {
+  applicationName: string;
+  username: string;
+  /** The signed-in user's role (undefined: not known), for the words of `manage`. */
+  role?: Role | undefined;
+  scope: string[];
+  destination: string;
+  requestId: string;
+  csrf: string;
+  remember?: boolean;
+}): string {
+  const manage = v.scope.includes(MANAGE_SCOPE);
   return page(
     'Authorize application',
     html`<h1>Allow <strong>${v.applicationName}</strong> to access your account?</h1>
 <p class="muted">Signed in as <strong>${v.username}</strong></p>
+${manage && html`<div class="alert" role="alert" id="manage-warning"><p><strong>Warning: ${v.applicationName} asks to act as you in Gatehouse itself.</strong></p>
+<p>${manageScopeText(v.role)}.</p>
+<p>Approve only if you trust ${v.applicationName} with that as much as with your password.</p></div>`}
 <p>The application asks for:</p>
 <ul class="scopes">
-${v.scope.map((s) => html`<li><code>${s}</code>${SCOPE_TEXT[s] !== undefined && html` – ${SCOPE_TEXT[s]}`}</li>\n`)}
+${v.scope.map((s) => html`<li><code>${s}</code> – ${s === MANAGE_SCOPE ? html`<strong>${scopeText(s, v.role)}</strong>` : scopeText(s, v.role)}</li>\n`)}
 </ul>
 <p class="muted">Whatever you choose, you will be sent back to ${v.destination}</p>
 <form method="post" action="/authorize/consent">
@@ -67,7 +104,7 @@ ${v.scope.map((s) => html`<li><code>${s}</code>${SCOPE_TEXT[s] !== undefined && 
 ${v.remember !== false && html`<div class="check"><input type="checkbox" id="remember" name="remember" value="1"><label for="remember">Remember my decision for this application</label></div>`}
 <div class="buttons">
 <button type="submit" name="decision" value="deny" class="secondary">Deny</button>
-<button type="submit" name="decision" value="approve">Approve</button>
+<button type="submit" name="decision" value="approve"${manage && html` class="danger"`}>Approve</button>
 </div>
 </form>`,
   );

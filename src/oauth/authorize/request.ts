@@ -101,7 +101,7 @@ export async function validateAuthorizationRequest(body: FormBody, clients: Clie
     }
     const responseMode = params.get('response_mode');
     if (responseMode !== undefined && responseMode !== 'query') throw invalidRequest("Only response_mode 'query' is supported.");
-    const scope = grantScope(parseScope(params.get('scope')), client.keyType);
+    const scope = grantScope(parseScope(params.get('scope')), client);
     const codeChallenge = params.get('code_challenge');
     const codeChallengeMethod = params.get('code_challenge_method');
     switch (checkChallenge(codeChallenge, codeChallengeMethod)) {

@@ -6,6 +6,7 @@ import type { LoginSession, PendingRequest } from '../../store/sessions.js';
 import { describeError, worthLogging } from '../../errors.js';
 import { toGatehouseError } from '../../http/errors.js';
 import { FORM, formBodyOf, type FormBody } from '../../http/form.js';
+import { MANAGE_SCOPE } from '../scope.js';
 import type { OAuthService } from '../service.js';
 import { consentRemembered, destinationOf, errorRedirect, issueCode, mayRememberConsent, type Authorization, type FlowDeps } from './flow.js';
 import { consentPage, CSP, cspFor, errorPage, loginPage } from './html.js';
@@ -195,12 +196,15 @@ export async function authorizeRoutes(app: FastifyInstance, opts: { service: OAu
     if (!session) throw sessionExpired();
     const { req, a } = await pending(session, field(request.query, 'request'), now);
     if (session.userId === null || session.username === null) return reply.redirect(`/authorize/login?request=${encodeURIComponent(req.id)}`, 302);
+    // The words of `manage` depend on what the user may do: their role as it is now.
+    const role = a.scope.includes(MANAGE_SCOPE) ? (await store.users.findByUsername(session.username))?.role : undefined;
     reply.header('content-security-policy', cspFor(a.redirectUri));
     return html(
       reply,
       consentPage({
         applicationName: a.client.applicationName,
         username: session.username,
+        role,
         scope: a.scope,
         destination: destinationOf(a.redirectUri),
         requestId: req.id,

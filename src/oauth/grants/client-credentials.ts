@@ -13,7 +13,7 @@ export function clientCredentialsGrant(deps: { tokens: NewGrantStorage; issuer: 
     parameters: new Set(['scope']),
     allowsPublicClients: false,
     async handle({ client: { client }, params, now }) {
-      const scope = grantScope(parseScope(params.get('scope')), client.keyType);
+      const scope = grantScope(parseScope(params.get('scope')), client);
       const { tokens, response } = deps.issuer.build({
         client,
         subject: client.ownerUsername,

@@ -18,7 +18,7 @@ export function passwordGrant(deps: {
     async handle({ client, params, now, address }) {
       const username = params.require('username');
       const password = params.require('password');
-      const scope = grantScope(parseScope(params.get('scope')), client.client.keyType);
+      const scope = grantScope(parseScope(params.get('scope')), client.client);
       const result = await deps.passwords.check(username, password, now, { address, client: client.client.consumerKey });
       if (!result.ok) throw invalidGrant('Invalid username or password, or the account is temporarily locked.');
       const { tokens, response } = deps.issuer.build({

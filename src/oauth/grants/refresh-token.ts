@@ -3,7 +3,7 @@ import type { IssuedTokens } from '../../store/tokens.js';
 import { invalidGrant, type OAuthError } from '../errors.js';
 import type { TokenIssuer } from '../issuer.js';
 import type { Revocation } from '../revocation.js';
-import { grantScope, narrowScope, parseScope } from '../scope.js';
+import { clientMayHold, grantScope, narrowScope, parseScope } from '../scope.js';
 import type { TokenFormat } from '../token-format.js';
 import type { Grant, OAuthConfig } from './types.js';
 import type { SecurityEventSink } from '../../security-events.js';
@@ -76,7 +76,7 @@ export function refreshTokenGrant(deps: {
       const presented = params.require('refresh_token');
       const requested = parseScope(params.get('scope'));
       // PRODUCTION/SANDBOX must still match the key; other tokens may only narrow (checked below).
-      grantScope(requested, client.keyType);
+      grantScope(requested, client);
       const previous = await deps.tokens.findRefresh(deps.format.key(presented));
       if (!previous || previous.consumerKey !== client.consumerKey) throw invalidGrant(UNKNOWN);
       if (previous.revokedAt !== null) throw await refused(previous, { ok: false, reason: 'revoked' }, now, address);
@@ -85,13 +85,16 @@ export function refreshTokenGrant(deps: {
       const federated = previous.idp !== null;
       if (federated && !(await deps.idps.find(previous.idp!))) throw invalidGrant('The identity provider of this grant is no longer trusted.');
       const refreshTtl = federated ? previous.expiresAt - now : deps.config.refreshTokenValidity;
+      const scope = narrowScope(requested, previous.scope);
+      // A public client's grant made before it could not hold manage: it renews only without it.
+      clientMayHold(scope, client);
 
       const { tokens, response } = deps.issuer.build(
         {
           client,
           subject: previous.subject,
           username: previous.username,
-          scope: narrowScope(requested, previous.scope),
+          scope,
           grantType: previous.grantType,
           idp: previous.idp,
           accessTtl: Math.min(deps.config.userAccessTokenValidity, refreshTtl),

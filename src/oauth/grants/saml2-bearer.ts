@@ -100,7 +100,7 @@ export function saml2BearerGrant(deps: {
           { client_id: client.consumerKey, subject: claims?.nameId, remote: address, reason, extra: { idp: claims?.issuer ?? null, detail } },
           reason === 'throttled' ? { limitKey: `saml ${client.consumerKey} ${address}` } : {},
         );
-      const scope = grantScope(parseScope(params.get('scope')), client.keyType);
+      const scope = grantScope(parseScope(params.get('scope')), client);
       const exchange = async () => {
         let claims;
         try {
