@@ -48,7 +48,8 @@ export class Apis {
       context: rules.context(input.context),
       version: rules.version(input.version),
       productionUrl: rules.backendUrl('productionUrl', input.productionUrl),
-      ...(input.sandboxUrl != null ? { sandboxUrl: rules.backendUrl('sandboxUrl', input.sandboxUrl) } : {}),
+      // No sandbox: left out, null or "" (as an update takes them).
+      ...(input.sandboxUrl != null && input.sandboxUrl !== '' ? { sandboxUrl: rules.backendUrl('sandboxUrl', input.sandboxUrl) } : {}),
       tiers: rules.apiTiers(input.tiers ?? defaultTiers(tiers), tiers),
       ...(input.timeoutMs != null ? { timeoutMs: rules.timeoutMs(input.timeoutMs) } : {}),
       sendJwt: input.jwt ?? false,

@@ -25,6 +25,8 @@ describe('createApi (publisher)', () => {
     });
     const full = await createApi({ sandboxUrl: 'http://sandbox.internal/v1', tiers: ['Gold'], timeoutMs: 5000, jwt: true, description: 'forecasts' });
     expect(full).toMatchObject({ sandboxUrl: 'http://sandbox.internal/v1', tiers: ['Gold'], timeoutMs: 5000, jwt: true, description: 'forecasts' });
+    // An empty sandbox URL is no sandbox, as in an update (and the portal's empty field).
+    expect((await createApi({ sandboxUrl: '' })).sandboxUrl).toBeNull();
   });
 
   it('refuses bad fields and duplicates', async () => {
