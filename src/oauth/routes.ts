@@ -1,7 +1,7 @@
 import formbody from '@fastify/formbody';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { nowSeconds } from '../clock.js';
-import { authenticateClient, type ClientAuthFailure } from './client-auth.js';
+import { authenticateClient, type ClientAuthFailed } from './client-auth.js';
 import { assertClientOrigin, corsForClients, corsForPublic, PUBLIC_CORS } from './cors.js';
 import { describeError, worthLogging } from '../errors.js';
 import { toGatehouseError } from '../http/errors.js';
@@ -77,10 +77,11 @@ export async function oauthRoutes(app: FastifyInstance, opts: { service: OAuthSe
   corsForClients(app, CLIENT_URLS, service.origins);
 
   /** Client authentication failures: a security event, one line per client and address a minute. */
-  const clientFailed = (request: FastifyRequest) => (clientId: string | undefined, reason: ClientAuthFailure) =>
+  const clientFailed = (request: FastifyRequest): ClientAuthFailed => (clientId, reason, presentedId) =>
     service.security.emit(
       'client_authentication_failed',
-      { client_id: clientId, remote: request.ip, reason, extra: { endpoint: request.routeOptions.url ?? null } },
+      // An unknown id is whatever the caller typed (a secret swapped with the key): only its fingerprint is logged.
+      { client_id: clientId, presented: { client_id: presentedId }, remote: request.ip, reason, extra: { endpoint: request.routeOptions.url ?? null } },
       // Unknown ids are the caller's to choose: those count per address, so rotating them cannot flood the log.
       { limitKey: reason === 'unknown_client' ? `unknown ${request.ip}` : `${clientId ?? ''} ${request.ip}` },
     );

@@ -32,7 +32,7 @@ import { reportDatabaseHealth } from './database-health.js';
 import { metricsRoute } from './metrics-endpoint.js';
 import { warnUnknownTiers } from './tier-check.js';
 import { createTokenMetrics } from '../oauth/metrics.js';
-import { SecurityLog } from '../security-events.js';
+import { fingerprintKey, SecurityLog } from '../security-events.js';
 import { adminApi } from '../api/plugin.js';
 import type { Change } from '../cluster/change.js';
 import { ChangeFollower } from '../cluster/follower.js';
@@ -185,6 +185,8 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
     const tls = await loadTls(config);
     for (const warning of tls.warnings) logger.warn({ tls: tls.origin }, warning);
     const secret = keysSecret(config);
+    // Unknown client ids and usernames are logged as fingerprints under a key every node shares.
+    security.useFingerprintKey(fingerprintKey(secret.kek));
     if (secret.origin === 'generated' && store.db.dialect === 'postgres') {
       logger.warn({ event: 'keys_secret_generated', file: secret.file }, 'the signing keys are encrypted with a secret made in this data directory: every other node on this database needs the same one (set keys.secret / GATEHOUSE_KEYS_SECRET, or keys.secretFile, on every node)');
     }
