@@ -143,22 +143,21 @@ export async function oauthRoutes(app: FastifyInstance, opts: { service: OAuthSe
   });
   corsForPublic(app, '/.well-known/oauth-authorization-server');
 
-  // Any other method on these URLs: 405 with Allow, in RFC 6749's JSON (not the gateway's 404
-  // for an unknown API, which is what the catch-all would answer). OPTIONS is left to CORS.
-  for (const url of CLIENT_URLS) methodNotAllowed(app, url, ['POST'], OTHER_THAN_POST);
-  methodNotAllowed(app, '/.well-known/oauth-authorization-server', ['GET', 'HEAD'], OTHER_THAN_GET);
+  // Any other method on these URLs (every one the listener routes: TRACE, QUERY, PROPFIND…):
+  // 405 with Allow, in RFC 6749's JSON (not the gateway's fault for an unknown API, which is
+  // what the catch-all would answer). OPTIONS is left to CORS.
+  for (const url of CLIENT_URLS) methodNotAllowed(app, url, ['POST']);
+  methodNotAllowed(app, '/.well-known/oauth-authorization-server', ['GET', 'HEAD']);
 }
 
 /** The endpoints a client authenticates to (CORS per application). */
 const CLIENT_URLS = ['/token', '/login', '/revoke', '/introspect'] as const;
-const OTHER_THAN_POST = ['GET', 'HEAD', 'PUT', 'DELETE', 'PATCH'] as const;
-const OTHER_THAN_GET = ['POST', 'PUT', 'DELETE', 'PATCH'] as const;
 
-function methodNotAllowed(app: FastifyInstance, url: string, allow: string[], methods: readonly string[]): void {
+function methodNotAllowed(app: FastifyInstance, url: string, allow: string[]): void {
   const allowHeader = allow.join(', ');
   const body = new OAuthError('invalid_request', `This endpoint accepts only ${allow.join(' and ')}.`, 405).toJSON();
   app.route({
-    method: [...methods],
+    method: app.supportedMethods.filter((m) => m !== 'OPTIONS' && !allow.includes(m)),
     url,
     handler: async (_request, reply) => reply.code(405).headers({ ...NO_STORE, allow: allowHeader }).send(body),
   });

@@ -25,7 +25,7 @@ import { hostname } from 'node:os';
 import { connectInvalidationBus } from '../cluster/invalidation.js';
 import { createGateway, createGatewayMetrics, type Gateway, type GatewayOptions } from '../gateway/index.js';
 import { gatewayStore } from './gateway-store.js';
-import { armFastPath, fastPathServer, type FastPath } from './gateway-fast-path.js';
+import { armFastPath, fastPathServer, routeEveryMethod, type FastPath } from './gateway-fast-path.js';
 import { Registry } from 'prom-client';
 import { processMetrics } from './process-metrics.js';
 import { reportDatabaseHealth } from './database-health.js';
@@ -104,6 +104,8 @@ interface NodeParts {
 async function gatewayApp(logger: Logger, listener: string, config: Config, parts: NodeParts, tls?: TlsMaterial): Promise<FastifyInstance> {
   const fast: FastPath = {};
   const app = baseApp(logger, listener, config, tls, fast);
+  // Every method Node parses is routed: a PROPFIND or a QUERY gets the answer of the path it names.
+  routeEveryMethod(app);
   requestLogging(app, logger);
   await app.register(healthRoutes, { db: parts.store.db, draining: parts.draining });
   await app.register(oauthRoutes, { service: parts.oauth, accessLog: parts.accessLog?.child({ listener }) });
@@ -113,6 +115,11 @@ async function gatewayApp(logger: Logger, listener: string, config: Config, part
   corsForPublic(app, '/.well-known/jwks.json');
   // Last: the catch-all for /{context}/{version}/…; the routes above win over it.
   await app.register(parts.gateway.plugin);
+  // Only a method fastify cannot route reaches this (the catch-all takes every path): the gateway answers it.
+  app.setNotFoundHandler((request, reply) => {
+    reply.hijack();
+    parts.gateway.handle(request.raw, reply.raw);
+  });
   armFastPath(fast, app, parts.gateway);
   return app;
 }
