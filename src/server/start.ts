@@ -10,6 +10,7 @@ import { corsForPublic, PUBLIC_CORS } from '../oauth/cors.js';
 import { createOAuthService, type OAuthService } from '../oauth/service.js';
 import { scheduleCleanup } from '../store/cleanup.js';
 import { openStore, type Store } from '../store/index.js';
+import { SERVING_BUSY_TIMEOUT_MS } from '../store/db.js';
 import { MAX_PATH_PARAMETER } from '../api/problem.js';
 import { clientErrorHandler, frameworkErrors, portalFrameworkErrors } from './client-error.js';
 import { limitConnections, serverTimeouts } from './connection-limits.js';
@@ -253,6 +254,10 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
       metricsApp = baseApp(logger, 'metrics', config);
       metricsRoute(metricsApp, registry, config.metrics.token);
     }
+    // Serving from here on: a write blocked by another process's SQLite lock (the CLI, a sqlite3
+    // shell) holds the event loop for at most this long before its 503 (migrations and the
+    // start-up writes above waited up to BUSY_TIMEOUT_MS).
+    store.db.setBusyTimeout(SERVING_BUSY_TIMEOUT_MS);
     const bind = async (app: FastifyInstance, port: number, host: string): Promise<number> => {
       apps.push(app);
       await app.listen({ port, host });
