@@ -8,6 +8,9 @@
  *                                              sandbox key on an API without sandbox,
  *                                              subscription tier not configured)
  *   900906 404 No matching resource found     (no published API for /context/version)
+ *      405 405 Runtime Error / Method not allowed for given API resource (a method an API
+ *                                              resource cannot have, e.g. PROPFIND, TRACE,
+ *                                              QUERY; + Allow: the methods proxied)
  *   900800 429 Message throttled out          (+ Retry-After)
  *   900400 400 Bad Request                    (gatehouse's own: a character RFC 3986 does not allow
  *                                              in the request target, a dot segment, two Host
@@ -25,7 +28,7 @@ export const WWW_AUTH_MISSING = `Bearer realm="${REALM}"`;
 export const WWW_AUTH_INVALID = `Bearer realm="${REALM}", error="invalid_token"`;
 export const WWW_AUTH_MALFORMED = `Bearer realm="${REALM}", error="invalid_request"`;
 
-const KIND: Record<number, ErrorKind> = { 400: 'invalid', 401: 'unauthenticated', 403: 'forbidden', 404: 'not_found', 429: 'rate_limited', 503: 'unavailable' };
+const KIND: Record<number, ErrorKind> = { 400: 'invalid', 401: 'unauthenticated', 403: 'forbidden', 404: 'not_found', 405: 'invalid', 429: 'rate_limited', 503: 'unavailable' };
 
 /**
  * A gateway fault: the product's error shape (kind, status, public message) with the WSO2
@@ -64,6 +67,15 @@ export const DUPLICATE_HOST = new GatewayFault(400, '900400', 'Bad Request', 'Th
 /** RFC 6750 §3.1: a Bearer credential that is not `Bearer <b64token>` is invalid_request, 400. */
 export const MALFORMED_CREDENTIALS = new GatewayFault(400, '900400', 'Bad Request',
   'Malformed Authorization header: send exactly one token, \'Authorization: Bearer <token>\'', ['www-authenticate', WWW_AUTH_MALFORMED]);
+/**
+ * The methods the gateway proxies: the seven an API resource can have in WSO2 API Manager
+ * (and in Gatehouse's API definitions). Anything else (WebDAV's PROPFIND, MKCOL, LOCK…,
+ * PURGE, SEARCH, M-SEARCH, QUERY, TRACE) is refused before routing, whatever the path.
+ */
+export const PROXIED_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']);
+/** WSO2's answer to a method no resource of the API has: 405, its code and texts, and Allow. */
+export const METHOD_NOT_ALLOWED = new GatewayFault(405, '405', 'Runtime Error', 'Method not allowed for given API resource',
+  ['allow', [...PROXIED_METHODS].join(', ')]);
 export const STORE_UNAVAILABLE = new GatewayFault(503, '900900', 'Unclassified Authentication Failure',
   'The gateway could not reach its store to validate the request; try again later');
 /** Retry-After (seconds) on STORE_UNAVAILABLE: the database's probe interval. */

@@ -8,7 +8,7 @@ import { DeadlineList } from './deadlines.js';
 import { ClientAbortedError, Exchange, onHeadersTimeout, type ExchangeOwner } from './exchange.js';
 import {
   BACKEND_TIMEOUT, BACKEND_UNREACHABLE, BAD_TARGET, DOT_SEGMENTS, DUPLICATE_HOST, INTERNAL_ERROR, INVALID_CREDENTIALS,
-  MALFORMED_CREDENTIALS, MISSING_CREDENTIALS, STORE_RETRY_AFTER, STORE_UNAVAILABLE, THROTTLED, forbidden, hasBody, notFound, writeFault, type GatewayFault,
+  MALFORMED_CREDENTIALS, METHOD_NOT_ALLOWED, MISSING_CREDENTIALS, PROXIED_METHODS, STORE_RETRY_AFTER, STORE_UNAVAILABLE, THROTTLED, forbidden, hasBody, notFound, writeFault, type GatewayFault,
 } from './faults.js';
 import { duplicateHost, extractBearer, forwardHeaders, MALFORMED } from './headers.js';
 import { TrustedProxies } from './proxies.js';
@@ -38,7 +38,7 @@ export interface GatewayDeps {
 }
 
 /**
- * The request pipeline: route → authenticate (token cache, store on a miss) → authorize
+ * The request pipeline: check (method, target) → route → authenticate (token cache, store on a miss) → authorize
  * (subscription, cached per token × API) → admit (throttling) → sign (X-JWT-Assertion) →
  * forward (undici), each step a method that continues synchronously when its answer is
  * cached and through a promise only when it is not.
@@ -94,6 +94,7 @@ export class GatewayCore implements ExchangeOwner {
   }
 
   private route(ex: Exchange): void {
+    if (!PROXIED_METHODS.has(ex.req.method!)) return this.fault(ex, METHOD_NOT_ALLOWED);
     const url = ex.req.url ?? '/';
     if (!validTarget(url)) return this.fault(ex, BAD_TARGET);
     if (duplicateHost(ex.req)) return this.fault(ex, DUPLICATE_HOST);

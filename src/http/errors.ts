@@ -1,5 +1,6 @@
 import type { FastifyError } from 'fastify';
 import { GatehouseError, internalError, Unavailable } from '../errors.js';
+import { isSqliteBusy } from '../store/availability.js';
 
 /**
  * PostgreSQL refusing a value the client sent: 22021 (invalid byte sequence, e.g. a NUL) and
@@ -27,9 +28,9 @@ export function toGatehouseError(err: unknown, messages: { tooLarge: string; bad
   if (typeof e?.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
     return new GatehouseError('invalid', `The request could not be read (${e.code ?? 'bad request'}).`, { status: e.statusCode === 413 ? 413 : 400, detail: e.message });
   }
-  // SQLite's writer lock still held after busy_timeout (5 s): the documented 503, not a 500.
-  const code = (err as { code?: unknown } | null)?.code;
-  if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') return new Unavailable('The database is busy; retry shortly.', { cause: err, detail: String(code) });
+  // SQLite's lock held by another process past the wait: the documented 503, not a 500. (The
+  // store's statements already throw DatabaseBusy; this is the backstop for any other path.)
+  if (isSqliteBusy(err)) return new Unavailable('The database is busy; retry shortly.', { cause: err, detail: String((err as { code: unknown }).code) });
   if (isUnstorableInput(err)) return new GatehouseError('invalid', 'A parameter has a value that is too long or not valid text.', { cause: err });
   return internalError(err);
 }

@@ -57,4 +57,17 @@ describe('authenticateClient', () => {
     await fails(authenticateClient(`Basic ${b64('ck:s3cret')}`, p({ client_id: 'other' }), lookup), 'invalid_request', 400);
     await fails(authenticateClient(undefined, p(), lookup), 'invalid_client', 401);
   });
+
+  it('reports an unknown client without naming it as a client: what was sent is only the presented id (a swapped key and secret)', async () => {
+    const reports: unknown[][] = [];
+    const failed = (...args: unknown[]) => void reports.push(args);
+    await fails(authenticateClient(`Basic ${b64('s3cret:ck')}`, p(), lookup, failed), 'invalid_client', 401);
+    await fails(authenticateClient(undefined, p({ client_id: 's3cret', client_secret: 'ck' }), lookup, failed), 'invalid_client', 401);
+    await fails(authenticateClient(`Basic ${b64('ck:nope')}`, p(), lookup, failed), 'invalid_client', 401);
+    expect(reports).toEqual([
+      [undefined, 'unknown_client', 's3cret'],
+      [undefined, 'unknown_client', 's3cret'],
+      ['ck', 'wrong_secret'],
+    ]);
+  });
 });

@@ -57,11 +57,18 @@ export function parseBasic(header: string | undefined): { id: string; secret: st
 /** Why a client failed to authenticate: the `reason` of a client_authentication_failed line. */
 export type ClientAuthFailure = 'no_credentials' | 'malformed_credentials' | 'unknown_client' | 'wrong_secret' | 'missing_secret' | 'secret_for_public_client';
 
+/**
+ * Reports a failed authentication. `clientId` is a consumer key that exists; for an unknown one
+ * it is undefined and `presentedId` is what the caller sent, which is anything the caller typed
+ * (a secret swapped with the key, say): never log it as it is.
+ */
+export type ClientAuthFailed = (clientId: string | undefined, reason: ClientAuthFailure, presentedId?: string) => void;
+
 export async function authenticateClient(
   authorization: string | undefined,
   params: Params,
   clients: ClientLookup,
-  failed: (clientId: string | undefined, reason: ClientAuthFailure) => void = () => {},
+  failed: ClientAuthFailed = () => {},
 ): Promise<AuthenticatedClient> {
   let basic;
   try {
@@ -94,7 +101,7 @@ export async function authenticateClient(
   const client = id.length <= MAX_CLIENT_ID_LENGTH && !id.includes('\u0000') ? await clients.findClient(id) : undefined;
   if (!client) {
     if (secret !== undefined) secretMatchesHash(secret, DUMMY_HASH);
-    failed(id, 'unknown_client');
+    failed(undefined, 'unknown_client', id);
     throw invalidClient();
   }
   if (client.secretHash === null) {

@@ -55,6 +55,20 @@ describe.each(kinds)('PasswordChecker with the lock-out on %s', (kind) => {
     ]);
   });
 
+  it('a name no user has (a password typed into the username field) reaches the events only as presented, never as the user', async () => {
+    const users = { findByUsername: async (name: string) => (name === user.username ? user : undefined) };
+    const events: [string, Record<string, unknown>][] = [];
+    const lockPolicy = { ...policy, lockout: { ...policy.lockout, lockSeconds: 1 } };
+    const checker = new PasswordChecker(users, store.lockout, lockPolicy, { emit: (e, f) => events.push([e, { user: f.user, presented: f.presented, reason: f.reason }]) });
+    const typedPassword = `right-${kind}-${Date.now()}`;
+    const now = Math.floor(Date.now() / 1000);
+    for (let i = 0; i < 5; i++) expect(await checker.check(typedPassword, 'victim', now)).toEqual({ ok: false, reason: 'invalid' });
+    expect(events).toEqual([['lockout_started', { user: undefined, presented: { user: typedPassword }, reason: 'too_many_failures' }]]);
+    await vi.waitFor(() => expect(events).toHaveLength(2), { timeout: 3000 });
+    expect(events[1]).toEqual(['lockout_ended', { user: undefined, presented: { user: typedPassword }, reason: 'expired' }]);
+    checker.close();
+  });
+
   it('never more than maxFailures verifications of one name at once; other names are not held up', async () => {
     let inFlight = 0;
     let peak = 0;

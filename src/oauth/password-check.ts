@@ -93,11 +93,11 @@ export class PasswordChecker {
         const ok = user ? await verifyPassword(user.passwordHash, password) : await burnPasswordCheck(password);
         if (!ok || !user) {
           const lock = await this.lockout.countFailure(username, now);
-          if (lock.started) this.lockStarted(username, from, lock.lockedUntil);
+          if (lock.started) this.lockStarted(username, user !== undefined, from, lock.lockedUntil);
           return { ok: false, reason: 'invalid' };
         }
         if (admitted.hasFailures) await this.lockout.clear(username);
-        if (admitted.user !== undefined) this.lockEnded(username, 'signed_in');
+        if (admitted.user !== undefined) this.lockEnded(username, 'signed_in', true);
         // The right password of an account an admin locked: refused, but not a guess to count.
         if (user.lockedAt !== null) return { ok: false, reason: 'account_locked' };
         return { ok: true, user };
@@ -181,26 +181,30 @@ export class PasswordChecker {
     return { ok: false, reason: 'locked_out' };
   }
 
-  private lockStarted(username: string, from: SignInOrigin, lockedUntil: number | null): void {
+  /**
+   * A lock started on a name. A name no user has is logged as a fingerprint only: it is what
+   * someone typed, and the commonest unknown name is a password typed into the username field.
+   */
+  private lockStarted(username: string, known: boolean, from: SignInOrigin, lockedUntil: number | null): void {
     this.events.emit('lockout_started', {
       client_id: from.client,
-      user: username,
+      ...nameFields(username, known),
       remote: from.address,
       reason: 'too_many_failures',
       extra: { failures: this.maxFailures, locked_until: lockedUntil },
     });
     if (this.lockSeconds === undefined || this.lockTimers.size >= 10_000) return;
     clearTimeout(this.lockTimers.get(username));
-    const timer = setTimeout(() => this.lockEnded(username, 'expired'), this.lockSeconds * 1000);
+    const timer = setTimeout(() => this.lockEnded(username, 'expired', known), this.lockSeconds * 1000);
     timer.unref();
     this.lockTimers.set(username, timer);
   }
 
   /** A lock this node started ran out, or a correct password from a known origin lifted one. */
-  private lockEnded(username: string, reason: 'expired' | 'signed_in'): void {
+  private lockEnded(username: string, reason: 'expired' | 'signed_in', known: boolean): void {
     clearTimeout(this.lockTimers.get(username));
     this.lockTimers.delete(username);
-    this.events.emit('lockout_ended', { user: username, reason });
+    this.events.emit('lockout_ended', { ...nameFields(username, known), reason });
   }
 
   /** Stops the timers of the locks this node started (their end is not logged). */
@@ -229,4 +233,9 @@ function originsOf(userId: string, from: SignInOrigin): Array<[string]> {
   if (from.address !== undefined) raw.push(`address ${addressBlock(from.address)}`);
   if (from.session !== undefined) raw.push(`session ${from.session}`);
   return raw.map((r) => [createHash('sha256').update(`${userId}\n${r}`).digest('base64url')]);
+}
+
+/** A sign-in name in a security event: as it is for a user's, a fingerprint only for a name no user has. */
+function nameFields(username: string, known: boolean): { user?: string; presented?: { user: string } } {
+  return known ? { user: username } : { presented: { user: username } };
 }

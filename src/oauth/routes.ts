@@ -1,7 +1,7 @@
 import formbody from '@fastify/formbody';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { nowSeconds } from '../clock.js';
-import { authenticateClient, type ClientAuthFailure } from './client-auth.js';
+import { authenticateClient, type ClientAuthFailed } from './client-auth.js';
 import { assertClientOrigin, corsForClients, corsForPublic, PUBLIC_CORS } from './cors.js';
 import { describeError, worthLogging } from '../errors.js';
 import { toGatehouseError } from '../http/errors.js';
@@ -77,10 +77,11 @@ export async function oauthRoutes(app: FastifyInstance, opts: { service: OAuthSe
   corsForClients(app, CLIENT_URLS, service.origins);
 
   /** Client authentication failures: a security event, one line per client and address a minute. */
-  const clientFailed = (request: FastifyRequest) => (clientId: string | undefined, reason: ClientAuthFailure) =>
+  const clientFailed = (request: FastifyRequest): ClientAuthFailed => (clientId, reason, presentedId) =>
     service.security.emit(
       'client_authentication_failed',
-      { client_id: clientId, remote: request.ip, reason, extra: { endpoint: request.routeOptions.url ?? null } },
+      // An unknown id is whatever the caller typed (a secret swapped with the key): only its fingerprint is logged.
+      { client_id: clientId, presented: { client_id: presentedId }, remote: request.ip, reason, extra: { endpoint: request.routeOptions.url ?? null } },
       // Unknown ids are the caller's to choose: those count per address, so rotating them cannot flood the log.
       { limitKey: reason === 'unknown_client' ? `unknown ${request.ip}` : `${clientId ?? ''} ${request.ip}` },
     );
@@ -142,22 +143,21 @@ export async function oauthRoutes(app: FastifyInstance, opts: { service: OAuthSe
   });
   corsForPublic(app, '/.well-known/oauth-authorization-server');
 
-  // Any other method on these URLs: 405 with Allow, in RFC 6749's JSON (not the gateway's 404
-  // for an unknown API, which is what the catch-all would answer). OPTIONS is left to CORS.
-  for (const url of CLIENT_URLS) methodNotAllowed(app, url, ['POST'], OTHER_THAN_POST);
-  methodNotAllowed(app, '/.well-known/oauth-authorization-server', ['GET', 'HEAD'], OTHER_THAN_GET);
+  // Any other method on these URLs (every one the listener routes: TRACE, QUERY, PROPFIND…):
+  // 405 with Allow, in RFC 6749's JSON (not the gateway's fault for an unknown API, which is
+  // what the catch-all would answer). OPTIONS is left to CORS.
+  for (const url of CLIENT_URLS) methodNotAllowed(app, url, ['POST']);
+  methodNotAllowed(app, '/.well-known/oauth-authorization-server', ['GET', 'HEAD']);
 }
 
 /** The endpoints a client authenticates to (CORS per application). */
 const CLIENT_URLS = ['/token', '/login', '/revoke', '/introspect'] as const;
-const OTHER_THAN_POST = ['GET', 'HEAD', 'PUT', 'DELETE', 'PATCH'] as const;
-const OTHER_THAN_GET = ['POST', 'PUT', 'DELETE', 'PATCH'] as const;
 
-function methodNotAllowed(app: FastifyInstance, url: string, allow: string[], methods: readonly string[]): void {
+function methodNotAllowed(app: FastifyInstance, url: string, allow: string[]): void {
   const allowHeader = allow.join(', ');
   const body = new OAuthError('invalid_request', `This endpoint accepts only ${allow.join(' and ')}.`, 405).toJSON();
   app.route({
-    method: [...methods],
+    method: app.supportedMethods.filter((m) => m !== 'OPTIONS' && !allow.includes(m)),
     url,
     handler: async (_request, reply) => reply.code(405).headers({ ...NO_STORE, allow: allowHeader }).send(body),
   });

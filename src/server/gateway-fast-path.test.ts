@@ -1,7 +1,7 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
-import { armFastPath, type FastPath } from './gateway-fast-path.js';
+import { armFastPath, routeEveryMethod, type FastPath } from './gateway-fast-path.js';
 
 function setup() {
   const app = Fastify();
@@ -23,17 +23,36 @@ describe('gateway fast path', () => {
     expect(handled).toEqual(['GET /weather/v1/today?city=Oslo', 'POST /weather/v1/reports']);
   });
 
-  it('leaves fastify its own routes (HEAD of a GET route too), percent-encoded paths and methods it does not route', () => {
+  it('leaves fastify its own routes (HEAD of a GET route too) and percent-encoded paths', () => {
     const { take, handled } = setup();
     expect(take('POST', '/token')).toBe(false);
     expect(take('POST', '/token?x=1')).toBe(false);
     expect(take('GET', '/health/live')).toBe(false);
     expect(take('HEAD', '/health/live')).toBe(false);
     expect(take('POST', '/tok%65n')).toBe(false);
-    expect(take('PROPFIND', '/weather/v1/x')).toBe(false);
+    expect(take('PROPFIND', '/tok%65n')).toBe(false);
     expect(handled).toEqual([]);
     // Another method on a token-service path is not a route of fastify's: the catch-all (the gateway) had it before too.
     expect(take('GET', '/token')).toBe(true);
+  });
+
+  it('hands any method on a path of none of fastify\'s routes to the gateway (which refuses those it does not proxy)', () => {
+    const { take, handled } = setup();
+    for (const m of ['PROPFIND', 'M-SEARCH', 'QUERY', 'TRACE']) expect(take(m, '/weather/v1/x'), m).toBe(true);
+    expect(handled).toEqual(['PROPFIND /weather/v1/x', 'M-SEARCH /weather/v1/x', 'QUERY /weather/v1/x', 'TRACE /weather/v1/x']);
+  });
+
+  it('routeEveryMethod: an app routes every method Node parses but CONNECT, QUERY without reading a body', async () => {
+    const app = Fastify();
+    routeEveryMethod(app);
+    app.route({ method: app.supportedMethods.filter((m) => m !== 'POST'), url: '/token', handler: async (_req, reply) => reply.code(405).send('not here') });
+    app.all('/*', async (req) => `catch-all ${req.method}`);
+    for (const m of http.METHODS.filter((x) => x !== 'CONNECT')) expect(app.supportedMethods, m).toContain(m);
+    for (const method of ['PROPFIND', 'MKCOL', 'PURGE', 'SEARCH', 'LOCK', 'M-SEARCH', 'QUERY']) {
+      expect((await app.inject({ method: method as 'GET', url: '/orders/v1/x' })).body, method).toBe(`catch-all ${method}`);
+      expect((await app.inject({ method: method as 'GET', url: '/token' })).statusCode, method).toBe(405);
+    }
+    await app.close();
   });
 
   it('leaves everything to fastify once the listener is closing (its 503s)', async () => {

@@ -12,15 +12,36 @@ import type { TlsMaterial } from './tls.js';
  * the listener's server looks first: a request for none of fastify's own routes (the token
  * service, health, JWKS) goes straight to the gateway, which routes and answers it as it
  * did behind the catch-all. Everything else, and everything once the listener is closing
- * (fastify's 503s), goes to fastify as before; so do a percent-encoded path (fastify's router
- * decodes it before matching) and a method fastify does not route.
+ * (fastify's 503s), goes to fastify as before; so does a percent-encoded path (fastify's router
+ * decodes it before matching). Any method goes the same way: a gateway listener routes every
+ * method Node parses (`routeEveryMethod`), and the gateway refuses those it does not proxy.
  */
 export interface FastPath {
   /** Set once every route is registered; until then every request goes to fastify. */
   take?: (req: IncomingMessage, res: ServerResponse) => boolean;
 }
 
-const ROUTED_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']);
+/**
+ * The methods Node's HTTP parser accepts beyond fastify's own (WebDAV's, PURGE, M-SEARCH, …;
+ * CONNECT never reaches a request handler). Fastify answered them with its own 404 body.
+ */
+const OTHER_METHODS = [
+  'ACL', 'BIND', 'CHECKOUT', 'COPY', 'LINK', 'LOCK', 'M-SEARCH', 'MERGE', 'MKACTIVITY', 'MKCALENDAR', 'MKCOL', 'MOVE', 'NOTIFY',
+  'PROPFIND', 'PROPPATCH', 'PURGE', 'REBIND', 'REPORT', 'SEARCH', 'SOURCE', 'SUBSCRIBE', 'UNBIND', 'UNLINK', 'UNLOCK', 'UNSUBSCRIBE',
+];
+
+/**
+ * Makes a gateway listener route every method, so that each request gets the answer of the
+ * path it names: the token service's RFC 6749 405 on its URLs, the gateway's fault everywhere
+ * else (its catch-all covers every method the app knows). Call before any route is added.
+ * QUERY (RFC 10008) is a body method to fastify, which refuses one without Content-Type in its
+ * own format before any handler runs; nothing here serves QUERY, so it is routed like the
+ * others, without reading a body.
+ */
+export function routeEveryMethod(app: FastifyInstance): void {
+  for (const m of OTHER_METHODS) if (http.METHODS.includes(m) && !app.supportedMethods.includes(m)) app.addHttpMethod(m);
+  if (app.supportedMethods.includes('QUERY')) app.addHttpMethod('QUERY', { hasBody: false, overrideExisting: true });
+}
 
 /** A fastify serverFactory making the server fastify would make, with the fast path in front. */
 export function fastPathServer(fast: FastPath, tls: TlsMaterial | undefined, timeouts: object): FastifyServerFactory {
@@ -47,12 +68,11 @@ export function armFastPath(fast: FastPath, app: FastifyInstance, gateway: Pick<
     done();
   });
   fast.take = (req, res) => {
-    const method = req.method ?? '';
-    if (closing || !ROUTED_METHODS.has(method)) return false;
+    if (closing) return false;
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
-    if (path.includes('%') || app.hasRoute({ method: method as HTTPMethods, url: path })) return false;
+    if (path.includes('%') || app.hasRoute({ method: req.method as HTTPMethods, url: path })) return false;
     gateway.handle(req, res);
     return true;
   };

@@ -10,6 +10,7 @@ import { corsForPublic, PUBLIC_CORS } from '../oauth/cors.js';
 import { createOAuthService, type OAuthService } from '../oauth/service.js';
 import { scheduleCleanup } from '../store/cleanup.js';
 import { openStore, type Store } from '../store/index.js';
+import { SERVING_BUSY_TIMEOUT_MS } from '../store/db.js';
 import { MAX_PATH_PARAMETER } from '../api/problem.js';
 import { clientErrorHandler, frameworkErrors, portalFrameworkErrors } from './client-error.js';
 import { limitConnections, serverTimeouts } from './connection-limits.js';
@@ -25,14 +26,14 @@ import { hostname } from 'node:os';
 import { connectInvalidationBus } from '../cluster/invalidation.js';
 import { createGateway, createGatewayMetrics, type Gateway, type GatewayOptions } from '../gateway/index.js';
 import { gatewayStore } from './gateway-store.js';
-import { armFastPath, fastPathServer, type FastPath } from './gateway-fast-path.js';
+import { armFastPath, fastPathServer, routeEveryMethod, type FastPath } from './gateway-fast-path.js';
 import { Registry } from 'prom-client';
 import { processMetrics } from './process-metrics.js';
 import { reportDatabaseHealth } from './database-health.js';
 import { metricsRoute } from './metrics-endpoint.js';
 import { warnUnknownTiers } from './tier-check.js';
 import { createTokenMetrics } from '../oauth/metrics.js';
-import { SecurityLog } from '../security-events.js';
+import { fingerprintKey, SecurityLog } from '../security-events.js';
 import { adminApi } from '../api/plugin.js';
 import type { Change } from '../cluster/change.js';
 import { ChangeFollower } from '../cluster/follower.js';
@@ -104,6 +105,8 @@ interface NodeParts {
 async function gatewayApp(logger: Logger, listener: string, config: Config, parts: NodeParts, tls?: TlsMaterial): Promise<FastifyInstance> {
   const fast: FastPath = {};
   const app = baseApp(logger, listener, config, tls, fast);
+  // Every method Node parses is routed: a PROPFIND or a QUERY gets the answer of the path it names.
+  routeEveryMethod(app);
   requestLogging(app, logger);
   await app.register(healthRoutes, { db: parts.store.db, draining: parts.draining });
   await app.register(oauthRoutes, { service: parts.oauth, accessLog: parts.accessLog?.child({ listener }) });
@@ -113,6 +116,11 @@ async function gatewayApp(logger: Logger, listener: string, config: Config, part
   corsForPublic(app, '/.well-known/jwks.json');
   // Last: the catch-all for /{context}/{version}/…; the routes above win over it.
   await app.register(parts.gateway.plugin);
+  // Only a method fastify cannot route reaches this (the catch-all takes every path): the gateway answers it.
+  app.setNotFoundHandler((request, reply) => {
+    reply.hijack();
+    parts.gateway.handle(request.raw, reply.raw);
+  });
   armFastPath(fast, app, parts.gateway);
   return app;
 }
@@ -185,6 +193,8 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
     const tls = await loadTls(config);
     for (const warning of tls.warnings) logger.warn({ tls: tls.origin }, warning);
     const secret = keysSecret(config);
+    // Unknown client ids and usernames are logged as fingerprints under a key every node shares.
+    security.useFingerprintKey(fingerprintKey(secret.kek));
     if (secret.origin === 'generated' && store.db.dialect === 'postgres') {
       logger.warn({ event: 'keys_secret_generated', file: secret.file }, 'the signing keys are encrypted with a secret made in this data directory: every other node on this database needs the same one (set keys.secret / GATEHOUSE_KEYS_SECRET, or keys.secretFile, on every node)');
     }
@@ -244,6 +254,10 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
       metricsApp = baseApp(logger, 'metrics', config);
       metricsRoute(metricsApp, registry, config.metrics.token);
     }
+    // Serving from here on: a write blocked by another process's SQLite lock (the CLI, a sqlite3
+    // shell) holds the event loop for at most this long before its 503 (migrations and the
+    // start-up writes above waited up to BUSY_TIMEOUT_MS).
+    store.db.setBusyTimeout(SERVING_BUSY_TIMEOUT_MS);
     const bind = async (app: FastifyInstance, port: number, host: string): Promise<number> => {
       apps.push(app);
       await app.listen({ port, host });

@@ -20,6 +20,31 @@ export class DatabaseUnavailable extends Unavailable {
   }
 }
 
+/**
+ * SQLite's write lock (or, in WAL recovery, its read lock) is held by another process past the
+ * wait this one allows (`busy_timeout`): the `gatehouse` CLI or an operator's sqlite3 shell
+ * writing to the same file. Answered as the documented 503 with Retry-After: 1, like an
+ * outage; the database logs it (one warn line, `database_busy`, per episode), never the
+ * handler that answers it.
+ */
+export class DatabaseBusy extends Unavailable {
+  override name = 'DatabaseBusy';
+  constructor(detail: string, cause?: unknown) {
+    super('The database is busy; retry shortly.', {
+      retryAfterSeconds: DATABASE_RETRY_AFTER_SECONDS,
+      reported: true,
+      detail,
+      ...(cause === undefined ? {} : { cause }),
+    });
+  }
+}
+
+/** Whether a SQLite error is the lock of another connection (SQLITE_BUSY, SQLITE_LOCKED and their extended codes). */
+export function isSqliteBusy(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
+}
+
 // Node's socket errors, and SQLSTATE classes 08 (connection exception) and 57P (operator
 // intervention: shutdown, crash, cannot connect now), 53300 (too many connections).
 const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNABORTED']);

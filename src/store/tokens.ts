@@ -1,6 +1,6 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { KeyType } from '../types.js';
-import { DatabaseUnavailable } from './availability.js';
+import { DatabaseBusy, DatabaseUnavailable } from './availability.js';
 import type { AccessTokensTable, Database, RefreshTokensTable } from './schema/index.js';
 import { compile, type CompiledStatement } from './compiled.js';
 import { pageOf, type StorePage } from './page.js';
@@ -214,9 +214,9 @@ export class TokenStore {
       });
       for (const p of batch) p.resolve();
     } catch (err) {
-      // One failure for all when the database is unreachable: no row-by-row retry against it, and
+      // One failure for all when the database is unreachable or locked by another process: no row-by-row retry against it, and
       // the requests that queued behind this flush fail with it instead of waiting for another.
-      if (err instanceof DatabaseUnavailable) {
+      if (err instanceof DatabaseUnavailable || err instanceof DatabaseBusy) {
         const queued = this.pending;
         this.pending = [];
         for (const p of [...batch, ...queued]) p.reject(err);

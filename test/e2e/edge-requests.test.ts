@@ -73,6 +73,46 @@ describe('edge requests on a real node', () => {
     expect(viaProxy.headers['x-forwarded-for']).toBe('198.51.100.9, 127.0.0.2');
   });
 
+  it('the tester: a method no API resource can have (WebDAV\'s, PURGE, M-SEARCH, QUERY, TRACE) is 405 with Allow in WSO2\'s fault JSON, on both gateway listeners', async () => {
+    const before = backend.requests.length;
+    const methods = ['PROPFIND', 'MKCOL', 'PURGE', 'SEARCH', 'LOCK', 'M-SEARCH', 'QUERY', 'TRACE'];
+    for (const base of [s.http, s.https]) {
+      for (const method of methods) {
+        for (const path of ['/edge/v1/x', '/edge/v1/a%20b', '/no-such/v1/x']) {
+          const r = await call(`${base}${path}`, { method, headers: { authorization: `Bearer ${token}` } });
+          expect(r.status, `${method} ${path}`).toBe(405);
+          expect(r.headers.allow).toBe('GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS');
+          expect(r.json, `${method} ${path}`).toEqual({ code: '405', message: 'Runtime Error', description: 'Method not allowed for given API resource' });
+        }
+      }
+    }
+    // A QUERY with its body: the same answer, and the unread body closes the connection.
+    const q = await call(`${s.http}/edge/v1/x`, { method: 'QUERY', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '{"q":1}' });
+    expect(q.status).toBe(405);
+    expect(q.headers.connection).toBe('close');
+    expect(backend.requests.length).toBe(before);
+  });
+
+  it('the tester: the same methods on the token service\'s URLs are its RFC 6749 405, with the Allow of the URL', async () => {
+    for (const method of ['PROPFIND', 'MKCOL', 'M-SEARCH', 'QUERY', 'TRACE']) {
+      for (const [path, allow] of [['/token', 'POST'], ['/revoke', 'POST'], ['/introspect', 'POST'], ['/login', 'POST'], ['/.well-known/oauth-authorization-server', 'GET, HEAD']] as const) {
+        const r = await call(`${s.http}${path}`, { method, headers: { authorization: basic(c.consumerKey, c.consumerSecret) } });
+        expect(r.status, `${method} ${path}`).toBe(405);
+        expect(r.headers.allow, `${method} ${path}`).toBe(allow);
+        expect(r.json, `${method} ${path}`).toMatchObject({ error: 'invalid_request' });
+      }
+    }
+  });
+
+  it('the legitimate client: the methods the gateway proxies still reach the backend, the token service\'s POST still answers', async () => {
+    for (const method of ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']) {
+      const r = await call(`${s.http}/edge/v1/m`, { method, headers: { authorization: `Bearer ${token}` } });
+      expect(r.status, method).toBe(200);
+      expect(backend.requests.at(-1)!.method).toBe(method);
+    }
+    expect((await postForm(`${s.http}/token`, { grant_type: 'client_credentials' }, { authorization: basic(c.consumerKey, c.consumerSecret) })).status).toBe(200);
+  });
+
   it('the operator: an invalid gateway.trustedProxies entry stops the start with one line naming it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gatehouse-proxies-'));
     try {

@@ -25,6 +25,7 @@ const DOCUMENTED: [string, 'counter' | 'gauge' | 'histogram'][] = [
   ['gatehouse_password_hash_queue', 'gauge'],
   ['gatehouse_database_pool_waiting', 'gauge'],
   ['gatehouse_database_pool_waits_total', 'counter'],
+  ['gatehouse_database_busy_total', 'counter'],
   ['gatehouse_process_cpu_seconds_total', 'counter'],
   ['gatehouse_process_resident_memory_bytes', 'gauge'],
   ['gatehouse_gateway_requests_total', 'counter'],

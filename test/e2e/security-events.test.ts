@@ -6,7 +6,7 @@ import { assertionXml, iso } from '../saml/fixtures.js';
 import { keyStore, type TestKey } from '../saml/keys.js';
 import { xmlsecSign, xmlsecVersion } from '../saml/xmlsec.js';
 import { authorizeUrl, authorizeViaForms, callbackParams, FormAgent, pkcePair } from '../support/authorize.js';
-import { basic, call, postForm } from '../support/http.js';
+import { basic, call, fromAddress, postForm } from '../support/http.js';
 import { LogCapture, scrape, type LogLine } from '../support/log-capture.js';
 import { freePort } from '../support/ports.js';
 import { admin, createClient, startTestServer, type TestClient, type TestServer } from '../support/server.js';
@@ -129,7 +129,9 @@ describe('security events and token-service metrics (SQLite)', () => {
     const lines = log.events('client_authentication_failed');
     expect(lines).toHaveLength(2);
     expect(lines[0]).toMatchObject({ level: WARN, client_id: c.consumerKey, user: null, subject: null, remote: '127.0.0.1', reason: 'wrong_secret', endpoint: '/token', repeated: 0 });
-    expect(lines[1]).toMatchObject({ level: WARN, client_id: 'no-such-client', remote: '127.0.0.1', reason: 'unknown_client', endpoint: '/revoke' });
+    // An unknown id is what the caller typed: only its fingerprint is logged.
+    expect(lines[1]).toMatchObject({ level: WARN, client_id: null, client_id_fingerprint: expect.stringMatching(/^[0-9a-f]{16}$/), remote: '127.0.0.1', reason: 'unknown_client', endpoint: '/revoke' });
+    expect(log.raw).not.toContain('no-such-client');
     for (const l of lines) expect(Object.keys(l)).toEqual(expect.arrayContaining(FIELDS));
     const after = await metrics();
     const wrong = 'gatehouse_oauth_client_auth_failures_total{reason="wrong_secret"}';
@@ -213,4 +215,34 @@ describe('security events and token-service metrics (SQLite)', () => {
       await new Promise((r) => silent.close(r));
     }
   });
+
+  it('the tester: a consumer key and secret swapped is 401 invalid_client, and the line carries a fingerprint of what was sent, never the secret', async () => {
+    const swapped = () => postForm(`${s.http}/token`, { grant_type: 'client_credentials' }, { authorization: basic(c.consumerSecret, c.consumerKey) }, fromAddress('127.0.0.2'));
+    const first = await swapped();
+    expect(first.status).toBe(401);
+    expect(first.json.error).toBe('invalid_client');
+    const line = (await log.waitFor('client_authentication_failed', 3)).find((l) => l.remote === '127.0.0.2')!;
+    expect(line).toMatchObject({ level: WARN, client_id: null, remote: '127.0.0.2', reason: 'unknown_client', endpoint: '/token' });
+    expect(line.client_id_fingerprint).toMatch(/^[0-9a-f]{16}$/);
+    expect(log.raw).not.toContain(c.consumerSecret);
+    // The same secret sent again from elsewhere gives the same fingerprint: operators can correlate the attempts.
+    expect((await postForm(`${s.http}/token`, { grant_type: 'client_credentials' }, { authorization: basic(c.consumerSecret, 'x') }, fromAddress('127.0.0.3'))).status).toBe(401);
+    const again = (await log.waitFor('client_authentication_failed', 4)).find((l) => l.remote === '127.0.0.3')!;
+    expect(again.client_id_fingerprint).toBe(line.client_id_fingerprint);
+    expect(log.raw).not.toContain(c.consumerSecret);
+  });
+
+  it('a password typed into the username field until the name locks: the lock-out lines carry a fingerprint of the name, never the name', async () => {
+    const from = fromAddress('127.0.0.4');
+    for (let i = 0; i < 3; i++) {
+      const r = await postForm(`${s.https}/token`, { grant_type: 'password', username: 'alice-secret-pw', password: 'alice' }, auth(), from);
+      expect(r.json.error).toBe('invalid_grant');
+    }
+    const started = log.events('lockout_started').filter((l) => l.remote === '127.0.0.4');
+    expect(started).toHaveLength(1);
+    expect(started[0]).toMatchObject({ level: WARN, client_id: c.consumerKey, user: null, reason: 'too_many_failures', user_fingerprint: expect.stringMatching(/^[0-9a-f]{16}$/) });
+    const ended = (await log.waitFor('lockout_ended', 2, 5000)).at(-1)!;
+    expect(ended).toMatchObject({ user: null, reason: 'expired', user_fingerprint: started[0]!.user_fingerprint });
+    expect(log.raw).not.toContain('alice-secret-pw');
+  }, 30_000);
 });

@@ -105,3 +105,31 @@ describe('Bearer credential', () => {
     expect(none.json().code).toBe('900902');
   });
 });
+
+describe('request method', () => {
+  const ALLOW = 'GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS';
+
+  it('the scanner: a method no API resource can have (TRACE, QUERY with a body) is 405 with Allow, in WSO2\'s fault JSON, before routing; the backend sees nothing', async () => {
+    const before = backend.requests.length;
+    for (const head of [
+      `TRACE /probe/v1/x HTTP/1.1\r\nHost: 127.0.0.1:${g.port}\r\nAuthorization: Bearer ${tok}`,
+      `TRACE /no-such-api/v1/x HTTP/1.1\r\nHost: 127.0.0.1:${g.port}`,
+      `QUERY /probe/v1/x HTTP/1.1\r\nHost: 127.0.0.1:${g.port}\r\nAuthorization: Bearer ${tok}\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}`,
+    ]) {
+      const r = await raw(head);
+      expect(r.status, head).toBe(405);
+      expect(r.headers).toMatch(new RegExp(`\\r\\nallow: ${ALLOW}\\r\\n`, 'i'));
+      expect(r.headers).toMatch(/\r\ncontent-type: application\/json/i);
+      expect(r.body).toEqual({ code: '405', message: 'Runtime Error', description: 'Method not allowed for given API resource' });
+    }
+    expect(backend.requests.length).toBe(before);
+  });
+
+  it('the legitimate client: each of the seven methods in Allow still reaches the backend', async () => {
+    for (const method of ALLOW.split(', ')) {
+      const r = await call(`${g.url}/probe/v1/x`, { method, headers: { authorization: `Bearer ${tok}` } });
+      expect(r.status, method).toBe(200);
+      expect(backend.requests.at(-1)!.method).toBe(method);
+    }
+  });
+});
