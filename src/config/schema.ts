@@ -211,6 +211,8 @@ export const ConfigSchema = Type.Object(
       {
         /** Whether anyone may create a subscriber account (the Store's sign-up and the API's signUp). */
         selfSignUp: Type.Boolean({ default: true }),
+        /** How long Try it waits for a call through the gateway, its whole response included, before it shows a 504. */
+        tryItTimeoutMs: Type.Integer({ minimum: 1000, maximum: 120000, default: 15000 }),
       },
       { additionalProperties: false, default: {} },
     ),

@@ -231,6 +231,7 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
     const issuerHost = new URL(config.oauth.issuer).hostname;
     const portal = await portalApp(logger, registry, config, tls, management, {
       selfSignUp: config.portal.selfSignUp,
+      tryItTimeoutMs: config.portal.tryItTimeoutMs,
       tiers: Object.keys(config.throttling.tiers),
       httpsBase: config.oauth.issuer,
       // Where the original page sends /revoke: the plain-HTTP listener, or HTTPS when it is off.
