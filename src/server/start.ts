@@ -11,7 +11,7 @@ import { createOAuthService, type OAuthService } from '../oauth/service.js';
 import { scheduleCleanup } from '../store/cleanup.js';
 import { openStore, type Store } from '../store/index.js';
 import { MAX_PATH_PARAMETER } from '../api/problem.js';
-import { clientErrorHandler, frameworkErrors, portalFrameworkErrors } from './client-error.js';
+import { clientErrorHandler, frameworkErrors, portalClientErrorHandler, portalFrameworkErrors, trackRequestTargets } from './client-error.js';
 import { limitConnections, serverTimeouts } from './connection-limits.js';
 import { healthRoutes } from './health.js';
 import { portalRoutes } from '../portal/plugin.js';
@@ -64,7 +64,8 @@ function baseApp(logger: Logger, listener: string, config: Config, tls?: TlsMate
     return503OnClosing: true,
     keepAliveTimeout: config.listeners.keepAliveTimeoutMs,
     requestTimeout: timeouts.requestTimeout,
-    clientErrorHandler,
+    // Refusals before any route: in the format of the listener (and, on the portal's, of the path).
+    clientErrorHandler: listener === 'portal' ? portalClientErrorHandler : clientErrorHandler,
     frameworkErrors: listener === 'portal' ? portalFrameworkErrors : frameworkErrors,
     // The portal's pages and the admin API name users in the path: every username must route.
     ...(listener === 'portal' ? { routerOptions: { maxParamLength: MAX_PATH_PARAMETER } } : {}),
@@ -72,6 +73,7 @@ function baseApp(logger: Logger, listener: string, config: Config, tls?: TlsMate
     ...(fast ? { serverFactory: fastPathServer(fast, tls, timeouts) } : {}),
   }) as unknown as FastifyInstance;
   limitConnections(app.server, config, logger.child({ listener }));
+  if (listener === 'portal') trackRequestTargets(app.server, tls !== undefined);
   // Fastify makes a child logger (with a request id) for every request; above debug level
   // nothing logs per request, so the listener's logger serves and the hot path saves the work.
   if (!logger.isLevelEnabled('debug')) app.setChildLoggerFactory((parent) => parent);
