@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GatehouseError } from '../errors.js';
 import { multipartForms, TOO_LARGE_FORM, UNREADABLE_FORM } from './multipart.js';
@@ -10,9 +10,9 @@ describe('multipartForms', () => {
   let app: FastifyInstance;
   beforeAll(async () => {
     app = Fastify();
-    app.setErrorHandler((err, _request, reply) => {
+    app.setErrorHandler((err: FastifyError, _request, reply) => {
       const e = err instanceof GatehouseError ? err : undefined;
-      return reply.code(e?.status ?? (err as { statusCode?: number }).statusCode ?? 500).send({ kind: e?.kind ?? 'fastify', message: err.message });
+      return reply.code(e?.status ?? err.statusCode ?? 500).send({ kind: e?.kind ?? 'fastify', message: err.message });
     });
     await app.register(async (scope) => {
       await multipartForms(scope);
