@@ -45,9 +45,6 @@ export function sendProblem(reply: FastifyReply, err: GatehouseError, headers: R
  */
 export const MAX_PATH_PARAMETER = 255;
 
-/** Whether a request target is the admin API's (/api/v1, /api/v1/…, /api/v1?…). */
-export const isApiPath = (url: string): boolean => url === '/api/v1' || url.startsWith('/api/v1/') || url.startsWith('/api/v1?');
-
 /**
  * Fastify's refusals before any route runs (`frameworkErrors`) as the API's problems: fixed
  * text that never quotes the request target.

@@ -216,6 +216,8 @@ export const ConfigSchema = Type.Object(
          * with Retry-After. 0: no limit.
          */
         signUpsPerHour: Type.Integer({ minimum: 0, maximum: 1_000_000, default: 10 }),
+        /** How long Try it waits for a call through the gateway, its whole response included, before it shows a 504. */
+        tryItTimeoutMs: Type.Integer({ minimum: 1000, maximum: 120000, default: 15000 }),
       },
       { additionalProperties: false, default: {} },
     ),

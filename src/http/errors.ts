@@ -14,15 +14,15 @@ export function isUnstorableInput(err: unknown): boolean {
 
 /**
  * Whatever reached a route's error handler, as a GatehouseError: ours as it is; fastify's own
- * refusals (body too large, bad content type, unreadable request) and unstorable input as 4xx
+ * refusals (body too large, bad content type: 400, or 415 where the interface says so; unreadable request) and unstorable input as 4xx
  * with a message that never quotes the request; anything else an internal error with its cause.
  */
-export function toGatehouseError(err: unknown, messages: { tooLarge: string; badContentType: string }): GatehouseError {
+export function toGatehouseError(err: unknown, messages: { tooLarge: string; badContentType: string; badContentTypeStatus?: 400 | 415 }): GatehouseError {
   if (err instanceof GatehouseError) return err;
   const e = err as FastifyError;
   if (e?.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new GatehouseError('too_large', messages.tooLarge);
   if (e?.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || e?.code === 'FST_ERR_CTP_EMPTY_TYPE') {
-    return new GatehouseError('invalid', messages.badContentType, { detail: e.code });
+    return new GatehouseError('invalid', messages.badContentType, { detail: e.code, status: messages.badContentTypeStatus ?? 400 });
   }
   // Fastify's own messages may quote the request (a header value): say what failed, not what was sent.
   if (typeof e?.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {

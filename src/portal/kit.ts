@@ -16,6 +16,8 @@ export interface PortalSettings {
   httpBase(): string;
   /** Where "Try it" sends calls: this node's HTTP gateway listener on loopback. */
   gatewayForTry(): string;
+  /** How long a Try it call may take, its whole response included (portal.tryItTimeoutMs). */
+  tryItTimeoutMs: number;
 }
 
 /** What the next page shows once, after a POST. */
@@ -39,6 +41,8 @@ export interface GetContext {
 
 export interface PostContext extends GetContext {
   form: FormBody;
+  /** Aborted when the browser goes away before the answer is sent (a call made for it can stop). */
+  browserGone: AbortSignal;
 }
 
 const HTML = 'text/html; charset=utf-8';
@@ -81,7 +85,16 @@ export class Kit {
       const form = (request.body ?? {}) as FormBody;
       checkForm(request, form, request.portal!);
       const c = await this.context(request, reply);
-      return this.finish(request, reply, await handler({ ...c, form }));
+      const gone = new AbortController();
+      const onClose = () => {
+        if (!reply.raw.writableFinished) gone.abort(new BrowserGone());
+      };
+      reply.raw.once('close', onClose);
+      try {
+        return this.finish(request, reply, await handler({ ...c, form, browserGone: gone.signal }));
+      } finally {
+        reply.raw.off('close', onClose);
+      }
     });
   }
 
@@ -108,6 +121,14 @@ export class Kit {
 export function signedIn(view: View): Actor {
   if (!view.actor) throw new SignInRequired(view.path);
   return view.actor;
+}
+
+/** The browser closed the connection before its answer: nobody sees what is sent now (a 4xx, never logged as a failure). */
+export class BrowserGone extends GatehouseError {
+  override name = 'BrowserGone';
+  constructor() {
+    super('invalid', 'The browser closed the connection before the answer.');
+  }
 }
 
 /** Thrown to send the browser to the sign-in page, coming back here after. */

@@ -4,42 +4,25 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { describeError, GatehouseError, worthLogging } from '../errors.js';
 import { toGatehouseError } from '../http/errors.js';
 import { FORM } from '../http/form.js';
-import { html } from '../http/html.js';
 import type { Management } from '../manage/index.js';
 import { Kit, SignInRequired, type PortalSettings } from './kit.js';
-import { PORTAL_CSP, portalPage } from './layout.js';
+import { errorPage, PAGE_HEADERS } from './error-page.js';
 import { adminPages } from './pages/admin.js';
 import { applicationPages } from './pages/applications.js';
 import { publisherPages } from './pages/publisher.js';
 import { storePages } from './pages/store.js';
 import { resolveSession } from './session.js';
 
-/** Headers of every portal page: never cached (secrets are shown once), never framed, no referrer, our CSP. */
-const PAGE_HEADERS = {
-  'cache-control': 'no-store',
-  pragma: 'no-cache',
-  'x-frame-options': 'DENY',
-  'content-security-policy': PORTAL_CSP,
-  'x-content-type-options': 'nosniff',
-  // The browser names our origin on our own form posts (checked against CSRF), and nothing to other sites.
-  'referrer-policy': 'same-origin',
-} as const;
-
-const TITLES: Record<number, string> = { 400: 'That did not work', 403: 'Not allowed', 404: 'Not found', 409: 'That did not work', 413: 'Too large', 503: 'Temporarily unavailable' };
-
 function errorHandler() {
   return async function handle(this: FastifyInstance, err: FastifyError, request: FastifyRequest, reply: FastifyReply) {
     if (err instanceof SignInRequired) return reply.redirect(`/store/signin?next=${encodeURIComponent(err.next)}`, 303);
-    const e = toGatehouseError(err, { tooLarge: 'The form is too large.', badContentType: `Send the form as ${FORM}.` });
+    const e = toGatehouseError(err, { tooLarge: 'The form is too large.', badContentType: `Send the form as ${FORM}.`, badContentTypeStatus: 415 });
     if (worthLogging(e)) request.log.error({ err: describeError(e) }, 'portal page failed');
     const state = request.portal;
     const view = { actor: state?.signIn?.actor, csrf: state?.csrf ?? '', path: request.url.split('?')[0]! };
     const message = e.kind === 'unavailable' ? e.message : e.status >= 500 ? 'Something went wrong on our side. Try again in a moment.' : e.message;
     if (e.kind === 'unavailable' || e.kind === 'rate_limited') reply.header('retry-after', String((e as { retryAfterSeconds?: number }).retryAfterSeconds ?? 1));
-    return reply
-      .code(e.status)
-      .type('text/html; charset=utf-8')
-      .send(portalPage(view, TITLES[e.status] ?? 'Something went wrong', html`<div class="card"><h1>${TITLES[e.status] ?? 'Something went wrong'}</h1><p class="alert" role="alert">${message}</p><p><a href="/store">Back to the APIs</a></p></div>`));
+    return reply.code(e.status).type('text/html; charset=utf-8').send(errorPage(view, e.status, message));
   };
 }
 

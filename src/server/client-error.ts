@@ -1,7 +1,9 @@
-import type { Socket } from 'node:net';
+import type { Server, Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { frameworkProblem, isApiPath, sendProblem } from '../api/problem.js';
+import { frameworkProblem, problemOf, sendProblem } from '../api/problem.js';
+import { GatehouseError } from '../errors.js';
 import { BAD_TARGET, writeFault } from '../gateway/faults.js';
+import { ANONYMOUS, errorPage, PAGE_HEADERS } from '../portal/error-page.js';
 
 /** How long a connection may linger after an error answer before it is destroyed. */
 export const ERROR_LINGER_MS = 1000;
@@ -10,40 +12,36 @@ function destroy(socket: Socket): void {
   socket.destroy();
 }
 
+/** What a refusal of Node's HTTP parser says, in whichever format the listener and path write it. */
+interface ParserRefusal {
+  status: 400 | 408 | 431;
+  message: string;
+}
+
+const REASONS = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' } as const;
+
 /**
- * Node's HTTP parser refuses some requests before any route runs, and by default answers
- * with an empty 400. The commonest case for our users is the header from the original WSO2
- * page, `Authorization :Basic …` (a space before the colon): explain it and the fix.
+ * The commonest case for our users is the header from the original WSO2 page,
+ * `Authorization :Basic …` (a space before the colon): explain it and the fix.
  */
-export function clientErrorHandler(err: Error & { code?: string }, socket: Socket): void {
-  if (!socket.writable) {
-    socket.destroy();
-    return;
-  }
-  let status = 400;
-  let body: Record<string, string>;
+function parserRefusal(err: Error & { code?: string }): ParserRefusal {
   if (err.code === 'HPE_INVALID_HEADER_TOKEN') {
-    body = {
-      error: 'invalid_request',
-      error_description:
+    return {
+      status: 400,
+      message:
         "Malformed HTTP header: a header name may not contain spaces. Write 'Authorization: Basic <base64>' with no space before the colon " +
         "(curl -H 'Authorization: Basic <base64>'), and send Content-Type as its own header.",
     };
-  } else if (err.code === 'HPE_HEADER_OVERFLOW') {
-    status = 431;
-    body = { error: 'invalid_request', error_description: 'The request headers are too large.' };
-  } else if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
-    status = 408;
-    body = { error: 'invalid_request', error_description: 'The request took too long to arrive.' };
-  } else {
-    body = { error: 'invalid_request', error_description: `Malformed HTTP request (${err.code ?? 'parse error'}).` };
   }
-  const json = JSON.stringify(body);
-  const reason = status === 400 ? 'Bad Request' : status === 431 ? 'Request Header Fields Too Large' : 'Request Timeout';
-  socket.end(
-    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(json)}\r\n` +
-      `Cache-Control: no-store\r\nConnection: close\r\n\r\n${json}`,
-  );
+  if (err.code === 'HPE_HEADER_OVERFLOW') return { status: 431, message: 'The request headers are too large.' };
+  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') return { status: 408, message: 'The request took too long to arrive.' };
+  return { status: 400, message: `Malformed HTTP request (${err.code ?? 'parse error'}).` };
+}
+
+/** Writes a whole answer on a socket no request object owns, then closes it. */
+function answer(socket: Socket, status: ParserRefusal['status'], headers: Record<string, string>, body: string): void {
+  const lines = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+  socket.end(`HTTP/1.1 ${status} ${REASONS[status]}\r\n${lines}Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
   // end() only half-closes: a client that ignores our FIN and keeps sending would hold the
   // socket for ever (Node has already dropped a timed-out connection from its timeout checks,
   // and sockets have no idle timeout). Destroy it once the answer has had time to arrive.
@@ -53,9 +51,74 @@ export function clientErrorHandler(err: Error & { code?: string }, socket: Socke
 }
 
 /**
- * Fastify's own refusals before any route runs (`frameworkErrors`): a path that does not
- * percent-decode (`/api/v1/a%zz`) is answered like the gateway's other bad request targets
- * (400 900400 fault JSON) instead of fastify's body, which echoes the path.
+ * Node's HTTP parser refuses some requests before any route runs, and by default answers
+ * with an empty 400. On the gateway listeners (the token service and the gateway) the answer
+ * is RFC 6749 JSON, as /token's own errors are.
+ */
+export function clientErrorHandler(err: Error & { code?: string }, socket: Socket): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const r = parserRefusal(err);
+  answer(socket, r.status, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' }, JSON.stringify({ error: 'invalid_request', error_description: r.message }));
+}
+
+/** Whether a request target on the portal listener is the admin API's (/api, /api/v1/…, /api/docs): problem+json, not a page. */
+export const isPortalApiTarget = (url: string): boolean => url === '/api' || url.startsWith('/api/') || url.startsWith('/api?');
+
+const kTarget = Symbol('gatehouse.requestTarget');
+type TrackedSocket = Socket & { [kTarget]?: string };
+/** The start of a request line: method, then the first characters of the target (all a format choice needs). */
+const REQUEST_LINE = /^[A-Z]{3,16} (\S{0,32})/;
+
+/** Bound to the socket: a chunk that starts a request names its target. */
+function noteTarget(this: TrackedSocket, chunk: Buffer | string): void {
+  const first = typeof chunk === 'string' ? chunk.charCodeAt(0) : chunk[0];
+  if (first === undefined || first < 0x41 || first > 0x5a) return;
+  const m = REQUEST_LINE.exec(typeof chunk === 'string' ? chunk.slice(0, 64) : chunk.toString('latin1', 0, 64));
+  if (m) this[kTarget] = m[1];
+}
+
+/**
+ * The portal listener answers a parser refusal in the format of the path asked for, which
+ * Node does not pass to the handler (a header overflow is noticed chunks after the request
+ * line). So each connection notes the target of the request it is reading: every chunk that
+ * starts with a request line (a client sends each request from its first byte). Listening
+ * before Node's own parser does, so the chunk that fails is noted first.
+ */
+export function trackRequestTargets(server: Server, tls: boolean): void {
+  server.on(tls ? 'secureConnection' : 'connection', (socket: TrackedSocket) => {
+    socket.prependListener('data', noteTarget);
+  });
+}
+
+/**
+ * The portal listener's parser refusals: under /api RFC 9457 problem+json, like every other
+ * error of the admin API; anywhere else the portal's HTML error page. The target comes from
+ * trackRequestTargets; a connection whose request line was never seen gets the page.
+ */
+export function portalClientErrorHandler(err: Error & { code?: string }, socket: Socket): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const r = parserRefusal(err);
+  const target = (socket as TrackedSocket)[kTarget];
+  if (target !== undefined && isPortalApiTarget(target)) {
+    const problem = problemOf(new GatehouseError('invalid', r.message, { status: r.status }));
+    answer(socket, r.status, { 'Content-Type': 'application/problem+json; charset=utf-8', 'Cache-Control': 'no-store' }, JSON.stringify(problem));
+    return;
+  }
+  const headers: Record<string, string> = { 'Content-Type': 'text/html; charset=utf-8' };
+  for (const [k, v] of Object.entries(PAGE_HEADERS)) headers[k] = v;
+  answer(socket, r.status, headers, errorPage(ANONYMOUS, r.status, r.message));
+}
+
+/**
+ * Fastify's own refusals before any route runs (`frameworkErrors`) on the gateway listeners:
+ * a path that does not percent-decode (`/api/v1/a%zz`) is answered like the gateway's other
+ * bad request targets (400 900400 fault JSON) instead of fastify's body, which echoes the path.
  */
 export function frameworkErrors(err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   if (err.code === 'FST_ERR_BAD_URL') {
@@ -68,10 +131,16 @@ export function frameworkErrors(err: FastifyError, request: FastifyRequest, repl
 }
 
 /**
- * The portal listener's pre-route refusals: under /api/v1 the admin API's format (RFC 9457
- * problem+json, like every other error it gives); the portal's pages as above.
+ * The portal listener's pre-route refusals (a path that does not percent-decode, a path
+ * parameter over 255 characters): under /api the admin API's format (RFC 9457 problem+json,
+ * like every other error it gives); anywhere else the portal's HTML error page. The same
+ * fixed words either way, never the path.
  */
 export function portalFrameworkErrors(err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
-  if (isApiPath(request.url)) void sendProblem(reply, frameworkProblem(err));
-  else frameworkErrors(err, request, reply);
+  const e = frameworkProblem(err);
+  if (isPortalApiTarget(request.url)) {
+    void sendProblem(reply, e);
+    return;
+  }
+  void reply.code(e.status).headers(PAGE_HEADERS).type('text/html; charset=utf-8').send(errorPage(ANONYMOUS, e.status, e.message));
 }

@@ -12,7 +12,7 @@ import { scheduleCleanup } from '../store/cleanup.js';
 import { openStore, type Store } from '../store/index.js';
 import { SERVING_BUSY_TIMEOUT_MS } from '../store/db.js';
 import { MAX_PATH_PARAMETER } from '../api/problem.js';
-import { clientErrorHandler, frameworkErrors, portalFrameworkErrors } from './client-error.js';
+import { clientErrorHandler, frameworkErrors, portalClientErrorHandler, portalFrameworkErrors, trackRequestTargets } from './client-error.js';
 import { limitConnections, serverTimeouts } from './connection-limits.js';
 import { healthRoutes } from './health.js';
 import { portalRoutes } from '../portal/plugin.js';
@@ -65,7 +65,8 @@ function baseApp(logger: Logger, listener: string, config: Config, tls?: TlsMate
     return503OnClosing: true,
     keepAliveTimeout: config.listeners.keepAliveTimeoutMs,
     requestTimeout: timeouts.requestTimeout,
-    clientErrorHandler,
+    // Refusals before any route: in the format of the listener (and, on the portal's, of the path).
+    clientErrorHandler: listener === 'portal' ? portalClientErrorHandler : clientErrorHandler,
     frameworkErrors: listener === 'portal' ? portalFrameworkErrors : frameworkErrors,
     // The portal's pages and the admin API name users in the path: every username must route.
     ...(listener === 'portal' ? { routerOptions: { maxParamLength: MAX_PATH_PARAMETER } } : {}),
@@ -73,6 +74,7 @@ function baseApp(logger: Logger, listener: string, config: Config, tls?: TlsMate
     ...(fast ? { serverFactory: fastPathServer(fast, tls, timeouts) } : {}),
   }) as unknown as FastifyInstance;
   limitConnections(app.server, config, logger.child({ listener }));
+  if (listener === 'portal') trackRequestTargets(app.server, tls !== undefined);
   // Fastify makes a child logger (with a request id) for every request; above debug level
   // nothing logs per request, so the listener's logger serves and the hot path saves the work.
   if (!logger.isLevelEnabled('debug')) app.setChildLoggerFactory((parent) => parent);
@@ -241,6 +243,7 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
     const issuerHost = new URL(config.oauth.issuer).hostname;
     const portal = await portalApp(logger, registry, config, tls, management, {
       selfSignUp: config.portal.selfSignUp,
+      tryItTimeoutMs: config.portal.tryItTimeoutMs,
       tiers: Object.keys(config.throttling.tiers),
       httpsBase: config.oauth.issuer,
       // Where the original page sends /revoke: the plain-HTTP listener, or HTTPS when it is off.

@@ -6,7 +6,7 @@ import { ALICE, PUB, ROOT, expectProblem, ok, startApiServer, type ApiServer } f
  * Issue 9: refusals fastify makes before (or instead of) a route are problem+json on the
  * admin API like every other error: a too long path parameter (414), a path that does not
  * percent-decode, JSON that does not parse, another content type (415), an unknown route.
- * The portal's pages keep their own formats. An empty JSON body is no body.
+ * The portal's pages answer with their HTML error page. An empty JSON body is no body.
  */
 let a: ApiServer;
 beforeAll(async () => {
@@ -29,13 +29,16 @@ describe('router-level errors on /api/v1', () => {
     expectProblem(await a.rest('GET', '/users/a%zz', { as: ROOT }), 400, 'The request URL is not valid: write "%" only as %XX (percent-encoded UTF-8).');
   });
 
-  it('the portal listener outside /api/v1 keeps its formats', async () => {
+  it('the portal listener outside /api answers with its HTML error page (test/e2e/portal-error-formats.test.ts has the rest)', async () => {
     const bad = await call(`${a.s.portal}/store/a%zz`);
     expect(bad.status).toBe(400);
-    expect(bad.json).toMatchObject({ code: '900400' });
+    expect(bad.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(bad.text).toContain('The request URL is not valid');
     const long = await call(`${a.s.portal}/admin/users/${'x'.repeat(300)}`);
     expect(long.status).toBe(414);
-    expect(long.json).toEqual({ error: 'invalid_request', error_description: 'The request URL cannot be served.' });
+    expect(long.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(long.text).toContain('The request URL is too long: a path parameter has more than 255 characters.');
+    expect(long.text).not.toContain('xxxxxxxxxx');
   });
 
   it('JSON that does not parse is 400 problem+json', async () => {

@@ -1,11 +1,11 @@
-import multipart from '@fastify/multipart';
 import { Forbidden } from '../../errors.js';
 import type { FormBody } from '../../http/form.js';
 import { html, type Html } from '../../http/html.js';
 import { isAdmin, type IdentityProviderView } from '../../manage/index.js';
 import { MAX_LIMIT } from '../../manage/page.js';
 import { ROLES } from '../../store/users.js';
-import { attempt, lines, signedIn, text, type Kit } from '../kit.js';
+import { attempt, Kit, lines, signedIn, text } from '../kit.js';
+import { multipartForms } from '../multipart.js';
 import { actionButton, badge, csrfInput, field, formError, select, type Errors, type View } from '../layout.js';
 
 /** Certificates from the IdP form: pasted PEM text and uploaded PEM files (multipart), one certificate each. */
@@ -39,7 +39,6 @@ ${field({ name: 'alias', label: 'Alias (optional)', value: v.alias, errors, hint
 
 export async function adminPages(kit: Kit): Promise<void> {
   const m = kit.m;
-  await kit.app.register(multipart, { attachFieldsToBody: 'keyValues', limits: { fileSize: 64 * 1024, files: 10, fields: 20, parts: 30 } });
   const admin = (view: View) => {
     const actor = signedIn(view);
     if (!isAdmin(actor)) throw new Forbidden('Admin pages are for admins.');
@@ -112,16 +111,6 @@ export async function adminPages(kit: Kit): Promise<void> {
 
   kit.get('/admin/idps', ({ view }) => idpsPage(view));
 
-  kit.post('/admin/idps', async ({ view, form }) => {
-    const actor = admin(view);
-    const values: IdpValues = { issuer: text(form, 'issuer'), alias: text(form, 'alias'), audiences: text(form, 'audiences'), certificatesPem: text(form, 'certificatesPem') };
-    const r = await attempt(() =>
-      m.identityProviders.create(actor, { issuer: values.issuer ?? '', certificates: certificatesOf(form), audiences: lines(form, 'audiences'), alias: values.alias ?? null }),
-    );
-    if (!r.ok) return { status: r.status, page: await idpsPage(view, values, r.errors) };
-    return { redirect: `/admin/idps/${r.value.id}`, flash: { notice: `${r.value.issuer} is trusted now.` } };
-  });
-
   const idpPage = async (view: View, id: string, values?: IdpValues, errors?: Errors) => {
     const idp = await m.identityProviders.get(admin(view), id);
     return kit.page(
@@ -139,20 +128,35 @@ ${actionButton(view, `/admin/idps/${idp.id}/delete`, `Remove ${idp.issuer}`, { d
 
   kit.get('/admin/idps/:identityProviderId', ({ view, params }) => idpPage(view, params.identityProviderId!));
 
-  kit.post('/admin/idps/:identityProviderId', async ({ view, params, form }) => {
-    const actor = admin(view);
-    const certificates = certificatesOf(form);
-    const audiences = lines(form, 'audiences');
-    const values: IdpValues = { alias: text(form, 'alias'), audiences: text(form, 'audiences'), certificatesPem: text(form, 'certificatesPem') };
-    const r = await attempt(() =>
-      m.identityProviders.update(actor, params.identityProviderId!, {
-        ...(certificates.length > 0 ? { certificates } : {}),
-        ...(audiences.length > 0 ? { audiences } : {}),
-        alias: values.alias ?? null,
-      }),
-    );
-    if (!r.ok) return { status: r.status, page: await idpPage(view, params.identityProviderId!, values, r.errors) };
-    return { redirect: `/admin/idps/${r.value.id}`, flash: { notice: 'Changes saved.' } };
+  // The two forms that upload PEM files, and only they, take multipart/form-data.
+  await kit.app.register(async (scope) => {
+    await multipartForms(scope);
+    const uploads = new Kit(scope, m, kit.settings);
+    uploads.post('/admin/idps', async ({ view, form }) => {
+      const actor = admin(view);
+      const values: IdpValues = { issuer: text(form, 'issuer'), alias: text(form, 'alias'), audiences: text(form, 'audiences'), certificatesPem: text(form, 'certificatesPem') };
+      const r = await attempt(() =>
+        m.identityProviders.create(actor, { issuer: values.issuer ?? '', certificates: certificatesOf(form), audiences: lines(form, 'audiences'), alias: values.alias ?? null }),
+      );
+      if (!r.ok) return { status: r.status, page: await idpsPage(view, values, r.errors) };
+      return { redirect: `/admin/idps/${r.value.id}`, flash: { notice: `${r.value.issuer} is trusted now.` } };
+    });
+
+    uploads.post('/admin/idps/:identityProviderId', async ({ view, params, form }) => {
+      const actor = admin(view);
+      const certificates = certificatesOf(form);
+      const audiences = lines(form, 'audiences');
+      const values: IdpValues = { alias: text(form, 'alias'), audiences: text(form, 'audiences'), certificatesPem: text(form, 'certificatesPem') };
+      const r = await attempt(() =>
+        m.identityProviders.update(actor, params.identityProviderId!, {
+          ...(certificates.length > 0 ? { certificates } : {}),
+          ...(audiences.length > 0 ? { audiences } : {}),
+          alias: values.alias ?? null,
+        }),
+      );
+      if (!r.ok) return { status: r.status, page: await idpPage(view, params.identityProviderId!, values, r.errors) };
+      return { redirect: `/admin/idps/${r.value.id}`, flash: { notice: 'Changes saved.' } };
+    });
   });
 
   kit.post('/admin/idps/:identityProviderId/delete', async ({ view, params }) => {

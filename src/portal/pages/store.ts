@@ -132,10 +132,10 @@ ${field({ name: 'password', label: 'Password', type: 'password', required: true,
     return { redirect: `/store/apis/${api.id}`, flash: { notice: `${r.value.applicationName} is subscribed to ${api.name} ${api.version} (tier ${r.value.tier}).` } };
   });
 
-  kit.post('/store/apis/:apiId/try', async ({ view, params, form }) => {
+  kit.post('/store/apis/:apiId/try', async ({ request, view, params, form, browserGone }) => {
     const actor = signedIn(view);
     const api = await m.apis.get(actor, params.apiId!);
-    const r = await attempt(() => runTryIt(m, settings, actor, api, form));
+    const r = await attempt(() => runTryIt(m, settings, actor, api, form, { browserGone, log: request.log }));
     const sent = tryItValues(form);
     if (!r.ok) return { status: r.status, page: await apiPage(kit, view, api, { tryItSent: sent }, { tryIt: r.errors }) };
     return { redirect: `/store/apis/${api.id}#try-result`, flash: { data: { tryIt: r.value, tryItSent: sent } } };
