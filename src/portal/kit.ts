@@ -14,7 +14,7 @@ export interface PortalSettings {
   httpsBase: string;
   /** The plain-HTTP origin of the gateway listener (for /revoke, as the original page has it). */
   httpBase(): string;
-  /** Where "Try it" sends calls: this node's HTTP gateway listener on loopback. */
+  /** Where "Try it" sends calls: this node's HTTPS gateway listener on loopback (with the Host of httpsBase). */
   gatewayForTry(): string;
   /** How long a Try it call may take, its whole response included (portal.tryItTimeoutMs). */
   tryItTimeoutMs: number;

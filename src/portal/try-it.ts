@@ -122,7 +122,8 @@ export async function runTryIt(
       res = await request(`${base}${target}`, {
         ...(base.startsWith('https:') ? { dispatcher: loopbackTls } : {}),
         method: method as 'GET',
-        headers: { authorization: `Bearer ${token.accessToken}`, ...(body !== undefined && method !== 'GET' ? { 'content-type': 'application/json' } : {}) },
+        // The Host of the URL shown, so the backend sees X-Forwarded-Host/-Proto as for a client calling it.
+        headers: { host: new URL(settings.httpsBase).host, authorization: `Bearer ${token.accessToken}`, ...(body !== undefined && method !== 'GET' ? { 'content-type': 'application/json' } : {}) },
         ...(body !== undefined && method !== 'GET' && method !== 'DELETE' ? { body } : {}),
         signal,
         // the deadline above is the limit; these only back it up

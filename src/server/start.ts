@@ -248,7 +248,8 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
       httpsBase: config.oauth.issuer,
       // Where the original page sends /revoke: the plain-HTTP listener, or HTTPS when it is off.
       httpBase: () => (bound.http === null ? config.oauth.issuer : `http://${issuerHost}:${bound.http}`),
-      gatewayForTry: () => (bound.http === null ? `https://127.0.0.1:${bound.https}` : `http://127.0.0.1:${bound.http}`),
+      // The HTTPS listener, as the URL the page shows: the backend sees the forwarding headers a client's call gives.
+      gatewayForTry: () => `https://127.0.0.1:${bound.https}`,
     });
     const https = await gatewayApp(logger, 'gateway-https', config, parts, tls);
     const http = config.ports.http === null ? undefined : await gatewayApp(logger, 'gateway-http', config, parts);

@@ -13,6 +13,7 @@ const LIMIT_MS = 2000;
 async function slowBackend() {
   const closed: Array<{ path: string; at: number }> = [];
   const started: Array<{ path: string; at: number }> = [];
+  const seen: http.IncomingHttpHeaders[] = [];
   const server = http.createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     started.push({ path, at: Date.now() });
@@ -22,6 +23,10 @@ async function slowBackend() {
       res.writeHead(200, { 'content-type': 'text/plain' });
       const t = setInterval(() => res.write('.'), 200);
       res.on('close', () => clearInterval(t));
+    } else if (path.endsWith('/echo')) {
+      seen.push(req.headers);
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end('ok');
     } else if (path.endsWith('/big')) {
       res.writeHead(200, { 'content-type': 'text/plain' });
       res.end('b'.repeat(128 * 1024));
@@ -33,6 +38,7 @@ async function slowBackend() {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     closed,
     started,
+    seen,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())).then(() => undefined),
     closeAll: () => server.closeAllConnections(),
   };
@@ -108,6 +114,15 @@ describe('Try it against a slow backend', () => {
     expect(r.page).toContain('The response did not finish within 2 s: Try it stopped reading, and the body is cut where it stopped.');
     expect(r.page).toMatch(/<h3>Body<\/h3><pre><code>\.{3,}/);
     await closedAfter('/trickle', t0, 2000);
+  });
+
+  it('the call goes where the page says: the backend sees the forwarding headers of a client calling the shown HTTPS URL', async () => {
+    const r = await tryIt('/echo');
+    expect(r.page).toContain('<strong>200</strong>');
+    const issuer = new URL(s.server.config.oauth.issuer);
+    expect(r.page).toContain(`${issuer.origin}/slow/v1/echo`);
+    const h = backend.seen.at(-1)!;
+    expect({ proto: h['x-forwarded-proto'], host: h['x-forwarded-host'] }).toEqual({ proto: 'https', host: issuer.host });
   });
 
   it('a large body is read up to 64 KiB only', async () => {
