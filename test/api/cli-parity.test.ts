@@ -27,6 +27,17 @@ function cliRefusal(r: { code: number; stdout: string; stderr: string }): string
   return r.stderr.slice('gatehouse: '.length).trimEnd();
 }
 
+/** The CLI's refusal with --json: exit 1, one {"error"} object on stdout, nothing on stderr; the message. */
+function cliJsonRefusal(r: { code: number; stdout: string; stderr: string }): string {
+  expect(r.code, r.stderr).toBe(1);
+  expect(r.stderr).toBe('');
+  expect(r.stdout.endsWith('\n')).toBe(true);
+  expect(r.stdout.trimEnd().split('\n')).toHaveLength(1);
+  const answer = JSON.parse(r.stdout);
+  expect(Object.keys(answer)).toEqual(['error']);
+  return answer.error;
+}
+
 describe('the same rule, the same answer', () => {
   it('a plain http callback URL on a non-loopback host', async () => {
     const url = 'http://app.example.com/callback';
@@ -63,5 +74,32 @@ describe('the same rule, the same answer', () => {
     expect(names).toEqual(['taken']);
     const apis = ok(await a.rest('GET', '/apis', { as: PUB })).items.map((x: { name: string }) => x.name);
     expect(apis).toEqual(['Weather']);
+  });
+});
+
+describe('--json refusals of the command line itself are JSON too', () => {
+  it('a missing required option, an unknown option (before or after --json), an extra argument, an unknown command', async () => {
+    const [missing, missingText, unknownAfter, unknownBefore, extra, command] = await Promise.all([
+      cli('app', 'create', 'nameless', '--json'),
+      cli('app', 'create', 'nameless'),
+      cli('app', 'create', 'nameless', '--owner', 'alice', '--json', '--colour', 'blue'),
+      cli('app', 'create', 'nameless', '--owner', 'alice', '--colour', 'blue', '--json'),
+      cli('user', 'show', 'alice', 'bob', '--json'),
+      cli('app', 'frobnicate', '--json'),
+    ]);
+    expect(cliJsonRefusal(missing)).toBe("required option '--owner <username>' not specified");
+    // without --json: commander's line on stderr, nothing on stdout, the same exit status
+    expect(missingText).toMatchObject({ code: 1, stdout: '', stderr: "error: required option '--owner <username>' not specified\n" });
+    expect(cliJsonRefusal(unknownAfter)).toBe("unknown option '--colour'");
+    expect(cliJsonRefusal(unknownBefore)).toBe("unknown option '--colour'");
+    expect(cliJsonRefusal(extra)).toBe("too many arguments for 'show'. Expected 1 argument but got 2.");
+    expect(cliJsonRefusal(command)).toBe("unknown command 'frobnicate'");
+    expect(ok(await a.rest('GET', '/applications', { as: ALICE })).items.map((x: { name: string }) => x.name)).not.toContain('nameless');
+  });
+
+  it('--help still prints the help and exits 0', async () => {
+    const r = await cli('app', 'create', '--help');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^Usage: gatehouse app create/);
   });
 });
