@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gatehouse } from '../support/cli.js';
-import { ALICE, PUB, expectProblem, ok, startApiServer, type ApiServer } from './support.js';
+import { ALICE, PUB, ROOT, expectProblem, ok, startApiServer, type ApiServer } from './support.js';
 
 /**
  * Issue 9 acceptance: the CLI and the REST API give the same rule the same answer — the same
@@ -69,9 +69,52 @@ describe('the same rule, the same answer', () => {
     expect(cliRefusal(apiCli)).toBe(restApi.json.detail);
   });
 
+  it('a role there is not: user add and set-role say what the API says (the CLI has no list of its own)', async () => {
+    const rest = await a.rest('POST', '/users', { as: ROOT, body: { username: 'carol', password: 'carol-password', role: 'root' } });
+    expectProblem(rest, 400, 'invalid role "root": one of subscriber, publisher, admin', 'role');
+    const [addJson, add, setRole] = await Promise.all([
+      cli('user', 'add', 'carol', '--password', 'carol-password', '--role', 'root', '--json'),
+      cli('user', 'add', 'carol', '--password', 'carol-password', '--role', 'root'),
+      cli('user', 'set-role', 'alice', 'root', '--json'),
+    ]);
+    expect(cliJsonRefusal(addJson)).toBe(rest.json.detail);
+    expect(cliRefusal(add)).toBe(rest.json.detail);
+    expect(cliJsonRefusal(setRole)).toBe(rest.json.detail);
+    // without --role: the service's default
+    const created = await cli('user', 'add', 'carol', '--password', 'carol-password', '--json');
+    expect(JSON.parse(created.stdout)).toMatchObject({ username: 'carol', role: 'subscriber' });
+    const help = await cli('user', 'add', '--help');
+    expect(help.stdout).toMatch(/--role <role>\s+the user's role: subscriber, publisher, admin \(default:\s+subscriber\)/);
+  });
+
+  it('a key type in any case is the API\'s; one there is not, or a key not generated, gets the API\'s answer', async () => {
+    const app = ok(await a.rest('POST', '/applications', { as: ALICE, body: { name: 'typed' } }), 201);
+    const generated = await cli('app', 'keys', 'typed', '--owner', 'alice', '--type', 'Production', '--json');
+    expect(generated.code, generated.stdout).toBe(0);
+    expect(JSON.parse(generated.stdout)).toMatchObject({ keyType: 'PRODUCTION', consumerSecret: expect.any(String) });
+    expect(ok(await a.rest('GET', `/applications/${app.id}/keys/Production`, { as: ALICE })).consumerKey).toBe(JSON.parse(generated.stdout).consumerKey);
+
+    const restBad = await a.rest('GET', `/applications/${app.id}/keys/staging`, { as: ALICE });
+    expectProblem(restBad, 400, 'invalid key type "staging": PRODUCTION or SANDBOX', 'keyType');
+    const restNoKey = await a.rest('POST', `/applications/${app.id}/keys/sandbox/revoke-tokens`, { as: ALICE });
+    expectProblem(restNoKey, 404, 'the application has no SANDBOX key yet; generate it first');
+    const [keysBad, revokeBad, revokeNoKey, revokeNoKeys, revokeBoth] = await Promise.all([
+      cli('app', 'keys', 'typed', '--owner', 'alice', '--type', 'staging', '--json'),
+      cli('app', 'revoke-tokens', 'typed', '--owner', 'alice', '--type', 'staging'),
+      cli('app', 'revoke-tokens', 'typed', '--owner', 'alice', '--type', 'sandbox', '--json'),
+      cli('app', 'revoke-tokens', 'taken', '--owner', 'alice', '--json'),
+      cli('app', 'revoke-tokens', 'typed', '--owner', 'alice', '--json'),
+    ]);
+    expect(cliJsonRefusal(keysBad)).toBe(restBad.json.detail);
+    expect(cliRefusal(revokeBad)).toBe(restBad.json.detail);
+    expect(cliJsonRefusal(revokeNoKey)).toBe(restNoKey.json.detail);
+    expect(cliJsonRefusal(revokeNoKeys)).toBe('the application has no keys yet: there are no tokens to revoke');
+    expect(JSON.parse(revokeBoth.stdout)).toEqual({ application: 'typed', owner: 'alice', revoked: [{ consumerKey: expect.any(String), keyType: 'PRODUCTION', revokedGrants: 0 }] });
+  });
+
   it('neither interface created anything it refused', async () => {
     const names = ok(await a.rest('GET', '/applications', { as: ALICE })).items.map((x: { name: string }) => x.name);
-    expect(names).toEqual(['taken']);
+    expect(names).toEqual(['taken', 'typed']);
     const apis = ok(await a.rest('GET', '/apis', { as: PUB })).items.map((x: { name: string }) => x.name);
     expect(apis).toEqual(['Weather']);
   });

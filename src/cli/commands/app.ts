@@ -1,6 +1,5 @@
 import { Command, Option } from 'commander';
 import type { ApplicationView, Management, Actor, TokenView } from '../../manage/index.js';
-import { KEY_TYPES } from '../../types.js';
 import { collect, nextHint, pageOptions, withManagement } from '../manage.js';
 import { CliError, emit, run } from '../output.js';
 
@@ -15,8 +14,8 @@ function integer(flag: string, raw: string): number {
   return n;
 }
 
-const keyTypeOption = () =>
-  new Option('--type <type>', 'key type').choices(['PRODUCTION', 'SANDBOX', 'production', 'sandbox']).default('PRODUCTION');
+/** The key type, checked by the service (any case, as in the API's path). */
+const keyTypeOption = () => new Option('--type <type>', 'key type: PRODUCTION or SANDBOX').default('PRODUCTION');
 
 export function appCommand(): Command {
   const app = new Command('app').description('manage applications and their consumer keys');
@@ -152,15 +151,13 @@ export function appCommand(): Command {
     );
 
   target(app.command('revoke-tokens').description('revoke every token issued with the application\'s key (of one type, or both)'))
-    .addOption(new Option('--type <type>', 'key type (default: both)').choices(['PRODUCTION', 'SANDBOX', 'production', 'sandbox']))
+    .option('--type <type>', 'key type: PRODUCTION or SANDBOX (default: both)')
     .option('--json', 'print one JSON object')
     .action(async (name: string, opts: { owner: string; type?: string; json?: boolean }, cmd: Command) =>
       run(opts, async () => {
         const results = await withManagement(cmd, async (m, actor) => {
-          const app = await m.applications.get(actor, (await named(m, actor, opts.owner, name)).id);
-          const types = opts.type !== undefined ? [opts.type.toUpperCase()] : app.keys.map((k) => k.keyType);
-          if (types.length === 0) throw new CliError(`application ${name} has no keys: there are no tokens to revoke`);
-          return Promise.all(types.filter((t) => (KEY_TYPES as readonly string[]).includes(t)).map((t) => m.keys.revokeTokens(actor, app.id, t)));
+          const id = (await named(m, actor, opts.owner, name)).id;
+          return opts.type !== undefined ? [await m.keys.revokeTokens(actor, id, opts.type)] : m.keys.revokeAllTokens(actor, id);
         });
         emit(opts, { application: name, owner: opts.owner, revoked: results }, results.map((r) => `${r.keyType}: ${r.revokedGrants} grant(s) revoked`).join('\n'));
       }),
