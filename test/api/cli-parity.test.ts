@@ -112,9 +112,48 @@ describe('the same rule, the same answer', () => {
     expect(JSON.parse(revokeBoth.stdout)).toEqual({ application: 'typed', owner: 'alice', revoked: [{ consumerKey: expect.any(String), keyType: 'PRODUCTION', revokedGrants: 0 }] });
   });
 
+  it('app keys: --regenerate of a key never generated is refused as regenerateSecret refuses it, not generated', async () => {
+    const app = ok(await a.rest('POST', '/applications', { as: ALICE, body: { name: 'secretless' } }), 201);
+    const rest = await a.rest('POST', `/applications/${app.id}/keys/SANDBOX/secret`, { as: ALICE });
+    expectProblem(rest, 404, 'the application has no SANDBOX key yet; generate it first');
+    const [json, text] = await Promise.all([
+      cli('app', 'keys', 'secretless', '--owner', 'alice', '--type', 'sandbox', '--regenerate', '--json'),
+      cli('app', 'keys', 'secretless', '--owner', 'alice', '--type', 'sandbox', '--regenerate', '--public'),
+    ]);
+    expect(cliJsonRefusal(json)).toBe(rest.json.detail);
+    expect(cliRefusal(text)).toBe(rest.json.detail);
+    expectProblem(await a.rest('GET', `/applications/${app.id}/keys/SANDBOX`, { as: ALICE }), 404, 'the application has no SANDBOX key yet; generate it first');
+  });
+
+  it('app keys on a public client says it has no secret (no hint at --regenerate, which the API refuses)', async () => {
+    const app = ok(await a.rest('POST', '/applications', { as: ALICE, body: { name: 'spa' } }), 201);
+    ok(await a.rest('POST', `/applications/${app.id}/keys/PRODUCTION`, { as: ALICE, body: { public: true } }), 201);
+    const rest = await a.rest('POST', `/applications/${app.id}/keys/PRODUCTION/secret`, { as: ALICE });
+    expectProblem(rest, 409, 'the PRODUCTION key of this application is a public client: it has no secret to regenerate');
+    const [shown, regenerate] = await Promise.all([cli('app', 'keys', 'spa', '--owner', 'alice'), cli('app', 'keys', 'spa', '--owner', 'alice', '--regenerate')]);
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stdout).toContain('consumer secret: none (public client)\n');
+    expect(shown.stdout).not.toContain('--regenerate');
+    expect(cliRefusal(regenerate)).toBe(rest.json.detail);
+  });
+
+  it("app keys --json names the validity as the API does (validitySeconds, previousValiditySeconds)", async () => {
+    const app = ok(await a.rest('POST', '/applications', { as: ALICE, body: { name: 'timed' } }), 201);
+    ok(await a.rest('POST', `/applications/${app.id}/keys/PRODUCTION`, { as: ALICE }), 201);
+    const r = await cli('app', 'keys', 'timed', '--owner', 'alice', '--validity', '600', '--json');
+    expect(r.code, r.stdout).toBe(0);
+    const cliAnswer = JSON.parse(r.stdout);
+    expect(cliAnswer).toEqual({ consumerKey: expect.any(String), keyType: 'PRODUCTION', validitySeconds: 600, previousValiditySeconds: null });
+    const restAnswer = ok(await a.rest('PATCH', `/applications/${app.id}/keys/PRODUCTION`, { as: ALICE, body: { validitySeconds: 900 } }));
+    expect(restAnswer).toMatchObject({ consumerKey: cliAnswer.consumerKey, validitySeconds: 900, previousValiditySeconds: 600 });
+    expect(Object.keys(restAnswer)).toEqual(expect.arrayContaining(Object.keys(cliAnswer)));
+    const shown = JSON.parse((await cli('app', 'keys', 'timed', '--owner', 'alice', '--json')).stdout);
+    expect(shown).toEqual({ consumerKey: cliAnswer.consumerKey, keyType: 'PRODUCTION', validitySeconds: 900 });
+  });
+
   it('neither interface created anything it refused', async () => {
     const names = ok(await a.rest('GET', '/applications', { as: ALICE })).items.map((x: { name: string }) => x.name);
-    expect(names).toEqual(['taken', 'typed']);
+    expect(names).toEqual(['secretless', 'spa', 'taken', 'timed', 'typed']);
     const apis = ok(await a.rest('GET', '/apis', { as: PUB })).items.map((x: { name: string }) => x.name);
     expect(apis).toEqual(['Weather']);
   });
