@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_APPLICATION_TIER } from '../../src/manage/index.js';
 import { gatehouse } from '../support/cli.js';
 import { ALICE, PUB, ROOT, expectProblem, ok, startApiServer, type ApiServer } from './support.js';
 
@@ -151,9 +152,16 @@ describe('the same rule, the same answer', () => {
     expect(shown).toEqual({ consumerKey: cliAnswer.consumerKey, keyType: 'PRODUCTION', validitySeconds: 900 });
   });
 
+  it("an application made without a tier gets the service's default, through either; --help names it", async () => {
+    const [made, help] = await Promise.all([cli('app', 'create', 'untiered', '--owner', 'alice', '--json'), cli('app', 'create', '--help')]);
+    expect(JSON.parse(made.stdout).tier).toBe(DEFAULT_APPLICATION_TIER);
+    expect(ok(await a.rest('POST', '/applications', { as: ALICE, body: { name: 'untiered-rest' } }), 201).tier).toBe(DEFAULT_APPLICATION_TIER);
+    expect(help.stdout.replace(/\s+/g, ' ')).toContain(`--tier <tier> throttling tier of the application (all its calls, across APIs; default: ${DEFAULT_APPLICATION_TIER})`);
+  });
+
   it('neither interface created anything it refused', async () => {
     const names = ok(await a.rest('GET', '/applications', { as: ALICE })).items.map((x: { name: string }) => x.name);
-    expect(names).toEqual(['secretless', 'spa', 'taken', 'timed', 'typed']);
+    expect(names).toEqual(['secretless', 'spa', 'taken', 'timed', 'typed', 'untiered', 'untiered-rest']);
     const apis = ok(await a.rest('GET', '/apis', { as: PUB })).items.map((x: { name: string }) => x.name);
     expect(apis).toEqual(['Weather']);
   });
@@ -177,6 +185,13 @@ describe('--json refusals of the command line itself are JSON too', () => {
     expect(cliJsonRefusal(extra)).toBe("too many arguments for 'show'. Expected 1 argument but got 2.");
     expect(cliJsonRefusal(command)).toBe("unknown command 'frobnicate'");
     expect(ok(await a.rest('GET', '/applications', { as: ALICE })).items.map((x: { name: string }) => x.name)).not.toContain('nameless');
+  });
+
+  it('idp add without --cert is a missing required option (its --help shows no default for it)', async () => {
+    const [missing, help] = await Promise.all([cli('idp', 'add', '--issuer', 'https://idp.example.org/saml', '--json'), cli('idp', 'add', '--help')]);
+    expect(cliJsonRefusal(missing)).toBe("required option '--cert <pemFile>' not specified");
+    const cert = help.stdout.replace(/\s+/g, ' ').match(/--cert <pemFile> (.*?) --audience/)?.[1];
+    expect(cert).toBe("the IdP's signing certificate (repeat for a key rollover)");
   });
 
   it('--help still prints the help and exits 0', async () => {

@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import type { ApplicationView, Management, Actor, TokenView } from '../../manage/index.js';
+import { DEFAULT_APPLICATION_TIER, type ApplicationView, type Management, type Actor, type TokenView } from '../../manage/index.js';
 import { collect, nextHint, pageOptions, withManagement } from '../manage.js';
 import { CliError, emit, run } from '../output.js';
 
@@ -23,14 +23,21 @@ export function appCommand(): Command {
 
   target(app.command('create').description('create an application owned by a user'))
     .option('--callback-url <url>', 'OAuth redirect URI (repeat for several)', collect, [])
-    .option('--tier <tier>', 'throttling tier of the application (all its calls, across APIs)', 'Unlimited')
+    .option('--tier <tier>', `throttling tier of the application (all its calls, across APIs; default: ${DEFAULT_APPLICATION_TIER})`)
     .option('--description <text>', 'what the application is')
     .option('--origin <origin>', 'a browser origin allowed to call /token with CORS, e.g. https://app.example.com (repeatable)', collect, [])
     .option('--json', 'print one JSON object')
-    .action(async (name: string, opts: { owner: string; callbackUrl: string[]; tier: string; description?: string; origin: string[]; json?: boolean }, cmd: Command) =>
+    .action(async (name: string, opts: { owner: string; callbackUrl: string[]; tier?: string; description?: string; origin: string[]; json?: boolean }, cmd: Command) =>
       run(opts, async () => {
         const created = await withManagement(cmd, (m, actor) =>
-          m.applications.create(actor, { name, owner: opts.owner, tier: opts.tier, callbackUrls: opts.callbackUrl, allowedOrigins: opts.origin, description: opts.description ?? null }),
+          m.applications.create(actor, {
+            name,
+            owner: opts.owner,
+            ...(opts.tier !== undefined ? { tier: opts.tier } : {}),
+            callbackUrls: opts.callbackUrl,
+            allowedOrigins: opts.origin,
+            description: opts.description ?? null,
+          }),
         );
         emit(opts, created, `application ${created.name} created for ${created.owner} (tier ${created.tier})`);
       }),
