@@ -30,6 +30,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** An admin API route that needs no credentials. */
     public?: boolean;
+    /** Its body may be left out: the OpenAPI document says `requestBody.required: false` (see plugin.ts). */
+    optionalBody?: boolean;
   }
 }
 
@@ -43,7 +45,7 @@ export function operation(api: FastifyInstance, spec: RouteSpec): void {
   api.route({
     method: spec.method,
     url: spec.url,
-    config: { public: spec.public === true },
+    config: { public: spec.public === true, optionalBody: spec.optionalBody === true },
     ...(spec.optionalBody
       ? {
           preValidation: async (request: FastifyRequest) => {
@@ -67,4 +69,16 @@ export function operation(api: FastifyInstance, spec: RouteSpec): void {
       return status === 204 ? reply.send() : value;
     },
   });
+}
+
+/**
+ * The document as the routes behave: @fastify/swagger marks every request body required (as a
+ * body schema makes it for fastify), but an `optionalBody` operation takes none as `{}`.
+ */
+export function documentOptionalBodies(doc: { paths?: Record<string, Record<string, unknown> | undefined> }, operationIds: ReadonlySet<string>): void {
+  for (const item of Object.values(doc.paths ?? {})) {
+    for (const op of Object.values(item ?? {}) as { operationId?: string; requestBody?: { required?: boolean } }[]) {
+      if (op?.requestBody && op.operationId !== undefined && operationIds.has(op.operationId)) op.requestBody.required = false;
+    }
+  }
 }
