@@ -185,7 +185,10 @@ export const Subscription = Type.Object(
   },
   { title: 'Subscription' },
 );
-export const CreateSubscriptionBody = Type.Object({ applicationId: Type.String(), apiId: Type.String(), tier: Type.String() }, { additionalProperties: false });
+export const CreateSubscriptionBody = Type.Object(
+  { applicationId: Type.String(), apiId: Type.String(), tier: Type.Optional(Type.String({ description: 'one of the tiers the API offers (default: its first)' })) },
+  { additionalProperties: false },
+);
 export const SubscriptionParams = Type.Object({ subscriptionId: Type.String() });
 
 // ---------------------------------------------------------------- identity providers, audit

@@ -44,7 +44,7 @@ export function apiRoutes(api: FastifyInstance, m: Management): void {
   const subs = 'Subscriptions';
   operation(api, {
     method: 'POST', url: '/subscriptions', operationId: 'createSubscription', tag: subs, status: 201,
-    summary: 'Subscribe an application to a published API with one of its tiers',
+    summary: "Subscribe an application to a published API with one of its tiers (default: the API's first)",
     body: CreateSubscriptionBody, response: Subscription,
     handler: ({ actor, body }) => m.subscriptions.create(actor, body),
   });
