@@ -21,7 +21,7 @@ export function apiRoutes(api: FastifyInstance, m: Management): void {
     handler: ({ actor, params }) => m.apis.get(actor, params.apiId),
   });
   operation(api, {
-    method: 'PATCH', url: '/apis/:apiId', operationId: 'updateApi', tag, summary: 'Change backends, tiers, timeout, JWT switch or description (publisher)',
+    method: 'PATCH', url: '/apis/:apiId', operationId: 'updateApi', tag, summary: "Change an API's name, context, version, backends, tiers, timeout, JWT switch or description (publisher)",
     params: ApiParams, body: UpdateApiBody, response: Api,
     handler: ({ actor, params, body }) => m.apis.update(actor, params.apiId, body),
   });
