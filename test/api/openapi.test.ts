@@ -106,6 +106,20 @@ describe('the OpenAPI document at /api/v1/openapi.json', () => {
 const concrete = (path: string) => path.replace(/\{(\w+)\}/g, (_m, name: string) => (name === 'keyType' ? 'PRODUCTION' : 'no-such-id'));
 
 describe('the routes the server serves under /api/v1', () => {
+  it('an operation the document gives no request body refuses one with a field, naming it; {} or none is no body', async () => {
+    const bodiless = operations().filter((o) => !o.op.requestBody && o.method !== 'get');
+    expect(bodiless.map((o) => o.op.operationId)).toEqual(expect.arrayContaining(['revokeKeyTokens', 'regenerateSecret', 'publishApi', 'blockSubscription', 'deleteUser']));
+    const headers = { authorization: basic(ROOT.user, ROOT.password), 'content-type': 'application/json' };
+    for (const { path, method, op } of bodiless) {
+      const url = `${a.s.portal}${concrete(path)}`;
+      const refused = await call(url, { method: method.toUpperCase(), headers, body: JSON.stringify({ unexpected: true }) });
+      expect([refused.status, refused.json.detail, refused.json.field], op.operationId).toEqual([400, 'unknown field unexpected', 'unexpected']);
+      expect(String(refused.headers['content-type']), op.operationId).toMatch(/^application\/problem\+json/);
+      // the ids do not exist: the operation itself answers (404), the body is not what it refuses
+      for (const body of ['{}', '']) expect((await call(url, { method: method.toUpperCase(), headers, body })).status, `${op.operationId} ${body || 'empty'}`).toBe(404);
+    }
+  });
+
   it('the document says a request body is optional exactly where the route takes none (generateKeys, generateAccessToken, rotateSigningKeys)', async () => {
     const withBody = operations().filter((o) => o.op.requestBody);
     for (const { op } of withBody) expect(typeof op.requestBody.required, op.operationId).toBe('boolean');
