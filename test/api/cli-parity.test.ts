@@ -199,4 +199,11 @@ describe('--json refusals of the command line itself are JSON too', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^Usage: gatehouse app create/);
   });
+
+  it("app tokens --help says what an id is, as the API's document does (not the token's SHA-256 alone, not a token)", async () => {
+    const r = await cli('app', 'tokens', '--help');
+    expect(r.stdout.replace(/\s+/g, ' ')).toContain(
+      "list the application's live access tokens (metadata only; an id is the token's lookup key, not a token: its issue time in 10 hex digits, then its base64url SHA-256, 53 characters)",
+    );
+  });
 });

@@ -174,7 +174,7 @@ export function appCommand(): Command {
       }),
     );
 
-  target(app.command('tokens').description('list the application\'s live access tokens (metadata only; id is the token\'s SHA-256)'))
+  target(app.command('tokens').description("list the application's live access tokens (metadata only; an id is the token's lookup key, not a token: its issue time in 10 hex digits, then its base64url SHA-256, 53 characters)"))
     .option('--limit <n>', 'tokens per page (default 50, at most 200)')
     .option('--cursor <cursor>', 'the next page, as the previous page printed')
     .option('--json', 'print one JSON object: {"items": [...], "next": cursor-or-null}')
