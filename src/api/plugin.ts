@@ -6,6 +6,7 @@ import { describeError, GatehouseError, InvalidInput, worthLogging } from '../er
 import { toGatehouseError } from '../http/errors.js';
 import { InsufficientScope, MANAGE_SCOPE, Unauthenticated, type Management } from '../manage/index.js';
 import { sendProblem } from './problem.js';
+import { documentOptionalBodies } from './route.js';
 import { adminRoutes } from './routes/admin.js';
 import { applicationRoutes } from './routes/applications.js';
 import { apiRoutes } from './routes/apis.js';
@@ -76,8 +77,15 @@ function basicCredentials(header: string): { username: string; password: string 
  */
 export async function adminApi(app: FastifyInstance, opts: { management: Management }): Promise<void> {
   const m = opts.management;
+  // the operations whose body may be left out, as their routes are added (the document is built later, on first request)
+  const optionalBodies = new Set<string>();
   await app.register(async (root) => {
     await root.register(swagger, {
+      transformObject: (document) => {
+        const doc = 'openapiObject' in document ? document.openapiObject : document.swaggerObject;
+        documentOptionalBodies(doc as Parameters<typeof documentOptionalBodies>[0], optionalBodies);
+        return doc;
+      },
       openapi: {
         openapi: '3.1.0',
         info: {
@@ -130,6 +138,8 @@ export async function adminApi(app: FastifyInstance, opts: { management: Managem
         });
         api.addHook('onRoute', (route) => {
           route.bodyLimit ??= API_BODY_LIMIT;
+          const operationId = (route.schema as { operationId?: string } | undefined)?.operationId;
+          if (route.config?.optionalBody && operationId !== undefined) optionalBodies.add(operationId);
           const pattern = new RegExp(`^${route.url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:\w+/g, '[^/]+')}$`);
           const methods = [route.method].flat();
           const known = served.find((r) => r.pattern.source === pattern.source);

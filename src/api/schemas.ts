@@ -121,7 +121,11 @@ export const AccessToken = Type.Object({ accessToken: Type.String(), tokenType: 
 
 export const Token = Type.Object(
   {
-    id: Type.String({ description: "the token's lookup key (its SHA-256), never the token" }),
+    id: Type.String({
+      description:
+        "the token's lookup key, not a token (it authenticates nothing): the second the token was issued as 10 hex digits, then the token's " +
+        'SHA-256 in base64url, 53 characters (a token issued without that time prefix: its SHA-256 alone, 43); what revokeApplicationToken takes',
+    }),
     grantId: Type.String(),
     keyType: KeyTypeSchema,
     grantType: Type.String(),
@@ -186,7 +190,10 @@ export const Subscription = Type.Object(
   },
   { title: 'Subscription' },
 );
-export const CreateSubscriptionBody = Type.Object({ applicationId: Type.String(), apiId: Type.String(), tier: Type.String() }, { additionalProperties: false });
+export const CreateSubscriptionBody = Type.Object(
+  { applicationId: Type.String(), apiId: Type.String(), tier: Type.Optional(Type.String({ description: 'one of the tiers the API offers (default: its first)' })) },
+  { additionalProperties: false },
+);
 export const SubscriptionParams = Type.Object({ subscriptionId: Type.String() });
 
 // ---------------------------------------------------------------- identity providers, audit

@@ -6,6 +6,7 @@ import { idpCommand } from './commands/idp.js';
 import { keysCommand } from './commands/keys.js';
 import { startCommand } from './commands/start.js';
 import { userCommand } from './commands/user.js';
+import { usageErrors } from './output.js';
 
 /** The whole `gatehouse` command tree (main.ts parses argv with it; tests read its help). */
 export function buildProgram(): Command {
@@ -30,5 +31,6 @@ export function buildProgram(): Command {
     for (const sub of cmd.commands) showGlobals(sub);
   };
   showGlobals(program);
+  usageErrors(program);
   return program;
 }

@@ -72,3 +72,5 @@ export type { PortalSignIn } from './sessions.js';
 export type { SigningKeyView } from './signing-keys.js';
 export type * from './views.js';
 export type { Page, PageRequest } from './page.js';
+export { DEFAULT_APPLICATION_TIER } from './applications.js';
+export { DEFAULT_ROLE } from './users.js';

@@ -87,6 +87,16 @@ export class Keys {
     return { consumerKey: key.consumerKey, keyType: key.keyType, revokedGrants };
   }
 
+  /** Revokes the tokens of every key the application has (`app revoke-tokens` without --type), key by key. */
+  async revokeAllTokens(actor: Actor, applicationId: string): Promise<{ consumerKey: string; keyType: KeyType; revokedGrants: number }[]> {
+    const app = await this.applications.visible(actor, applicationId);
+    const keys = await this.c.store.applications.keys(app.id);
+    if (keys.length === 0) throw new NotFound('the application has no keys yet: there are no tokens to revoke');
+    const revoked = [];
+    for (const key of keys) revoked.push(await this.revokeTokens(actor, app.id, key.keyType));
+    return revoked;
+  }
+
   /**
    * An application token for the key (what the Store's "Generate access token" gives): the
    * token /token's client_credentials grant would issue (the owner as subject, no username, the

@@ -17,6 +17,9 @@ export interface UserUpdate {
 
 const SIGN_UP_WINDOW_SECONDS = 3600;
 
+/** The role of a user created without one (and of every self sign-up). */
+export const DEFAULT_ROLE: Role = 'subscriber';
+
 /** Users: sign-up, the admin's user management, and who is signed in. */
 export class Users {
   /** Sign-ups per client address on this node (`portal.signUpsPerHour`), so no one address fills the disk. */
@@ -48,7 +51,7 @@ export class Users {
   async create(actor: Actor, input: { username: string; password: string; role?: string }): Promise<UserView> {
     requireRole(actor, 'admin', 'creating users');
     const username = rules.username(input.username);
-    const role = rules.role(input.role ?? 'subscriber');
+    const role = rules.role(input.role ?? DEFAULT_ROLE);
     const password = rules.password(input.password, username);
     return this.insert(actor, username, password, role, 'createUser');
   }

@@ -159,7 +159,10 @@ export function identityProviderView(idp: IdentityProvider, accepted: { audience
   };
 }
 
-/** A live access token's metadata; `id` is its lookup key (the token's SHA-256), never the token. */
+/**
+ * A live access token's metadata; `id` is its lookup key, never the token: the issue time's 10
+ * hex digits then the token's base64url SHA-256, 53 characters (see oauth/token-format.ts).
+ */
 export interface TokenView {
   id: string;
   grantId: string;

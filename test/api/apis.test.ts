@@ -102,6 +102,16 @@ describe('updateApi', () => {
     expect(ok(await a.rest('GET', `/apis/${api.id}`, { as: ROOT }))).toMatchObject({ tiers: ['Gold', 'Bronze'], jwt: true });
   });
 
+  it("changes the name, context and version too, as the document's summary says", async () => {
+    const api = await createApi();
+    const changed = ok(await a.rest('PATCH', `/apis/${api.id}`, { as: PUB, body: { name: `Renamed${n}`, context: `/renamed${n}`, version: 'v9' } }));
+    expect(changed).toMatchObject({ name: `Renamed${n}`, context: `/renamed${n}`, version: 'v9' });
+    const doc = (await a.rest('GET', '/openapi.json')).json;
+    const op = doc.paths['/api/v1/apis/{apiId}'].patch;
+    expect(op.summary).toBe("Change an API's name, context, version, backends, tiers, timeout, JWT switch or description (publisher)");
+    expect(Object.keys(op.requestBody.content['application/json'].schema.properties)).toEqual(['name', 'context', 'version', 'productionUrl', 'sandboxUrl', 'tiers', 'timeoutMs', 'jwt', 'description']);
+  });
+
   it('refuses an empty change, bad values, and dropping a tier a subscription uses (409)', async () => {
     const api = await createApi();
     expectProblem(await a.rest('PATCH', `/apis/${api.id}`, { as: PUB, body: {} }), 400, 'nothing to change');

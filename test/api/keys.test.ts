@@ -107,6 +107,17 @@ describe('revokeKeyTokens', () => {
     expect(ok(await a.rest('POST', `/applications/${app.id}/keys/PRODUCTION/revoke-tokens`, { as: ROOT })).revokedGrants).toBe(1);
   });
 
+  it('refuses a body naming its unknown field and revokes nothing (it took {"keyType":"SANDBOX"} and revoked PRODUCTION); {} is no body', async () => {
+    const app = await newApp();
+    const keys = ok(await a.rest('POST', `/applications/${app.id}/keys/PRODUCTION`, { as: ALICE }), 201);
+    const token = (await clientToken(keys.consumerKey, keys.consumerSecret)).json.access_token;
+    expectProblem(await a.rest('POST', `/applications/${app.id}/keys/PRODUCTION/revoke-tokens`, { as: ALICE, body: { keyType: 'SANDBOX' } }), 400, 'unknown field keyType', 'keyType');
+    expectProblem(await a.rest('POST', `/applications/${app.id}/keys/PRODUCTION/revoke-tokens`, { as: ALICE, body: '"SANDBOX"' }), 400, 'this operation takes no request body (send none, or {})');
+    const intro = await postForm(`${a.s.https}/introspect`, { token }, { authorization: basic(keys.consumerKey, keys.consumerSecret) });
+    expect(intro.json.active).toBe(true);
+    expect(ok(await a.rest('POST', `/applications/${app.id}/keys/PRODUCTION/revoke-tokens`, { as: ALICE, body: {} })).revokedGrants).toBe(1);
+  });
+
   it("another subscriber's application is 404 and revokes nothing", async () => {
     const app = await newApp();
     const keys = ok(await a.rest('POST', `/applications/${app.id}/keys/PRODUCTION`, { as: ALICE, body: {} }), 201);

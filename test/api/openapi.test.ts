@@ -2,8 +2,8 @@ import { validate, compileErrors } from '@readme/openapi-parser';
 import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminApi } from '../../src/api/plugin.js';
-import { call } from '../support/http.js';
-import { startApiServer, type ApiServer } from './support.js';
+import { basic, call } from '../support/http.js';
+import { ROOT, startApiServer, type ApiServer } from './support.js';
 
 /** Issue 9 item 2: every operationId automation looks for, in the order the issue names them. */
 const OPERATIONS = [
@@ -102,7 +102,38 @@ describe('the OpenAPI document at /api/v1/openapi.json', () => {
   });
 });
 
+/** A documented path with its parameters filled in (ids that do not exist; keyType PRODUCTION). */
+const concrete = (path: string) => path.replace(/\{(\w+)\}/g, (_m, name: string) => (name === 'keyType' ? 'PRODUCTION' : 'no-such-id'));
+
 describe('the routes the server serves under /api/v1', () => {
+  it('an operation the document gives no request body refuses one with a field, naming it; {} or none is no body', async () => {
+    const bodiless = operations().filter((o) => !o.op.requestBody && o.method !== 'get');
+    expect(bodiless.map((o) => o.op.operationId)).toEqual(expect.arrayContaining(['revokeKeyTokens', 'regenerateSecret', 'publishApi', 'blockSubscription', 'deleteUser']));
+    const headers = { authorization: basic(ROOT.user, ROOT.password), 'content-type': 'application/json' };
+    for (const { path, method, op } of bodiless) {
+      const url = `${a.s.portal}${concrete(path)}`;
+      const refused = await call(url, { method: method.toUpperCase(), headers, body: JSON.stringify({ unexpected: true }) });
+      expect([refused.status, refused.json.detail, refused.json.field], op.operationId).toEqual([400, 'unknown field unexpected', 'unexpected']);
+      expect(String(refused.headers['content-type']), op.operationId).toMatch(/^application\/problem\+json/);
+      // the ids do not exist: the operation itself answers (404), the body is not what it refuses
+      for (const body of ['{}', '']) expect((await call(url, { method: method.toUpperCase(), headers, body })).status, `${op.operationId} ${body || 'empty'}`).toBe(404);
+    }
+  });
+
+  it('the document says a request body is optional exactly where the route takes none (generateKeys, generateAccessToken, rotateSigningKeys)', async () => {
+    const withBody = operations().filter((o) => o.op.requestBody);
+    for (const { op } of withBody) expect(typeof op.requestBody.required, op.operationId).toBe('boolean');
+    const optional = withBody.filter((o) => o.op.requestBody.required === false).map((o) => o.op.operationId);
+    expect(optional.sort()).toEqual(['generateAccessToken', 'generateKeys', 'rotateSigningKeys']);
+    // and the routes agree: without a body, a required one is refused before the operation runs, an optional one is not
+    for (const { path, method, op } of withBody) {
+      const r = await call(`${a.s.portal}${concrete(path)}`, { method: method.toUpperCase(), headers: { authorization: basic(ROOT.user, ROOT.password) } });
+      if (op.requestBody.required) expect([r.status, r.json.detail], op.operationId).toEqual([400, 'the request body must be a JSON object']);
+      else expect(r.json?.detail ?? '', `${op.operationId}: ${r.text}`).not.toBe('the request body must be a JSON object');
+    }
+  });
+
+
   it('are all in the document (and the document has no route the server lacks)', async () => {
     // The same plugin the portal listener registers, with a hook that sees every route it adds.
     const app = Fastify();

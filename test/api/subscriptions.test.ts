@@ -36,11 +36,23 @@ for (const kind of DB_KINDS) {
       expect(ok(await a.rest('GET', `/subscriptions/${sub.id}`, { as: ALICE }))).toEqual(sub);
     });
 
-    it('refuses a duplicate (409), a tier the API does not offer, a retired API, a missing tier', async () => {
+    it('refuses a duplicate (409), a tier the API does not offer, a retired API', async () => {
       expectProblem(await subscribe(ALICE, aliceApp.id, api.id), 409, 'the application is already subscribed to this API');
       expectProblem(await subscribe(BOB, bobApp.id, api.id, 'Silver'), 400, 'API Weather:v1 does not offer tier "Silver" (it offers Gold, Bronze)', 'tier');
       expectProblem(await subscribe(ROOT, bobApp.id, retired.id), 400, 'API Old:v1 is retired: it cannot be subscribed to', 'apiId');
-      expectProblem(await a.rest('POST', '/subscriptions', { as: BOB, body: { applicationId: bobApp.id, apiId: api.id } }), 400, 'missing field tier', 'tier');
+    });
+
+    it("without a tier: the API's first (the service's default; the document does not require it)", async () => {
+      const app = ok(await a.rest('POST', '/applications', { as: ALICE, body: { name: 'alice-untiered' } }), 201);
+      const sub = ok(await a.rest('POST', '/subscriptions', { as: ALICE, body: { applicationId: app.id, apiId: api.id } }), 201);
+      expect(sub).toMatchObject({ applicationId: app.id, apiId: api.id, tier: 'Gold', status: 'ACTIVE' });
+      const doc = (await a.rest('GET', '/openapi.json')).json;
+      const body = doc.paths['/api/v1/subscriptions'].post.requestBody.content['application/json'].schema;
+      expect(body.required).toEqual(['applicationId', 'apiId']);
+      expect(Object.keys(body.properties)).toEqual(['applicationId', 'apiId', 'tier']);
+      // removed again, so the lists below see the subscriptions they expect
+      expect((await a.rest('DELETE', `/subscriptions/${sub.id}`, { as: ALICE })).status).toBe(204);
+      expect((await a.rest('DELETE', `/applications/${app.id}`, { as: ALICE })).status).toBe(204);
     });
 
     it("another subscriber's application is 404, an unpublished API is 404 to a subscriber", async () => {

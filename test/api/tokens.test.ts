@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sha256 } from '../../src/crypto/hash.js';
 import { basic, postForm } from '../support/http.js';
 import { ALICE, BOB, PUB, ROOT, expectProblem, expectUnauthenticated, ok, startApiServer, type ApiServer } from './support.js';
 
@@ -39,6 +40,14 @@ describe('listApplicationTokens', () => {
     expect(byGrant.client_credentials).toMatchObject({ keyType: 'PRODUCTION', grantType: 'client_credentials' });
     const text = JSON.stringify(page);
     for (const t of [t1.access_token, t1.refresh_token, t2.access_token]) expect(text).not.toContain(t);
+    // an id is what the document says: the token's 10 hex digits of issue time, then its base64url SHA-256 (53 characters)
+    expect(byGrant.password.id).toBe(t1.access_token.slice(0, 10) + sha256(t1.access_token));
+    expect(byGrant.password.id).toMatch(/^[0-9a-f]{10}[A-Za-z0-9_-]{43}$/);
+    const doc = (await a.rest('GET', '/openapi.json')).json;
+    const described: string = doc.paths['/api/v1/applications/{applicationId}/tokens'].get.responses['200'].content['application/json'].schema.properties.items.items.properties.id.description;
+    expect(described).toMatch(/^the token's lookup key, not a token .*10 hex digits, then the token's SHA-256 in base64url, 53 characters/);
+    // and it is no token: presented as one, it is not active
+    expect(await introspect(byGrant.password.id)).toEqual({ active: false });
     expect(page.items.map((t: { issuedAt: string }) => t.issuedAt)).toEqual(page.items.map((t: { issuedAt: string }) => t.issuedAt).sort().reverse());
     expect(ok(await a.rest('GET', `/applications/${app.id}/tokens`, { as: ROOT })).items).toHaveLength(2);
   });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FormAgent, hidden, location } from '../support/authorize.js';
 import { availableKinds } from '../support/databases.js';
+import { DEFAULT_APPLICATION_TIER } from '../../src/manage/index.js';
 import { call } from '../support/http.js';
 import { addUser, admin, startTestServer, type TestServer } from '../support/server.js';
 
@@ -62,6 +63,19 @@ describe.each(kinds)('the portal over HTTP on %s', (kind) => {
     const ok = await agent.post('/store/applications', { csrf, name: 'Fine' }, { origin: s.portal.replace('127.0.0.1', '127.0.0.1') });
     expect(ok.status).toBe(303);
     expect(location(ok)).toMatch(/^\/store\/applications\/[0-9a-f-]{36}$/);
+  });
+
+  it("offers the service's default tier first; a form without a tier gets that default on create and keeps the tier on edit", async () => {
+    const agent = await signIn(s, 'sam', 'sam-password');
+    const page = await agent.get('/store/applications');
+    expect(page.text).toContain(`<option value="${DEFAULT_APPLICATION_TIER}" selected>`);
+    const csrf = hidden(page.text, 'csrf');
+    expect((await agent.post('/store/applications', { csrf, name: 'Tierless' })).status).toBe(303);
+    const app = (await s.server.store.applications.find('sam', 'Tierless'))!;
+    expect(app.tier).toBe(DEFAULT_APPLICATION_TIER);
+    expect((await agent.post(`/store/applications/${app.id}`, { csrf, name: 'Tierless', tier: 'Gold' })).status).toBe(303);
+    expect((await agent.post(`/store/applications/${app.id}`, { csrf, name: 'Tierless', description: 'no tier field' })).status).toBe(303);
+    expect((await s.server.store.applications.find('sam', 'Tierless'))!).toMatchObject({ tier: 'Gold', description: 'no tier field' });
   });
 
   it('shows a generated secret once, never in a URL, and never in the clear in the database', async () => {

@@ -21,7 +21,7 @@ export function apiRoutes(api: FastifyInstance, m: Management): void {
     handler: ({ actor, params }) => m.apis.get(actor, params.apiId),
   });
   operation(api, {
-    method: 'PATCH', url: '/apis/:apiId', operationId: 'updateApi', tag, summary: 'Change backends, tiers, timeout, JWT switch or description (publisher)',
+    method: 'PATCH', url: '/apis/:apiId', operationId: 'updateApi', tag, summary: "Change an API's name, context, version, backends, tiers, timeout, JWT switch or description (publisher)",
     params: ApiParams, body: UpdateApiBody, response: Api,
     handler: ({ actor, params, body }) => m.apis.update(actor, params.apiId, body),
   });
@@ -44,7 +44,7 @@ export function apiRoutes(api: FastifyInstance, m: Management): void {
   const subs = 'Subscriptions';
   operation(api, {
     method: 'POST', url: '/subscriptions', operationId: 'createSubscription', tag: subs, status: 201,
-    summary: 'Subscribe an application to a published API with one of its tiers',
+    summary: "Subscribe an application to a published API with one of its tiers (default: the API's first)",
     body: CreateSubscriptionBody, response: Subscription,
     handler: ({ actor, body }) => m.subscriptions.create(actor, body),
   });

@@ -1,6 +1,5 @@
 import { Command, Option } from 'commander';
-import type { ApplicationView, Management, Actor, TokenView } from '../../manage/index.js';
-import { KEY_TYPES } from '../../types.js';
+import { DEFAULT_APPLICATION_TIER, type ApplicationView, type Management, type Actor, type TokenView } from '../../manage/index.js';
 import { collect, nextHint, pageOptions, withManagement } from '../manage.js';
 import { CliError, emit, run } from '../output.js';
 
@@ -15,8 +14,8 @@ function integer(flag: string, raw: string): number {
   return n;
 }
 
-const keyTypeOption = () =>
-  new Option('--type <type>', 'key type').choices(['PRODUCTION', 'SANDBOX', 'production', 'sandbox']).default('PRODUCTION');
+/** The key type, checked by the service (any case, as in the API's path). */
+const keyTypeOption = () => new Option('--type <type>', 'key type: PRODUCTION or SANDBOX').default('PRODUCTION');
 
 export function appCommand(): Command {
   const app = new Command('app').description('manage applications and their consumer keys');
@@ -24,14 +23,21 @@ export function appCommand(): Command {
 
   target(app.command('create').description('create an application owned by a user'))
     .option('--callback-url <url>', 'OAuth redirect URI (repeat for several)', collect, [])
-    .option('--tier <tier>', 'throttling tier of the application (all its calls, across APIs)', 'Unlimited')
+    .option('--tier <tier>', `throttling tier of the application (all its calls, across APIs; default: ${DEFAULT_APPLICATION_TIER})`)
     .option('--description <text>', 'what the application is')
     .option('--origin <origin>', 'a browser origin allowed to call /token with CORS, e.g. https://app.example.com (repeatable)', collect, [])
     .option('--json', 'print one JSON object')
-    .action(async (name: string, opts: { owner: string; callbackUrl: string[]; tier: string; description?: string; origin: string[]; json?: boolean }, cmd: Command) =>
+    .action(async (name: string, opts: { owner: string; callbackUrl: string[]; tier?: string; description?: string; origin: string[]; json?: boolean }, cmd: Command) =>
       run(opts, async () => {
         const created = await withManagement(cmd, (m, actor) =>
-          m.applications.create(actor, { name, owner: opts.owner, tier: opts.tier, callbackUrls: opts.callbackUrl, allowedOrigins: opts.origin, description: opts.description ?? null }),
+          m.applications.create(actor, {
+            name,
+            owner: opts.owner,
+            ...(opts.tier !== undefined ? { tier: opts.tier } : {}),
+            callbackUrls: opts.callbackUrl,
+            allowedOrigins: opts.origin,
+            description: opts.description ?? null,
+          }),
         );
         emit(opts, created, `application ${created.name} created for ${created.owner} (tier ${created.tier})`);
       }),
@@ -103,48 +109,52 @@ export function appCommand(): Command {
 
   target(app.command('keys').description('generate (or show) the consumer key and secret of an application, like the Store\'s "Generate" button'))
     .addOption(keyTypeOption())
-    .option('--regenerate', 'replace the consumer secret with a new one (running nodes stop accepting the old one within a second)')
+    .option('--regenerate', 'replace the consumer secret of a key already generated with a new one (running nodes stop accepting the old one within a second); a public client has none')
     .option('--validity <seconds>', 'lifetime of application (client_credentials) tokens issued with this key')
     .option('--public', 'generate the key as a public client (no secret), e.g. a mobile or single-page app using PKCE; only when the key is first generated')
     .option('--json', 'print one JSON object')
     .action(async (name: string, opts: { owner: string; type: string; regenerate?: boolean; validity?: string; public?: boolean; json?: boolean }, cmd: Command) =>
       run(opts, async () => {
-        if (opts.regenerate && opts.public) throw new CliError('--regenerate and --public do not go together: a public client has no secret to regenerate');
         const validity = opts.validity === undefined ? undefined : integer('--validity', opts.validity);
-        type Shown = { consumerKey: string; consumerSecret?: string; keyType: string; validity: number | null; previousValidity?: number | null; created: boolean };
+        // The fields as the API names them (generateKeys, getKeys, updateKeys); `public` only for the human line.
+        type Shown = { consumerKey: string; consumerSecret?: string; keyType: string; validitySeconds: number | null; previousValiditySeconds?: number | null; public: boolean };
         const shown = await withManagement(cmd, async (m, actor): Promise<Shown> => {
           const app = await named(m, actor, opts.owner, name);
           const existing = await m.keys.get(actor, app.id, opts.type).catch((err: unknown) => {
             if ((err as { kind?: string }).kind === 'not_found') return undefined;
             throw err;
           });
-          if (existing === undefined) return { ...(await m.keys.generate(actor, app.id, opts.type, { ...(validity !== undefined ? { validitySeconds: validity } : {}), public: Boolean(opts.public) })), validity: validity ?? null, created: true };
+          if (existing === undefined) {
+            // a secret of no key: refused as regenerateSecret refuses it (404), not generated
+            if (opts.regenerate) return { ...(await m.keys.regenerateSecret(actor, app.id, opts.type)), validitySeconds: null, public: false };
+            const issued = await m.keys.generate(actor, app.id, opts.type, { ...(validity !== undefined ? { validitySeconds: validity } : {}), public: Boolean(opts.public) });
+            return { ...issued, validitySeconds: validity ?? null, public: Boolean(opts.public) };
+          }
           if (opts.public && !existing.public) await m.keys.generate(actor, app.id, opts.type, { public: true }); // refused, saying why
           const changed = validity !== undefined && validity !== existing.validitySeconds ? await m.keys.setValidity(actor, app.id, opts.type, validity) : undefined;
           const issued = opts.regenerate ? await m.keys.regenerateSecret(actor, app.id, opts.type) : { consumerKey: existing.consumerKey, keyType: existing.keyType };
           return {
             ...issued,
-            validity: changed?.validitySeconds ?? existing.validitySeconds,
-            ...(changed !== undefined ? { previousValidity: changed.previousValiditySeconds } : {}),
-            created: false,
+            validitySeconds: changed?.validitySeconds ?? existing.validitySeconds,
+            ...(changed !== undefined ? { previousValiditySeconds: changed.previousValiditySeconds } : {}),
+            public: existing.public,
           };
         });
         const result: Record<string, unknown> = { consumerKey: shown.consumerKey };
         if (shown.consumerSecret !== undefined) result.consumerSecret = shown.consumerSecret;
         result.keyType = shown.keyType;
-        if (shown.validity !== null) result.validity = shown.validity;
-        if (shown.previousValidity !== undefined) result.previousValidity = shown.previousValidity;
-        const secret = result.consumerSecret as string | undefined;
+        if (shown.validitySeconds !== null) result.validitySeconds = shown.validitySeconds;
+        if (shown.previousValiditySeconds !== undefined) result.previousValiditySeconds = shown.previousValiditySeconds;
         const human = [
           `consumer key:    ${shown.consumerKey}`,
-          secret !== undefined
-            ? `consumer secret: ${secret}   (shown only now; keep it safe)`
-            : opts.public && shown.created
+          shown.consumerSecret !== undefined
+            ? `consumer secret: ${shown.consumerSecret}   (shown only now; keep it safe)`
+            : shown.public
               ? 'consumer secret: none (public client)'
               : 'consumer secret: (not shown again; use --regenerate for a new one)',
           `key type:        ${shown.keyType}`,
-          ...(shown.previousValidity !== undefined
-            ? [`validity:        changed from ${shown.previousValidity === null ? 'the default (oauth.accessTokenValidity)' : `${shown.previousValidity} s`} to ${shown.validity} s for tokens issued from now on`]
+          ...(shown.previousValiditySeconds !== undefined
+            ? [`validity:        changed from ${shown.previousValiditySeconds === null ? 'the default (oauth.accessTokenValidity)' : `${shown.previousValiditySeconds} s`} to ${shown.validitySeconds} s for tokens issued from now on`]
             : []),
         ].join('\n');
         emit(opts, result, human);
@@ -152,21 +162,19 @@ export function appCommand(): Command {
     );
 
   target(app.command('revoke-tokens').description('revoke every token issued with the application\'s key (of one type, or both)'))
-    .addOption(new Option('--type <type>', 'key type (default: both)').choices(['PRODUCTION', 'SANDBOX', 'production', 'sandbox']))
+    .option('--type <type>', 'key type: PRODUCTION or SANDBOX (default: both)')
     .option('--json', 'print one JSON object')
     .action(async (name: string, opts: { owner: string; type?: string; json?: boolean }, cmd: Command) =>
       run(opts, async () => {
         const results = await withManagement(cmd, async (m, actor) => {
-          const app = await m.applications.get(actor, (await named(m, actor, opts.owner, name)).id);
-          const types = opts.type !== undefined ? [opts.type.toUpperCase()] : app.keys.map((k) => k.keyType);
-          if (types.length === 0) throw new CliError(`application ${name} has no keys: there are no tokens to revoke`);
-          return Promise.all(types.filter((t) => (KEY_TYPES as readonly string[]).includes(t)).map((t) => m.keys.revokeTokens(actor, app.id, t)));
+          const id = (await named(m, actor, opts.owner, name)).id;
+          return opts.type !== undefined ? [await m.keys.revokeTokens(actor, id, opts.type)] : m.keys.revokeAllTokens(actor, id);
         });
         emit(opts, { application: name, owner: opts.owner, revoked: results }, results.map((r) => `${r.keyType}: ${r.revokedGrants} grant(s) revoked`).join('\n'));
       }),
     );
 
-  target(app.command('tokens').description('list the application\'s live access tokens (metadata only; id is the token\'s SHA-256)'))
+  target(app.command('tokens').description("list the application's live access tokens (metadata only; an id is the token's lookup key, not a token: its issue time in 10 hex digits, then its base64url SHA-256, 53 characters)"))
     .option('--limit <n>', 'tokens per page (default 50, at most 200)')
     .option('--cursor <cursor>', 'the next page, as the previous page printed')
     .option('--json', 'print one JSON object: {"items": [...], "next": cursor-or-null}')

@@ -22,7 +22,7 @@ export function idpCommand(): Command {
     .command('add')
     .description('register an identity provider whose signed assertions may be exchanged for tokens')
     .requiredOption('--issuer <entityId>', "the IdP's entity ID, as in the assertion's <Issuer>")
-    .requiredOption('--cert <pemFile>', "the IdP's signing certificate (repeat for a key rollover)", collect, [])
+    .requiredOption('--cert <pemFile>', "the IdP's signing certificate (repeat for a key rollover)", collect)
     .option('--audience <uri>', "an Audience the IdP's assertions may name (repeatable; default: oauth.issuer and <oauth.issuer>/token)", collect, [])
     .option('--alias <uri>', "WSO2's alias: accepted as Audience and as bearer Recipient")
     .option('--json', 'print one JSON object')

@@ -1,5 +1,5 @@
-import { Command, Option } from 'commander';
-import type { UserView } from '../../manage/index.js';
+import { Command } from 'commander';
+import { DEFAULT_ROLE, type UserView } from '../../manage/index.js';
 import { ROLES } from '../../store/users.js';
 import { nextHint, pageOptions, withManagement } from '../manage.js';
 import { CliError, emit, run } from '../output.js';
@@ -46,12 +46,13 @@ export function userCommand(): Command {
       .description('create a user who can sign in and own applications (give exactly one of --password and --password-stdin)')
       .argument('<username>', 'letters, digits and . _ @ + - (at most 255)'),
   )
-    .addOption(new Option('--role <role>', "the user's role").choices(ROLES).default('subscriber'))
+    // the allowed values in the help; the service checks the value (as for set-role and the API)
+    .option('--role <role>', `the user's role: ${ROLES.join(', ')} (default: ${DEFAULT_ROLE})`)
     .option('--json', 'print one JSON object')
-    .action(async (username: string, opts: { password?: string; passwordStdin?: boolean; role: string; json?: boolean }, cmd: Command) =>
+    .action(async (username: string, opts: { password?: string; passwordStdin?: boolean; role?: string; json?: boolean }, cmd: Command) =>
       run(opts, async () => {
         const password = await passwordFrom(opts);
-        const created = await withManagement(cmd, (m, actor) => m.users.create(actor, { username, password, role: opts.role }));
+        const created = await withManagement(cmd, (m, actor) => m.users.create(actor, { username, password, ...(opts.role !== undefined ? { role: opts.role } : {}) }));
         emit(opts, created, `user ${created.username} created (role ${created.role})`);
       }),
     );

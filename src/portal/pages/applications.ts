@@ -1,5 +1,5 @@
 import { html, type Html } from '../../http/html.js';
-import type { ApplicationDetail, ApplicationView, KeyView } from '../../manage/index.js';
+import { DEFAULT_APPLICATION_TIER, type ApplicationDetail, type ApplicationView, type KeyView } from '../../manage/index.js';
 import type { KeyType } from '../../types.js';
 import { attempt, isChecked, lines, signedIn, text, type Kit, type PortalSettings } from '../kit.js';
 import { actionButton, checkbox, copyable, csrfInput, field, formError, select, type Errors, type View } from '../layout.js';
@@ -24,7 +24,7 @@ const valuesOf = (a: ApplicationView): Values => ({
 function applicationFields(v: Values, tiers: string[], errors?: Errors): Html {
   return html`${field({ name: 'name', label: 'Name', value: v.name, required: true, errors })}
 ${field({ name: 'callbackUrls', label: 'Callback URLs (one per line)', value: v.callbackUrls, textarea: true, errors, hint: 'Where the authorization code flow may send users back: https, or http on 127.0.0.1 for native apps.' })}
-${select({ name: 'tier', label: 'Tier (the limit for all calls of the application)', options: tiers.map((t) => [t, t]), value: v.tier ?? 'Unlimited', errors })}
+${select({ name: 'tier', label: 'Tier (the limit for all calls of the application)', options: tiers.map((t) => [t, t]), value: v.tier ?? DEFAULT_APPLICATION_TIER, errors })}
 ${field({ name: 'description', label: 'Description', value: v.description, textarea: true, errors })}
 ${field({ name: 'allowedOrigins', label: 'Browser origins (CORS, one per line)', value: v.allowedOrigins, textarea: true, errors, hint: 'Single-page apps at these origins may call the token endpoints, e.g. https://app.example.com' })}`;
 }
@@ -33,7 +33,8 @@ const input = (form: Record<string, unknown>) => ({
   name: text(form as never, 'name') ?? '',
   callbackUrls: lines(form as never, 'callbackUrls'),
   allowedOrigins: lines(form as never, 'allowedOrigins'),
-  tier: text(form as never, 'tier') ?? 'Unlimited',
+  // none chosen: the service's default on create, unchanged on edit
+  tier: text(form as never, 'tier'),
   description: text(form as never, 'description') ?? null,
 });
 
