@@ -11,13 +11,13 @@ export const DATABASE_RETRY_AFTER_SECONDS = 1;
 export class DatabaseUnavailable extends Unavailable {
   override name = 'DatabaseUnavailable';
   constructor(detail: string, cause?: unknown) {
-    super('The database cannot be reached right now; retry shortly.', {
-      retryAfterSeconds: DATABASE_RETRY_AFTER_SECONDS,
-      reported: true,
-      detail,
-      ...(cause === undefined ? {} : { cause }),
-    });
+    super('The database cannot be reached right now; retry shortly.', reportedOnce(detail, cause));
   }
+}
+
+/** A database refusal answered as 503 with Retry-After, logged by its source once, never per request. */
+function reportedOnce(detail: string, cause: unknown) {
+  return { retryAfterSeconds: DATABASE_RETRY_AFTER_SECONDS, reported: true, detail, ...(cause === undefined ? {} : { cause }) };
 }
 
 /**
@@ -30,12 +30,7 @@ export class DatabaseUnavailable extends Unavailable {
 export class DatabaseBusy extends Unavailable {
   override name = 'DatabaseBusy';
   constructor(detail: string, cause?: unknown) {
-    super('The database is busy; retry shortly.', {
-      retryAfterSeconds: DATABASE_RETRY_AFTER_SECONDS,
-      reported: true,
-      detail,
-      ...(cause === undefined ? {} : { cause }),
-    });
+    super('The database is busy; retry shortly.', reportedOnce(detail, cause));
   }
 }
 

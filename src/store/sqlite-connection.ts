@@ -72,6 +72,16 @@ export class BusyWait {
   }
 
   /** A statement threw: another process's lock becomes DatabaseBusy (and a back-off); anything else as it is. */
+  /** Runs one statement through the wait: a lock of another process becomes DatabaseBusy. */
+  guard<T>(statement: () => T): T {
+    this.before();
+    try {
+      return statement();
+    } catch (err) {
+      return this.failed(err);
+    }
+  }
+
   failed(err: unknown): never {
     if (!isSqliteBusy(err)) throw err;
     const code = String((err as { code: unknown }).code);
@@ -119,41 +129,15 @@ export function cachingStatements(db: SqliteDatabase.Database, busy: BusyWait, m
   /** Each statement runs through the busy wait (kysely calls prepare, then all or run, at once). */
   const guarded = (stmt: SqliteDatabase.Statement): SqliteStatement => ({
     reader: stmt.reader,
-    all(parameters) {
-      busy.before();
-      try {
-        return stmt.all(parameters);
-      } catch (err) {
-        return busy.failed(err);
-      }
-    },
-    run(parameters) {
-      busy.before();
-      try {
-        return stmt.run(parameters);
-      } catch (err) {
-        return busy.failed(err);
-      }
-    },
-    iterate(parameters) {
-      busy.before();
-      try {
-        return stmt.iterate(parameters);
-      } catch (err) {
-        return busy.failed(err);
-      }
-    },
+    all: (parameters) => busy.guard(() => stmt.all(parameters)),
+    run: (parameters) => busy.guard(() => stmt.run(parameters)),
+    iterate: (parameters) => busy.guard(() => stmt.iterate(parameters)),
   });
   return {
     prepare(sql: string) {
       let stmt = cache.get(sql);
       if (stmt === undefined) {
-        busy.before();
-        try {
-          stmt = guarded(db.prepare(sql));
-        } catch (err) {
-          return busy.failed(err);
-        }
+        stmt = guarded(busy.guard(() => db.prepare(sql)));
         if (cache.size >= max) cache.delete(cache.keys().next().value!);
         cache.set(sql, stmt);
       }
