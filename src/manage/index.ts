@@ -74,3 +74,4 @@ export type * from './views.js';
 export type { Page, PageRequest } from './page.js';
 export { DEFAULT_APPLICATION_TIER } from './applications.js';
 export { DEFAULT_ROLE } from './users.js';
+export { mayRemove } from './subscriptions.js';

@@ -1,6 +1,7 @@
 import { sha256 } from '../crypto/hash.js';
 import { newConsumerKey, newConsumerSecret } from '../crypto/random.js';
 import { Conflict, InvalidInput, NotFound } from '../errors.js';
+import { applicationToken } from '../oauth/grants/client-credentials.js';
 import { grantScope, parseScope } from '../oauth/scope.js';
 import type { ConsumerKey } from '../store/index.js';
 import type { KeyType } from '../types.js';
@@ -110,7 +111,7 @@ export class Keys {
     if (key.secretHash === null) throw new InvalidInput(undefined, `the ${key.keyType} key is a public client: it gets tokens through /authorize with PKCE, not application tokens`);
     const ttl = validitySeconds === undefined ? (key.validitySeconds ?? this.c.config.oauth.accessTokenValidity) : rules.validitySeconds(validitySeconds);
     const now = this.c.clock();
-    const { tokens, response } = this.c.issuer.build({ client, subject: client.ownerUsername, username: null, scope: grantScope(parseScope(undefined), client), grantType: 'client_credentials', accessTtl: ttl, now });
+    const { tokens, response } = applicationToken(this.c.issuer, client, grantScope(parseScope(undefined), client), ttl, now);
     await this.c.store.tokens.create(tokens);
     await this.c.recorder.change(actor, { operation: 'generateAccessToken', targetType: 'application', targetId: key.applicationId, detail: { keyType: key.keyType, expiresIn: ttl } }, async () => ({ value: undefined }));
     return { accessToken: response.access_token, tokenType: 'Bearer', expiresIn: ttl, scope: response.scope, keyType: key.keyType };

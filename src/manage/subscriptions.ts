@@ -10,6 +10,9 @@ import { subscriptionView, type SubscriptionView } from './views.js';
 const isSubPosition = (v: unknown): v is { createdAt: number; id: string } =>
   typeof v === 'object' && v !== null && typeof (v as { createdAt?: unknown }).createdAt === 'number' && typeof (v as { id?: unknown }).id === 'string';
 
+/** Whether the actor may remove this subscription (one they can see): a blocked one, only a publisher or an admin. */
+export const mayRemove = (actor: Actor, sub: { status: string }): boolean => sub.status !== 'BLOCKED' || hasRole(actor, 'publisher');
+
 /**
  * Subscriptions of applications to published APIs with a tier: made and removed by the
  * application's owner, blocked and unblocked by publishers (and admins).
@@ -79,7 +82,7 @@ export class Subscriptions {
    */
   async remove(actor: Actor, id: string): Promise<void> {
     const sub = await this.visible(actor, id);
-    if (sub.status === 'BLOCKED' && !hasRole(actor, 'publisher')) {
+    if (!mayRemove(actor, sub)) {
       throw new Forbidden(`the subscription of ${sub.applicationName} to ${sub.apiName}:${sub.apiVersion} is blocked by a publisher: only a publisher or an admin may remove it`);
     }
     await this.c.recorder.change(actor, { operation: 'deleteSubscription', targetType: 'subscription', targetId: sub.id, detail: { applicationId: sub.applicationId, apiId: sub.apiId } }, async (tx) => {

@@ -1,5 +1,5 @@
 import { html } from '../../http/html.js';
-import { hasRole, type ApiView, type Management, type SubscriptionView, type Actor } from '../../manage/index.js';
+import { mayRemove, type ApiView, type Management, type SubscriptionView, type Actor } from '../../manage/index.js';
 import { attempt, signedIn, text, type Kit } from '../kit.js';
 import { actionButton, badge, copyable, csrfInput, field, formError, select, statusBadge, type Errors, type View } from '../layout.js';
 import { clearSessionCookie, setSessionCookie } from '../session.js';
@@ -170,7 +170,7 @@ function subscriptionTable(view: View, subs: SubscriptionView[]) {
     (s) => html`<tr><td data-label="Application"><a href="/store/applications/${s.applicationId}">${s.applicationName}</a></td>
 <td data-label="API"><a href="/store/apis/${s.apiId}">${s.apiName} ${s.apiVersion}</a></td><td data-label="Tier">${s.tier}</td>
 <td data-label="Status">${statusBadge(s.status)}${s.status === 'BLOCKED' ? html` <span class="muted">Calls get 403 until a publisher unblocks it.</span>` : ''}</td>
-<td>${s.status === 'BLOCKED' && !(view.actor && hasRole(view.actor, 'publisher')) ? '' : actionButton(view, `/store/subscriptions/${s.id}/delete`, `Unsubscribe ${s.applicationName} from ${s.apiName}`, { secondary: true })}</td></tr>`,
+<td>${!view.actor || !mayRemove(view.actor, s) ? '' : actionButton(view, `/store/subscriptions/${s.id}/delete`, `Unsubscribe ${s.applicationName} from ${s.apiName}`, { secondary: true })}</td></tr>`,
   )}</tbody></table>`;
 }
 
