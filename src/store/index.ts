@@ -8,7 +8,8 @@ import { ChangeStore } from './changes.js';
 import type { CodeStore } from './codes.js';
 import { migrate, openDatabase, type Db } from './db.js';
 import { IdpStore } from './idps.js';
-import { LockoutStore } from './lockout.js';
+import { keysSecret } from '../cluster/signing-keys.js';
+import { LockoutStore, lockoutKeys } from './lockout.js';
 import { PortalSessionStore } from './portal-sessions.js';
 import { SigningKeyStore } from './signing-keys.js';
 import { LeaseStore } from './leases.js';
@@ -59,7 +60,7 @@ function managedStores(k: Kysely<Database>, dialect: Db['dialect']): ManagedStor
   };
 }
 
-export async function openStore(config: Pick<Config, 'dataDir' | 'database' | 'security'>): Promise<Store> {
+export async function openStore(config: Pick<Config, 'dataDir' | 'database' | 'security' | 'keys'>): Promise<Store> {
   const db = await openDatabase(config);
   try {
     await migrate(db);
@@ -74,7 +75,7 @@ export async function openStore(config: Pick<Config, 'dataDir' | 'database' | 's
     db,
     ...managedStores(k, db.dialect),
     tokens,
-    lockout: new LockoutStore(k, config.security.lockout),
+    lockout: new LockoutStore(k, config.security.lockout, lockoutKeys(() => keysSecret(config).kek)),
     codes: authz.codes,
     sessions: authz.sessions,
     consents: authz.consents,

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import { compile } from './compiled.js';
 import type { Database, LoginFailuresTable } from './schema/index.js';
@@ -11,7 +12,10 @@ export interface LockoutPolicy {
 /**
  * Failed-password counters per username, in the database so every node sharing it
  * enforces the same lock. Usernames that do not exist are counted too, so a lock
- * never tells an attacker whether the account exists.
+ * never tells an attacker whether the account exists. A row is kept under the name's
+ * keyed hash ({@link lockoutKeys}), never the name: what was typed into the username field
+ * may be a password, and the database holds it only as a value nobody can check a guess
+ * against without the keys secret.
  *
  * Within a window of `windowSeconds`, the `maxFailures`-th failure locks the name for
  * `lockSeconds`; a new window starts once the lock (or, unlocked, the window) has run out.
@@ -20,11 +24,16 @@ export interface LockoutPolicy {
  */
 export class LockoutStore {
   /** Every sign-in reads it: compiled once (src/store/compiled.ts). */
-  private readonly statusQuery = compile<LoginFailuresTable>((p) => this.db.selectFrom('login_failures').selectAll().where('username', '=', p(0)));
+  private readonly statusQuery = compile<LoginFailuresTable>((p) => this.db.selectFrom('login_failures').selectAll().where('name_key', '=', p(0)));
 
+  /**
+   * @param keyOf a sign-in name's row key: {@link lockoutKeys} of the keys secret, the same on
+   *   every node sharing the database (a node with another secret would count apart).
+   */
   constructor(
     private readonly db: Kysely<Database>,
     private readonly policy: LockoutPolicy,
+    readonly keyOf: (username: string) => string,
   ) {}
 
   /**
@@ -32,7 +41,7 @@ export class LockoutStore {
    * and whether a row exists (to clear after a success).
    */
   async status(username: string, now: number): Promise<{ locked: boolean; failures: number; hasFailures: boolean }> {
-    const row = (await this.statusQuery.run(this.db, [username])).rows[0];
+    const row = (await this.statusQuery.run(this.db, [this.keyOf(username)])).rows[0];
     if (!row) return { locked: false, failures: 0, hasFailures: false };
     const lockedUntil = row.locked_until == null ? null : Number(row.locked_until);
     const expired = lockedUntil !== null ? lockedUntil <= now : Number(row.window_start) + this.policy.windowSeconds <= now;
@@ -60,9 +69,9 @@ export class LockoutStore {
       else login_failures.window_start + ${windowSeconds} <= ${now} end)`;
     const row = await this.db
       .insertInto('login_failures')
-      .values({ username, failures: 1, window_start: now, locked_until: lockIfFirstLocks })
+      .values({ name_key: this.keyOf(username), failures: 1, window_start: now, locked_until: lockIfFirstLocks })
       .onConflict((oc) =>
-        oc.column('username').doUpdateSet({
+        oc.column('name_key').doUpdateSet({
           failures: sql<number>`case when ${fresh} then 1 else login_failures.failures + 1 end`,
           window_start: sql<number>`case when ${fresh} then ${now} else login_failures.window_start end`,
           locked_until: sql<number | null>`case
@@ -81,18 +90,18 @@ export class LockoutStore {
 
   /** After a successful sign-in: the failures before it no longer count. */
   async clear(username: string): Promise<void> {
-    await this.db.deleteFrom('login_failures').where('username', '=', username).execute();
+    await this.db.deleteFrom('login_failures').where('name_key', '=', this.keyOf(username)).execute();
   }
 
   async deleteStale(now: number, batchSize: number): Promise<number> {
     const cutoff = now - this.policy.windowSeconds;
     const victims = this.db
       .selectFrom('login_failures')
-      .select('username')
+      .select('name_key')
       .where('window_start', '<', cutoff)
       .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', now)]))
       .limit(batchSize);
-    const res = await this.db.deleteFrom('login_failures').where('username', 'in', victims).executeTakeFirst();
+    const res = await this.db.deleteFrom('login_failures').where('name_key', 'in', victims).executeTakeFirst();
     return Number(res.numDeletedRows);
   }
 
@@ -126,4 +135,17 @@ export class LockoutStore {
       .executeTakeFirst();
     return Number(res.numDeletedRows);
   }
+}
+
+/**
+ * The row key of a sign-in name: base64url HMAC-SHA-256 under a key derived from the keys
+ * secret, taken when first needed (`kek` is read once). Names are keyed as typed: the lock is
+ * per name as presented, as the sign-in looks users up.
+ */
+export function lockoutKeys(kek: () => Buffer): (username: string) => string {
+  let key: Buffer | undefined;
+  return (username) => {
+    key ??= createHmac('sha256', kek()).update('gatehouse lockout name v1').digest();
+    return createHmac('sha256', key).update(username, 'utf8').digest('base64url');
+  };
 }

@@ -2,12 +2,12 @@ import { execFile } from 'node:child_process';
 import { statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { sql } from 'kysely';
+import { Migrator, sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
 import { gatehouse } from '../../test/support/cli.js';
 import { availableKinds, createTestDatabase, type TestDatabase } from '../../test/support/databases.js';
 import { migrate, openDatabase, SchemaTooNewError, type Db } from './db.js';
-import { KNOWN_MIGRATIONS } from './migrations/index.js';
+import { KNOWN_MIGRATIONS, migrationProvider } from './migrations/index.js';
 
 const kinds = await availableKinds();
 const exec = promisify(execFile);
@@ -48,6 +48,23 @@ describe.each(kinds)('migrations on %s', (kind) => {
     const db = await openDatabase({ dataDir: tdb.dataDir, database: { ...tdb.database, poolSize: 1 } });
     try {
       expect(await migrate(db)).toEqual([]);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('0015 drops the lock-out counters kept under plain names and keys them by hash from then on', async () => {
+    const tdb = await fresh();
+    const db = await openDatabase({ dataDir: tdb.dataDir, database: { ...tdb.database, poolSize: 1 } });
+    try {
+      const migrator = new Migrator({ db: db.kysely, provider: migrationProvider, allowUnorderedMigrations: true, ...(db.schema ? { migrationTableSchema: db.schema } : {}) });
+      const upTo14 = await migrator.migrateTo('0014_user_lookups');
+      expect(upTo14.error).toBeUndefined();
+      await sql`insert into login_failures (username, failures, window_start) values (${'a password typed as a name'}, 3, 100)`.execute(db.kysely);
+      expect(await migrate(db)).toEqual(['0015_login_failures_keyed']);
+      expect(await db.kysely.selectFrom('login_failures').selectAll().execute()).toEqual([]);
+      await db.kysely.insertInto('login_failures').values({ name_key: 'k', failures: 1, window_start: 1, locked_until: null }).execute();
+      expect((await db.kysely.selectFrom('login_failures').select('name_key').execute()).map((r) => r.name_key)).toEqual(['k']);
     } finally {
       await db.close();
     }

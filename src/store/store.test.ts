@@ -25,7 +25,7 @@ describe.each(kinds)('data layer on %s', (kind) => {
 
   /** The stored counter of a name, read straight from its table. */
   const lockoutRow = async (username: string) => {
-    const row = await store.db.kysely.selectFrom('login_failures').selectAll().where('username', '=', username).executeTakeFirst();
+    const row = await store.db.kysely.selectFrom('login_failures').selectAll().where('name_key', '=', store.lockout.keyOf(username)).executeTakeFirst();
     return row && { failures: Number(row.failures), windowStart: Number(row.window_start), lockedUntil: row.locked_until == null ? null : Number(row.locked_until) };
   };
 
@@ -201,6 +201,25 @@ describe.each(kinds)('data layer on %s', (kind) => {
     const locked = await Promise.all(Array.from({ length: 20 }, () => store.lockout.recordFailure('frank', now)));
     expect(locked.filter(Boolean).length).toBeGreaterThanOrEqual(18);
     expect(await lockoutRow('frank')).toEqual({ failures: 20, windowStart: now, lockedUntil: now + 120 });
+  });
+
+  it('lockout: a name is on record only as its keyed hash, the same after a restart on the same keys secret', async () => {
+    const typed = 'Tr0ub4dor&3-typed-as-a-username';
+    await store.lockout.recordFailure(typed, 40_000);
+    const rows = await store.db.kysely.selectFrom('login_failures').select('name_key').execute();
+    expect(rows.some((r) => r.name_key.includes('Tr0ub4dor'))).toBe(false);
+    const key = store.lockout.keyOf(typed);
+    expect(key).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(rows.map((r) => r.name_key)).toContain(key);
+    // Another process on this data dir (the CLI, a restarted node) keys the name the same way.
+    const again = await openStore(loadConfig({}, {}, { dataDir: tdb.dataDir, database: tdb.database }));
+    expect(again.lockout.keyOf(typed)).toBe(key);
+    expect((await again.lockout.status(typed, 40_001)).failures).toBe(1);
+    await again.close();
+    // A node with another keys secret would count apart: the key is not a bare hash of the name.
+    const other = await openStore(loadConfig({}, {}, { dataDir: tdb.dataDir, database: tdb.database, keys: { secret: 'another-secret-of-at-least-32-characters' } }));
+    expect(other.lockout.keyOf(typed)).not.toBe(key);
+    await other.close();
   });
 
   it('sessions: a pending request extends an anonymous session to its own expiry, never a signed-in one', async () => {

@@ -21,7 +21,7 @@ describe.each(kinds)('password lock-out under parallel guesses on %s', (kind) =>
 
   /** The stored counter of a name, read straight from its table. */
   const lockoutRow = async (username: string) => {
-    const row = await s.server.store.db.kysely.selectFrom('login_failures').selectAll().where('username', '=', username).executeTakeFirst();
+    const row = await s.server.store.db.kysely.selectFrom('login_failures').selectAll().where('name_key', '=', s.server.store.lockout.keyOf(username)).executeTakeFirst();
     return row && { failures: Number(row.failures), lockedUntil: row.locked_until == null ? null : Number(row.locked_until) };
   };
 

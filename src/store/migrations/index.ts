@@ -12,6 +12,7 @@ import * as signInOrigins from './0011_sign_in_origins.js';
 import * as clusterKeysLeases from './0012_cluster_keys_leases.js';
 import * as dropGrantIdIndexes from './0013_drop_grant_id_indexes.js';
 import * as userLookups from './0014_user_lookups.js';
+import * as loginFailuresKeyed from './0015_login_failures_keyed.js';
 
 /**
  * Migrations are compiled into the program (no directory scanning at run time), applied
@@ -31,6 +32,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0012_cluster_keys_leases': clusterKeysLeases,
   '0013_drop_grant_id_indexes': dropGrantIdIndexes,
   '0014_user_lookups': userLookups,
+  '0015_login_failures_keyed': loginFailuresKeyed,
 };
 
 /** Every migration this version knows, in name order: a database with others is from a newer one. */

@@ -65,7 +65,8 @@ export interface RefreshTokensTable extends TokenColumns {
 }
 
 export interface LoginFailuresTable {
-  username: string;
+  /** The sign-in name's keyed hash (LockoutStore.keyOf), never the name (0015). */
+  name_key: string;
   failures: number;
   window_start: Epoch;
   locked_until: Epoch | null;
