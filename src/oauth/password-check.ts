@@ -81,7 +81,7 @@ export class PasswordChecker {
   }
 
   private async verify(username: string, password: string, now: number, from: SignInOrigin): Promise<PasswordCheck> {
-    // No such user can exist (and the counter could not store the name): refused like a wrong password.
+    // No such user can exist: refused like a wrong password, with nothing counted or looked up.
     if (username.length > MAX_USERNAME_LENGTH) return this.refuse(password, 'invalid');
     const state = this.state(username);
     state.users++;
