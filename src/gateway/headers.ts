@@ -97,20 +97,6 @@ function dropNamed(out: string[], connection: string): void {
   out.length = w;
 }
 
-/** True when the request carries more than one Host header (RFC 9112 §3.2: answer 400). */
-export function duplicateHost(req: IncomingMessage): boolean {
-  const raw = req.rawHeaders;
-  let seen = false;
-  for (let i = 0; i < raw.length; i += 2) {
-    const n = raw[i]!;
-    if (n.length === 4 && (n.charCodeAt(0) | 0x20) === 0x68 && (n.charCodeAt(1) | 0x20) === 0x6f && (n.charCodeAt(2) | 0x20) === 0x73 && (n.charCodeAt(3) | 0x20) === 0x74) {
-      if (seen) return true;
-      seen = true;
-    }
-  }
-  return false;
-}
-
 /**
  * Strips hop-by-hop headers (and the ones the backend's Connection header names) from a backend
  * response, in place, and the `Set-Cookie` values the client must not get (see cookies.ts) for

@@ -10,7 +10,8 @@ import {
   BACKEND_TIMEOUT, BACKEND_UNREACHABLE, BAD_TARGET, DOT_SEGMENTS, DUPLICATE_HOST, INTERNAL_ERROR, INVALID_CREDENTIALS,
   MALFORMED_CREDENTIALS, METHOD_NOT_ALLOWED, MISSING_CREDENTIALS, PROXIED_METHODS, STORE_RETRY_AFTER, STORE_UNAVAILABLE, THROTTLED, forbidden, hasBody, notFound, writeFault, type GatewayFault,
 } from './faults.js';
-import { duplicateHost, extractBearer, forwardHeaders, MALFORMED } from './headers.js';
+import { extractBearer, forwardHeaders, MALFORMED } from './headers.js';
+import { REPEATED_AUTHORIZATION, REPEATED_HOST, repeatedHeaders } from '../http/repeated-headers.js';
 import { TrustedProxies } from './proxies.js';
 import { hasDotSegment, validTarget } from './target.js';
 import { AssertionSigner } from './jwt.js';
@@ -97,7 +98,10 @@ export class GatewayCore implements ExchangeOwner {
     if (!PROXIED_METHODS.has(ex.req.method!)) return this.fault(ex, METHOD_NOT_ALLOWED);
     const url = ex.req.url ?? '/';
     if (!validTarget(url)) return this.fault(ex, BAD_TARGET);
-    if (duplicateHost(ex.req)) return this.fault(ex, DUPLICATE_HOST);
+    const repeated = repeatedHeaders(ex.req.rawHeaders);
+    if (repeated & REPEATED_HOST) return this.fault(ex, DUPLICATE_HOST);
+    // Two credentials: which one counts would depend on who reads them (RFC 6750 §3.1).
+    if (repeated & REPEATED_AUTHORIZATION) return this.fault(ex, MALFORMED_CREDENTIALS);
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
     if (hasDotSegment(path)) return this.fault(ex, DOT_SEGMENTS);

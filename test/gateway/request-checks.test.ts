@@ -96,6 +96,17 @@ describe('Bearer credential', () => {
     }
   });
 
+  it('the attacker: two Authorization headers (a valid token and another) are 400 invalid_request, whichever comes first, and never reach the backend', async () => {
+    const before = backend.requests.length;
+    for (const [first, second] of [[`Bearer ${tok}`, 'Bearer someone-elses-token'], ['Bearer someone-elses-token', `Bearer ${tok}`], [`Bearer ${tok}`, `Bearer ${tok}`], [`Bearer ${tok}`, 'Basic dXNlcjpwYXNz']]) {
+      const r = await raw(`GET /probe/v1/x HTTP/1.1\r\nHost: 127.0.0.1:${g.port}\r\nAuthorization: ${first}\r\nauthorization: ${second}`);
+      expect(r.status, `${first} + ${second}`).toBe(400);
+      expect(r.body).toEqual({ code: '900400', message: 'Bad Request', description: "Malformed Authorization header: send exactly one token, 'Authorization: Bearer <token>'" });
+    }
+    expect(backend.requests.length).toBe(before);
+    expect((await get('/probe/v1/x')).status).toBe(200);
+  });
+
   it('the legitimate client: one token, also in WSO2\'s list form; no Bearer credential at all stays 401 900902', async () => {
     for (const authorization of [`Bearer ${tok}`, `bearer  ${tok}`, `Bearer ${tok}, Other: x`, `Bearer ${tok} ,Basic abc`]) {
       expect((await call(`${g.url}/probe/v1/x`, { headers: { authorization } })).status, authorization).toBe(200);
