@@ -8,7 +8,7 @@ describe('DeadlineList', () => {
   it('expires items in order, each at its own deadline to the millisecond; removed ones never', async () => {
     const expired: [string, number][] = [];
     const t0 = performance.now();
-    const list = new DeadlineList(100, (i) => expired.push([(i as { name: string }).name, performance.now() - t0]));
+    const list = new DeadlineList(100, (i) => expired.push([(i as unknown as { name: string }).name, performance.now() - t0]));
     const a = item('a');
     const b = item('b');
     const c = item('c');

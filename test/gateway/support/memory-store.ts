@@ -16,7 +16,7 @@ export class MemoryStore implements GatewayStore {
   failWith: Error | undefined;
 
   addApi(api: Partial<GatewayApi> & Pick<GatewayApi, 'context' | 'version' | 'productionUrl'>): GatewayApi {
-    const full: GatewayApi = { id: api.id ?? `api-${randomBytes(4).toString('hex')}`, name: api.name ?? api.context.slice(1), tiers: ['Gold', 'Silver', 'Bronze', 'Unlimited'], ...api };
+    const full: GatewayApi = { id: api.id ?? `api-${randomBytes(4).toString('hex')}`, name: api.name ?? api.context.slice(1), tiers: ['Gold', 'Silver', 'Bronze', 'Unlimited'], ...api, sendJwt: api.sendJwt ?? false };
     this.apis.set(`${full.context}\n${full.version}`, full);
     return full;
   }
