@@ -4,7 +4,7 @@ import { Ajv } from 'ajv';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { describeError, GatehouseError, InvalidInput, worthLogging } from '../errors.js';
 import { toGatehouseError } from '../http/errors.js';
-import { REPEATED_AUTHORIZATION, repeatedHeaders } from '../http/repeated-headers.js';
+import { ONE_AUTHORIZATION, repeatsAuthorization } from '../http/repeated-headers.js';
 import { InsufficientScope, MANAGE_SCOPE, Unauthenticated, type Management } from '../manage/index.js';
 import { sendProblem } from './problem.js';
 import { documentOptionalBodies } from './route.js';
@@ -150,7 +150,7 @@ export async function adminApi(app: FastifyInstance, opts: { management: Managem
         api.addHook('onRequest', async (request) => {
           if (request.routeOptions.config.public) return;
           const from = { via: 'rest' as const, address: request.ip };
-          if (repeatedHeaders(request.raw.rawHeaders) & REPEATED_AUTHORIZATION) throw new InvalidInput(undefined, 'Send one Authorization header: this request has more than one.');
+          if (repeatsAuthorization(request.raw.rawHeaders)) throw new InvalidInput(undefined, ONE_AUTHORIZATION);
           const header = request.headers.authorization;
           if (header === undefined) throw new Unauthenticated('Send credentials: Authorization: Basic (user name and password) or Bearer (a token with scope manage).');
           const basic = basicCredentials(header);

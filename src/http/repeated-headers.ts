@@ -20,3 +20,9 @@ export function repeatedHeaders(raw: readonly string[]): number {
   }
   return (hosts > 1 ? REPEATED_HOST : 0) | (auths > 1 ? REPEATED_AUTHORIZATION : 0);
 }
+
+/** Whether the request carries more than one Authorization header (every interface refuses it). */
+export const repeatsAuthorization = (raw: readonly string[]): boolean => (repeatedHeaders(raw) & REPEATED_AUTHORIZATION) !== 0;
+
+/** What the token endpoints and the admin API answer such a request (each in its own format). */
+export const ONE_AUTHORIZATION = 'Send one Authorization header: this request has more than one.';

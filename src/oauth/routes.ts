@@ -6,7 +6,7 @@ import { assertClientOrigin, corsForClients, corsForPublic, PUBLIC_CORS } from '
 import { describeError, worthLogging } from '../errors.js';
 import { toGatehouseError } from '../http/errors.js';
 import { FORM, formBodyOf } from '../http/form.js';
-import { REPEATED_AUTHORIZATION, repeatedHeaders } from '../http/repeated-headers.js';
+import { ONE_AUTHORIZATION, repeatsAuthorization } from '../http/repeated-headers.js';
 import { invalidClient, invalidRequest, OAuthError, unauthorizedClient, unsupportedGrantType } from './errors.js';
 import { introspectToken } from './introspect.js';
 import { serverMetadata } from './metadata.js';
@@ -88,7 +88,7 @@ export async function oauthRoutes(app: FastifyInstance, opts: { service: OAuthSe
     );
   const authenticate = async (request: FastifyRequest, params: Params) => {
     // RFC 6749 §2.3: one authentication method per request; Node would keep only the first header.
-    if (repeatedHeaders(request.raw.rawHeaders) & REPEATED_AUTHORIZATION) throw invalidRequest('Send one Authorization header: this request has more than one.');
+    if (repeatsAuthorization(request.raw.rawHeaders)) throw invalidRequest(ONE_AUTHORIZATION);
     const client = await authenticateClient(request.headers.authorization, params, service.clients, clientFailed(request));
     if (logAccess) accessInfo.set(request, { ...accessInfo.get(request), client: client.client });
     return client;

@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
-import { REPEATED_AUTHORIZATION, repeatedHeaders } from '../http/repeated-headers.js';
+import { repeatsAuthorization } from '../http/repeated-headers.js';
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
@@ -15,7 +15,7 @@ export function metricsRoute(app: FastifyInstance, registry: Registry, token: st
   app.get('/metrics', async (request, reply) => {
     if (expected !== undefined) {
       // Two Authorization headers are no credential (Node would keep only the first).
-      const m = repeatedHeaders(request.raw.rawHeaders) & REPEATED_AUTHORIZATION ? null : /^Bearer ([^\s,]+)$/i.exec(request.headers.authorization ?? '');
+      const m = repeatsAuthorization(request.raw.rawHeaders) ? null : /^Bearer ([^\s,]+)$/i.exec(request.headers.authorization ?? '');
       if (m === null || !timingSafeEqual(digest(m[1]!), expected)) {
         return reply
           .code(401)
