@@ -32,7 +32,7 @@ export function renderMarkdown(r) {
     const b = pp.targets[pp.to];
     L.push(`At a fixed ${pp.rate} req/s (${s.title}): ${name(pp.of)} p50 ${f(a.p50, 2)} ms, p99 ${f(a.p99, 2)} ms (median slice p99 ${f(a.sliceP99Median, 2)}); ${name(pp.to)} p50 ${f(b.p50, 2)} ms, p99 ${f(b.p99, 2)} ms (median slice p99 ${f(b.sliceP99Median, 2)}). At saturation p99 is mostly the queue: the throughput ratio shows it again.`, '');
   }
-  for (const s of r.scenarios) for (const t of s.targets) if (t.inFlightPerRound) L.push(`${t.label}: the best window had ${t.inFlightPerRound.join(', ')} verifications in flight (per round).`, '');
+  for (const s of r.scenarios) for (const t of s.targets) if (t.inFlightPerRound) L.push(`${t.label}: verifications in flight in the best window, per round: ${t.inFlightPerRound.join(', ')}.`, '');
   if (r.skipped.length) L.push(...r.skipped.map((x) => `- Skipped: ${x}`), '');
   L.push(r.failed ? `**INVALID RUN: ${r.failed} non-2xx responses or errors while measuring.**` : 'Every measured response was 2xx.');
   return `${L.join('\n')}\n`;
