@@ -1,12 +1,19 @@
 /**
- * Which backend `Set-Cookie` headers reach the client. The gateway shares its origin with the
- * authorization server (/authorize, its login and consent pages), so a backend must not be able
- * to plant or overwrite the server's own session cookie (session fixation on the login flow),
- * nor any cookie for paths outside its own API.
+ * Gatehouse's own cookies and backends, both ways. The gateway shares its host with the
+ * authorization server (/authorize, its login and consent pages) and with the portal (another
+ * port, but browsers scope cookies by host, not port), so:
+ *
+ * - a backend must not be able to plant or overwrite the server's own session cookie (session
+ *   fixation on the login flow), nor any cookie for paths outside its own API;
+ * - a backend never gets the server's own cookies (the portal's session, its CSRF token, the
+ *   login session) that a browser sends along with a call to the gateway on the same host.
  */
 
 /** Gatehouse's cookies (`gatehouse_session`, `__Secure-gatehouse_session`, anything `gatehouse…`), in any case. */
 const OWN = /^(?:__secure-|__host-)?gatehouse/i;
+
+/** Cheap first look: a Cookie header that names no Gatehouse cookie passes as it is. */
+const MENTIONS_OWN = /gatehouse/i;
 
 /**
  * The name a browser will send the cookie under. A pair without "=" or with an empty name
@@ -57,4 +64,14 @@ export function filterSetCookie(values: string[], apiPath: string): string[] {
     else if (ok && out !== undefined) out.push(values[i]!);
   }
   return out ?? values;
+}
+
+/**
+ * A request's `Cookie` header for the backend: without Gatehouse's own cookies (in any case,
+ * with any prefix), the others as they were; undefined when none is left.
+ */
+export function withoutOwnCookies(value: string): string | undefined {
+  if (!MENTIONS_OWN.test(value)) return value;
+  const kept = value.split(';').filter((pair) => !OWN.test(effectiveName(pair))).map((pair) => pair.trim()).filter((pair) => pair !== '');
+  return kept.length === 0 ? undefined : kept.join('; ');
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { allowedSetCookie } from './cookies.js';
+import { allowedSetCookie, withoutOwnCookies } from './cookies.js';
 import { cleanResponseHeaders, extractBearer, MALFORMED } from './headers.js';
 import { TrustedProxies } from './proxies.js';
 import { hasDotSegment, validTarget } from './target.js';
@@ -101,5 +101,23 @@ describe('TrustedProxies', () => {
 
   it.each(['10.0.0.0/33', 'proxy.example', '10.0.0.0/x', '::1/129', ''])('%j is refused at start', (e) => {
     expect(() => new TrustedProxies([e])).toThrow(/gateway\.trustedProxies/);
+  });
+});
+
+describe('withoutOwnCookies', () => {
+  it.each([
+    ['theme=dark', 'theme=dark'],
+    ['theme=dark; lang=en', 'theme=dark; lang=en'],
+    ['__Host-gatehouse_portal=s1; theme=dark', 'theme=dark'],
+    ['theme=dark; __Host-gatehouse_csrf=c1;lang=en', 'theme=dark; lang=en'],
+    ['gatehouse_session=x; __Secure-gatehouse_session=y; __HOST-GATEHOUSE_PORTAL=z; a=1', 'a=1'],
+    // a nameless pair whose value a server reads as gatehouse_session=x
+    ['=gatehouse_session=x; a=1', 'a=1'],
+    // a value that merely mentions the name is another cookie's
+    ['note=gatehouse_session', 'note=gatehouse_session'],
+  ])('%j → %j', (cookie, kept) => expect(withoutOwnCookies(cookie)).toBe(kept));
+
+  it.each(['__Host-gatehouse_portal=s1', 'gatehouse_session=x;  __Host-gatehouse_csrf=c', ' ; gatehouse_session=x; '])('%j → no Cookie header at all', (cookie) => {
+    expect(withoutOwnCookies(cookie)).toBeUndefined();
   });
 });

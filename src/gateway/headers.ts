@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
-import { filterSetCookie } from './cookies.js';
+import { filterSetCookie, withoutOwnCookies } from './cookies.js';
 import type { TrustedProxies } from './proxies.js';
 
 /**
@@ -30,8 +30,9 @@ const join = (a: string | undefined, b: string): string => (a === undefined ? b 
 /**
  * Builds the flat [name, value, ...] header list for the backend from the client's raw headers
  * (case and duplicates preserved), dropping the headers above, `Proxy-*`, the ones `Connection`
- * names, and any name containing "_" (CGI/WSGI backends read `X_JWT_Assertion` and
- * `X-JWT-Assertion` as the same `HTTP_X_JWT_ASSERTION`). Then the gateway's own:
+ * names, Gatehouse's own cookies from `Cookie` (see cookies.ts), and any name containing "_"
+ * (CGI/WSGI backends read `X_JWT_Assertion` and `X-JWT-Assertion` as the same
+ * `HTTP_X_JWT_ASSERTION`). Then the gateway's own:
  *
  * - `X-Forwarded-For`: the peer address; when the peer is a trusted proxy, appended to the
  *   X-Forwarded-For it sent (a client's own X-Forwarded-For never passes otherwise);
@@ -64,6 +65,11 @@ export function forwardHeaders(req: IncomingMessage, trusted: TrustedProxies, jw
     }
     if (lower.indexOf('_') !== -1) continue;
     if (lower.length > 6 && lower.startsWith('proxy-')) continue;
+    if (lower === 'cookie') {
+      const kept = withoutOwnCookies(value);
+      if (kept !== undefined) out.push(name, kept);
+      continue;
+    }
     out.push(name, value);
   }
   if (connection !== undefined) dropNamed(out, connection);

@@ -72,6 +72,19 @@ describe('forwarding headers', () => {
     expect(echo.headers['x-legit']).toBe('kept');
   });
 
+  it("Gatehouse's own cookies (the portal's session and CSRF cookies, the login session) never reach the backend; the API's own do", async () => {
+    // A browser sends the portal's cookies to the gateway too: cookies are scoped by host, not port.
+    const r = await rawCall(`${direct.url}/fwd/v1/who`, 'GET', [
+      'Authorization', `Bearer ${tok}`,
+      'Cookie', '__Host-gatehouse_portal=portal-session; theme=dark; gatehouse_session=login-session',
+      'Cookie', '__Host-gatehouse_csrf=csrf-token',
+    ]);
+    expect(r.status).toBe(200);
+    const echo = r.json();
+    expect(echo.headers.cookie).toBe('theme=dark');
+    expect(JSON.stringify(echo.rawHeaders)).not.toMatch(/portal-session|login-session|csrf-token/);
+  });
+
   it('the legitimate proxy: behind gateway.trustedProxies, X-Forwarded-For is appended to and its Proto/Host are kept', async () => {
     const r = await rawCall(`${behindProxy.url}/fwd/v1/who`, 'GET', [
       'Authorization', `Bearer ${tok}`,
