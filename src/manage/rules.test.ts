@@ -3,7 +3,7 @@ import { ApiRoutes, type ApiEntry, type RouteTarget } from '../gateway/routing.j
 import type { GatewayApi } from '../gateway/types.js';
 import { Conflict } from '../errors.js';
 import { MAX_CONTEXT_SEGMENTS } from '../types.js';
-import { callbackUrl, context, distinctRoute, origins, password, username, type RoutedApi } from './rules.js';
+import { apiName, applicationName, callbackUrl, context, description, distinctRoute, origins, password, uri, username, type RoutedApi } from './rules.js';
 
 const validateCallbackUrl = (raw: string) => callbackUrl(raw, false);
 
@@ -167,5 +167,25 @@ describe('API routes may not overlap (distinctRoute)', () => {
       }
     }
     expect(refused).toBeGreaterThan(0);
+  });
+});
+
+describe('text is valid Unicode: a lone surrogate is refused (stored, it would read back as U+FFFD)', () => {
+  it.each(['\ud800', 'a\udfff', '\ufffd\ud800', 'x\udc00y'])('application and API name %j', (raw) => {
+    expect(() => applicationName(raw)).toThrow(/invalid application name "[^"]*\?[^"]*": 1 to 100 printable characters/);
+    expect(() => apiName(raw)).toThrow(/invalid API name/);
+  });
+
+  it('description, password and SAML URIs', () => {
+    expect(() => description('fine \ud800')).toThrow('the description is not valid Unicode text (it has a lone surrogate, \\uD800–\\uDFFF)');
+    expect(() => password('long-enough-\udfff')).toThrow('the password is not valid Unicode text');
+    expect(() => uri('issuer', 'https://idp.example/\ud800')).toThrow('issuer must be a URI');
+  });
+
+  it('paired surrogates (an emoji) are one character: 100 of them are a name, 101 are not', () => {
+    expect(applicationName('🌦'.repeat(100))).toBe('🌦'.repeat(100));
+    expect(() => applicationName('🌦'.repeat(101))).toThrow(/1 to 100 printable characters/);
+    expect(description('Weather 🌦 for apps')).toBe('Weather 🌦 for apps');
+    expect(password('correct-horse-🌦')).toBe('correct-horse-🌦');
   });
 });

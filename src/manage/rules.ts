@@ -9,6 +9,12 @@ import { KEY_TYPES, MAX_CONTEXT_SEGMENTS, type KeyType } from '../types.js';
  * failure names its field (as the REST API spells it) and says what would be accepted.
  */
 
+/**
+ * A lone UTF-16 surrogate (`"\ud800"` in JSON) is no character: stored, it comes back as
+ * U+FFFD, so two different names would read back the same (and a name would not find itself).
+ */
+const LONE_SURROGATE = /\p{Cs}/u;
+
 export const USERNAME_PATTERN = /^[A-Za-z0-9._@+-]{1,255}$/;
 /** NIST SP 800-63B §5.1.1: at least 8 characters; no maximum below 64 (ours is far above). */
 export const MIN_PASSWORD_LENGTH = 8;
@@ -26,6 +32,7 @@ export function password(raw: string, user?: string): string {
   if (length === 0) throw new InvalidInput('password', 'the password may not be empty');
   if (length < MIN_PASSWORD_LENGTH) throw new InvalidInput('password', `the password is too short: use at least ${MIN_PASSWORD_LENGTH} characters (a passphrase of a few words is easy to remember)`);
   if (length > MAX_PASSWORD_LENGTH) throw new InvalidInput('password', `the password is longer than ${MAX_PASSWORD_LENGTH} characters`);
+  if (LONE_SURROGATE.test(raw)) throw new InvalidInput('password', 'the password is not valid Unicode text (it has a lone surrogate, \\uD800–\\uDFFF)');
   if (user !== undefined && raw === user) throw new InvalidInput('password', 'the password may not be the username');
   return raw;
 }
@@ -41,7 +48,8 @@ export function keyType(raw: string): KeyType {
   return upper as KeyType;
 }
 
-const NAME = /^[^\x00-\x1f\x7f]{1,100}$/;
+/** 1 to 100 characters (code points), none a control character or a lone surrogate. */
+const NAME = /^[^\x00-\x1f\x7f\p{Cs}]{1,100}$/u;
 
 export function applicationName(raw: string): string {
   if (!NAME.test(raw) || raw.trim() !== raw) {
@@ -62,6 +70,7 @@ export function description(raw: string | null): string | null {
   if (raw === null || raw === '') return null;
   if ([...raw].length > 2000) throw new InvalidInput('description', 'the description is longer than 2000 characters');
   if (/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/.test(raw)) throw new InvalidInput('description', 'the description may not contain control characters');
+  if (LONE_SURROGATE.test(raw)) throw new InvalidInput('description', 'the description is not valid Unicode text (it has a lone surrogate, \\uD800–\\uDFFF)');
   return raw;
 }
 
@@ -244,7 +253,7 @@ export function timeoutMs(n: number): number {
 
 /** A SAML entity ID, alias or audience: a URI of 1 to 512 characters, no whitespace or control characters. */
 export function uri(field: 'issuer' | 'alias' | 'audiences', raw: string): string {
-  if (raw.length === 0 || raw.length > 512 || /[\s\x00-\x1f\x7f]/.test(raw)) {
+  if (raw.length === 0 || raw.length > 512 || /[\s\x00-\x1f\x7f]|\p{Cs}/u.test(raw)) {
     throw new InvalidInput(field, `${field} must be a URI of 1 to 512 characters without spaces (got ${JSON.stringify(raw.slice(0, 80))})`);
   }
   return raw;
@@ -272,8 +281,8 @@ export function certificates(list: readonly string[]): { pem: string; cert: X509
   });
 }
 
-/** A value as it may be echoed in a message: control characters shown as '?', at most 200 characters. */
+/** A value as it may be echoed in a message: control characters and lone surrogates shown as '?', at most 200 characters. */
 function printable(raw: string): string {
-  const clean = raw.replace(/[\x00-\x1f\x7f]/g, '?');
+  const clean = raw.replace(/[\x00-\x1f\x7f]|\p{Cs}/gu, '?');
   return clean.length > 200 ? `${clean.slice(0, 200)}…` : clean;
 }

@@ -30,6 +30,9 @@ describe('createApplication', () => {
     expectProblem(await a.rest('POST', '/applications', { as: ALICE, body: { name: 'x', tier: 'Platinum' } }), 400, 'unknown tier "Platinum": configured tiers are Gold, Silver, Bronze, Unlimited', 'tier');
     expectProblem(await a.rest('POST', '/applications', { as: ALICE, body: { name: 'weather-app' } }), 409, 'user "alice" already has an application named "weather-app"');
     expectProblem(await a.rest('POST', '/applications', { as: ALICE, body: { name: ' padded' } }), 400, /^invalid application name/, 'name');
+    // a lone surrogate would be stored as U+FFFD: "\ud800" and "\udfff" would read back as one name
+    expectProblem(await a.rest('POST', '/applications', { as: ALICE, body: { name: '\ud800' } }), 400, 'invalid application name "?": 1 to 100 printable characters, no leading or trailing space', 'name');
+    expectProblem(await a.rest('POST', '/applications', { as: ALICE, body: { name: 'ok', description: 'x\udfff' } }), 400, /lone surrogate/, 'description');
     expectProblem(await a.rest('POST', '/applications', { as: ALICE, body: { nmae: 'typo' } }), 400, 'missing field name', 'name');
     expectProblem(await a.rest('POST', '/applications', { as: ALICE, body: { name: 'n', callbackUrls: 'https://x.example' } }), 400, 'field callbackUrls must be array', 'callbackUrls');
     // Another subscriber may use the same name.
