@@ -22,6 +22,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GatehouseError, type ErrorKind } from '../errors.js';
+import { NO_HOST } from '../http/host.js';
 
 export const REALM = 'gatehouse';
 export const WWW_AUTH_MISSING = `Bearer realm="${REALM}"`;
@@ -64,6 +65,7 @@ export const DOT_SEGMENTS = new GatewayFault(400, '900400', 'Bad Request', 'The 
 export const BAD_TARGET = new GatewayFault(400, '900400', 'Bad Request',
   'The request target may contain only the characters RFC 3986 allows: percent-encode "#", spaces, quotes, "<", ">", "[", "]", "{", "}", "|", "\\", "^", "`" and non-ASCII characters, and write "%" only as %XX');
 export const DUPLICATE_HOST = new GatewayFault(400, '900400', 'Bad Request', 'The request has more than one Host header');
+export const NO_HOST_FAULT = new GatewayFault(400, '900400', 'Bad Request', NO_HOST);
 /** RFC 6750 §3.1: a Bearer credential that is not `Bearer <b64token>` is invalid_request, 400. */
 export const MALFORMED_CREDENTIALS = new GatewayFault(400, '900400', 'Bad Request',
   'Malformed Authorization header: send exactly one token, \'Authorization: Bearer <token>\'', ['www-authenticate', WWW_AUTH_MALFORMED]);

@@ -1,7 +1,9 @@
+import type { ServerResponse } from 'node:http';
 import type { Server, Socket } from 'node:net';
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { frameworkProblem, problemOf, sendProblem } from '../api/problem.js';
 import { GatehouseError } from '../errors.js';
+import { lacksHost, NO_HOST } from '../http/host.js';
 import { BAD_TARGET, writeFault } from '../gateway/faults.js';
 import { ANONYMOUS, errorPage, PAGE_HEADERS } from '../portal/error-page.js';
 
@@ -20,18 +22,33 @@ interface ParserRefusal {
 
 const REASONS = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' } as const;
 
+/** Node's parser refusal: its code, its reason (llhttp's words) and the chunk it refused. */
+type ParserError = Error & { code?: string; reason?: string; rawPacket?: unknown };
+
+/** A header line whose name is followed by a space or tab before the colon (`Authorization :Basic …`). */
+const SPACE_BEFORE_COLON = /\r?\n[!#$%&'*+.^_`|~0-9A-Za-z-]+[ \t]+:/;
+
 /**
  * The commonest case for our users is the header from the original WSO2 page,
- * `Authorization :Basic …` (a space before the colon): explain it and the fix.
+ * `Authorization :Basic …` (a space before the colon): explain it and the fix. A header line
+ * that starts with a space (obsolete line folding) and other bad header bytes get words of
+ * their own.
  */
-function parserRefusal(err: Error & { code?: string }): ParserRefusal {
+function parserRefusal(err: ParserError): ParserRefusal {
   if (err.code === 'HPE_INVALID_HEADER_TOKEN') {
-    return {
-      status: 400,
-      message:
-        "Malformed HTTP header: a header name may not contain spaces. Write 'Authorization: Basic <base64>' with no space before the colon " +
-        "(curl -H 'Authorization: Basic <base64>'), and send Content-Type as its own header.",
-    };
+    if (err.reason === 'Unexpected whitespace after header value') {
+      return { status: 400, message: 'Malformed HTTP header: a header line may not start with a space or tab (obsolete line folding, RFC 9112 §5.2); send each header on one line.' };
+    }
+    const raw = Buffer.isBuffer(err.rawPacket) ? err.rawPacket.toString('latin1', 0, 16_384) : undefined;
+    if (raw === undefined || SPACE_BEFORE_COLON.test(raw)) {
+      return {
+        status: 400,
+        message:
+          "Malformed HTTP header: a header name may not contain spaces. Write 'Authorization: Basic <base64>' with no space before the colon " +
+          "(curl -H 'Authorization: Basic <base64>'), and send Content-Type as its own header.",
+      };
+    }
+    return { status: 400, message: "Malformed HTTP header: a header name may contain only letters, digits and !#$%&'*+-.^_`|~, then a colon (RFC 9110 §5.1)." };
   }
   if (err.code === 'HPE_HEADER_OVERFLOW') return { status: 431, message: 'The request headers are too large.' };
   if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') return { status: 408, message: 'The request took too long to arrive.' };
@@ -50,18 +67,50 @@ function answer(socket: Socket, status: ParserRefusal['status'], headers: Record
   socket.once('close', () => clearTimeout(t));
 }
 
+/** The start of a refused chunk's request line: its method (valid or not) and path (without the query). */
+const REFUSED_LINE = /^([!#$%&'*+.^_`|~0-9A-Za-z-]{1,32}) (\/[^\s?]{0,2047})/;
+
+function requestLineOf(raw: unknown): { method: string; path: string } | undefined {
+  if (!Buffer.isBuffer(raw)) return undefined;
+  const m = REFUSED_LINE.exec(raw.toString('latin1', 0, 2100));
+  return m ? { method: m[1]!, path: m[2]! } : undefined;
+}
+
+/** Whether a gateway listener's request target is a published API's (not the token service's own routes). */
+export type ApiTarget = (method: string, path: string) => boolean;
+
+/** RFC 6749 JSON, as /token's own errors are. */
+function answerOAuth(socket: Socket, r: ParserRefusal): void {
+  answer(socket, r.status, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' }, JSON.stringify({ error: 'invalid_request', error_description: r.message }));
+}
+
 /**
  * Node's HTTP parser refuses some requests before any route runs, and by default answers
- * with an empty 400. On the gateway listeners (the token service and the gateway) the answer
- * is RFC 6749 JSON, as /token's own errors are.
+ * with an empty 400. On the gateway listeners the answer is in the format of the path the
+ * refused request names: for a published API's path WSO2 fault JSON (400 `900400`, as the
+ * gateway's other refusals of a request); for the token service's own paths, and whenever the
+ * refused chunk holds no request line (a header overflow noticed chunks later, a timeout),
+ * RFC 6749 JSON.
  */
-export function clientErrorHandler(err: Error & { code?: string }, socket: Socket): void {
-  if (!socket.writable) {
-    socket.destroy();
-    return;
-  }
-  const r = parserRefusal(err);
-  answer(socket, r.status, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' }, JSON.stringify({ error: 'invalid_request', error_description: r.message }));
+export function clientErrorHandler(isApiTarget: ApiTarget): (err: ParserError, socket: Socket) => void {
+  return (err, socket) => {
+    if (!socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const r = parserRefusal(err);
+    const line = requestLineOf(err.rawPacket);
+    if (line === undefined || !isApiTarget(line.method, line.path)) return answerOAuth(socket, r);
+    const code = r.status === 400 ? '900400' : String(r.status);
+    answer(socket, r.status, { 'Content-Type': 'application/json; charset=utf-8' }, JSON.stringify({ code, message: REASONS[r.status], description: r.message }));
+  };
+}
+
+/** The token service's 400 for an HTTP/1.1 request without Host (the gateway's is its NO_HOST fault). */
+export function writeNoHostOAuth(res: ServerResponse): void {
+  const body = JSON.stringify({ error: 'invalid_request', error_description: NO_HOST });
+  res.writeHead(400, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(body), connection: 'close' });
+  res.end(body);
 }
 
 /** Whether a request target on the portal listener is the admin API's (/api, /api/v1/…, /api/docs): problem+json, not a page. */
@@ -98,7 +147,7 @@ export function trackRequestTargets(server: Server, tls: boolean): void {
  * error of the admin API; anywhere else the portal's HTML error page. The target comes from
  * trackRequestTargets; a connection whose request line was never seen gets the page.
  */
-export function portalClientErrorHandler(err: Error & { code?: string }, socket: Socket): void {
+export function portalClientErrorHandler(err: ParserError, socket: Socket): void {
   if (!socket.writable) {
     socket.destroy();
     return;
@@ -143,4 +192,17 @@ export function portalFrameworkErrors(err: FastifyError, request: FastifyRequest
     return;
   }
   void reply.code(e.status).headers(PAGE_HEADERS).type('text/html; charset=utf-8').send(errorPage(ANONYMOUS, e.status, e.message));
+}
+
+/**
+ * The portal listener's 400 for an HTTP/1.1 request without Host: problem+json under /api,
+ * the HTML error page elsewhere (the listener's server lets such requests through).
+ */
+export function rejectWithoutHost(app: FastifyInstance): void {
+  app.addHook('onRequest', async (request, reply) => {
+    if (!lacksHost(request.raw)) return;
+    reply.header('connection', 'close');
+    if (isPortalApiTarget(request.url)) return sendProblem(reply, new GatehouseError('invalid', NO_HOST, { status: 400 }));
+    return reply.code(400).headers(PAGE_HEADERS).type('text/html; charset=utf-8').send(errorPage(ANONYMOUS, 400, NO_HOST));
+  });
 }

@@ -11,8 +11,8 @@ function setup() {
   const handled: string[] = [];
   const fast: FastPath = {};
   armFastPath(fast, app, { handle: (req: IncomingMessage) => void handled.push(`${req.method} ${req.url}`) });
-  const take = (method: string, url: string) => fast.take!({ method, url } as IncomingMessage, {} as ServerResponse);
-  return { app, take, handled };
+  const take = (method: string, url: string) => fast.take!({ method, url, headers: { host: 'gw' }, httpVersionMajor: 1, httpVersionMinor: 1 } as unknown as IncomingMessage, {} as ServerResponse);
+  return { app, take, handled, fast };
 }
 
 describe('gateway fast path', () => {
@@ -34,6 +34,28 @@ describe('gateway fast path', () => {
     expect(handled).toEqual([]);
     // Another method on a token-service path is not a route of fastify's: the catch-all (the gateway) had it before too.
     expect(take('GET', '/token')).toBe(true);
+  });
+
+  it('answers an HTTP/1.1 request without Host itself, 400 in the format of its path: RFC 6749 JSON on a token-service route, the fault elsewhere', () => {
+    const { fast, handled } = setup();
+    const answered: { status: number; body: string }[] = [];
+    const res = () => {
+      const r = { status: 0, headersSent: false, destroyed: false, writeHead: (status: number) => ((r.status = status), r), end: (body: string | Buffer) => answered.push({ status: r.status, body: String(body) }) };
+      return r as unknown as ServerResponse;
+    };
+    const bare = (method: string, url: string, minor: number) => ({ method, url, headers: {}, httpVersionMajor: 1, httpVersionMinor: minor, complete: true }) as unknown as IncomingMessage;
+    expect(fast.take!(bare('POST', '/token', 1), res())).toBe(true);
+    expect(fast.take!(bare('GET', '/weather/v1/x', 1), res())).toBe(true);
+    expect(answered.map((a) => [a.status, JSON.parse(a.body)])).toEqual([
+      [400, { error: 'invalid_request', error_description: 'The request has no Host header: HTTP/1.1 requires one (RFC 9112 §3.2).' }],
+      [400, { code: '900400', message: 'Bad Request', description: 'The request has no Host header: HTTP/1.1 requires one (RFC 9112 §3.2).' }],
+    ]);
+    // HTTP/1.0 needs no Host: routed as ever
+    expect(fast.take!(bare('GET', '/weather/v1/x', 0), res())).toBe(true);
+    expect(fast.take!(bare('POST', '/token', 0), res())).toBe(false);
+    expect(handled).toEqual(['GET /weather/v1/x']);
+    expect(fast.isApiTarget!('POST', '/token')).toBe(false);
+    expect(fast.isApiTarget!('FOO', '/weather/v1/x')).toBe(true);
   });
 
   it('hands any method on a path of none of fastify\'s routes to the gateway (which refuses those it does not proxy)', () => {

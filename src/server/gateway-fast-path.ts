@@ -1,7 +1,10 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { FastifyInstance, FastifyServerFactory, HTTPMethods } from 'fastify';
+import { NO_HOST_FAULT, writeFault } from '../gateway/faults.js';
 import type { Gateway } from '../gateway/index.js';
+import { HOST_CHECKED_BY_US, lacksHost } from '../http/host.js';
+import { writeNoHostOAuth } from './client-error.js';
 import type { TlsMaterial } from './tls.js';
 
 /**
@@ -19,6 +22,8 @@ import type { TlsMaterial } from './tls.js';
 export interface FastPath {
   /** Set once every route is registered; until then every request goes to fastify. */
   take?: (req: IncomingMessage, res: ServerResponse) => boolean;
+  /** Set with `take`: whether a request for this method and path is a published API's (none of fastify's own routes). */
+  isApiTarget?: (method: string, path: string) => boolean;
 }
 
 /**
@@ -50,7 +55,8 @@ export function fastPathServer(fast: FastPath, tls: TlsMaterial | undefined, tim
     const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
       if (fast.take === undefined || !fast.take(req, res)) handler(req, res);
     };
-    const server = tls ? https.createServer({ ...tls.serverOptions, ...timeouts }, onRequest) : http.createServer(timeouts, onRequest);
+    // Without Host, a request is answered 400 in its path's format by `take` (not Node's empty 400).
+    const server = tls ? https.createServer({ ...tls.serverOptions, ...timeouts, ...HOST_CHECKED_BY_US }, onRequest) : http.createServer({ ...timeouts, ...HOST_CHECKED_BY_US }, onRequest);
     // What fastify does to the servers it makes itself (lib/server.js).
     if (opts.keepAliveTimeout !== undefined) server.keepAliveTimeout = opts.keepAliveTimeout;
     if (opts.requestTimeout !== undefined) server.requestTimeout = opts.requestTimeout;
@@ -60,6 +66,8 @@ export function fastPathServer(fast: FastPath, tls: TlsMaterial | undefined, tim
   };
 }
 
+const CLOSE = ['connection', 'close'] as const;
+
 /** Arms the fast path of `app` (call once its routes, the gateway's catch-all last, are in). */
 export function armFastPath(fast: FastPath, app: FastifyInstance, gateway: Pick<Gateway, 'handle'>): void {
   let closing = false;
@@ -67,12 +75,25 @@ export function armFastPath(fast: FastPath, app: FastifyInstance, gateway: Pick<
     closing = true;
     done();
   });
+  const ownRoute = (method: string, path: string): boolean => {
+    try {
+      return app.hasRoute({ method: method as HTTPMethods, url: path });
+    } catch {
+      return false; // a method the router has never heard of (a refused request's)
+    }
+  };
+  fast.isApiTarget = (method, path) => !ownRoute(method, path);
   fast.take = (req, res) => {
-    if (closing) return false;
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
-    if (path.includes('%') || app.hasRoute({ method: req.method as HTTPMethods, url: path })) return false;
+    if (lacksHost(req)) {
+      if (ownRoute(req.method!, path)) writeNoHostOAuth(res);
+      else writeFault(req, res, NO_HOST_FAULT, CLOSE);
+      return true;
+    }
+    if (closing) return false;
+    if (path.includes('%') || ownRoute(req.method!, path)) return false;
     gateway.handle(req, res);
     return true;
   };

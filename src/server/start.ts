@@ -12,7 +12,8 @@ import { scheduleCleanup } from '../store/cleanup.js';
 import { openStore, type Store } from '../store/index.js';
 import { SERVING_BUSY_TIMEOUT_MS } from '../store/db.js';
 import { MAX_PATH_PARAMETER } from '../api/problem.js';
-import { clientErrorHandler, frameworkErrors, portalClientErrorHandler, portalFrameworkErrors, trackRequestTargets } from './client-error.js';
+import { clientErrorHandler, frameworkErrors, portalClientErrorHandler, portalFrameworkErrors, rejectWithoutHost, trackRequestTargets } from './client-error.js';
+import { HOST_CHECKED_BY_US } from '../http/host.js';
 import { limitConnections, serverTimeouts } from './connection-limits.js';
 import { healthRoutes } from './health.js';
 import { portalRoutes } from '../portal/plugin.js';
@@ -66,15 +67,19 @@ function baseApp(logger: Logger, listener: string, config: Config, tls?: TlsMate
     keepAliveTimeout: config.listeners.keepAliveTimeoutMs,
     requestTimeout: timeouts.requestTimeout,
     // Refusals before any route: in the format of the listener (and, on the portal's, of the path).
-    clientErrorHandler: listener === 'portal' ? portalClientErrorHandler : clientErrorHandler,
+    clientErrorHandler: listener === 'portal' ? portalClientErrorHandler : clientErrorHandler((method, path) => fast?.isApiTarget?.(method, path) ?? false),
     frameworkErrors: listener === 'portal' ? portalFrameworkErrors : frameworkErrors,
     // The portal's pages and the admin API name users in the path: every username must route.
     ...(listener === 'portal' ? { routerOptions: { maxParamLength: MAX_PATH_PARAMETER } } : {}),
-    ...(tls ? { https: { ...tls.serverOptions, ...timeouts } } : { http: timeouts }),
+    // The portal answers a request without Host itself (rejectWithoutHost), in its path's format.
+    ...(tls ? { https: { ...tls.serverOptions, ...timeouts, ...(listener === 'portal' ? HOST_CHECKED_BY_US : {}) } } : { http: timeouts }),
     ...(fast ? { serverFactory: fastPathServer(fast, tls, timeouts) } : {}),
   }) as unknown as FastifyInstance;
   limitConnections(app.server, config, logger.child({ listener }));
-  if (listener === 'portal') trackRequestTargets(app.server, tls !== undefined);
+  if (listener === 'portal') {
+    trackRequestTargets(app.server, tls !== undefined);
+    rejectWithoutHost(app);
+  }
   // Fastify makes a child logger (with a request id) for every request; above debug level
   // nothing logs per request, so the listener's logger serves and the hot path saves the work.
   if (!logger.isLevelEnabled('debug')) app.setChildLoggerFactory((parent) => parent);

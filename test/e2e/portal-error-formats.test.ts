@@ -145,6 +145,43 @@ describe('refusals before any route, in the format of the listener and path', ()
     expect(fault.json).toMatchObject({ code: '900400' });
   });
 
+  it("a parser refusal on a published API's path is the gateway's fault JSON; obsolete line folding is named as such", async () => {
+    const [folded] = await raw(s.server.ports.http!, ['GET /weather/v1/x HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Fold: a\r\n b\r\n\r\n'], false);
+    expect(folded!.status).toBe(400);
+    expect(folded!.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(JSON.parse(folded!.body)).toEqual({
+      code: '900400',
+      message: 'Bad Request',
+      description: 'Malformed HTTP header: a header line may not start with a space or tab (obsolete line folding, RFC 9112 §5.2); send each header on one line.',
+    });
+    const [method] = await raw(s.server.ports.http!, ['FOO /weather/v1/x HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'], false);
+    expect(JSON.parse(method!.body)).toEqual({ code: '900400', message: 'Bad Request', description: 'Malformed HTTP request (HPE_INVALID_METHOD).' });
+    const [badName] = await raw(s.server.ports.https, ['GET /weather/v1/x HTTP/1.1\r\nHost: 127.0.0.1\r\nX(Y): 1\r\n\r\n']);
+    expect(JSON.parse(badName!.body)).toEqual({ code: '900400', message: 'Bad Request', description: "Malformed HTTP header: a header name may contain only letters, digits and !#$%&'*+-.^_`|~, then a colon (RFC 9110 §5.1)." });
+    // the token service's own paths keep RFC 6749 JSON for the same refusal
+    const [tokenFolded] = await raw(s.server.ports.http!, ['POST /token HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Fold: a\r\n b\r\nContent-Length: 0\r\n\r\n'], false);
+    expect(JSON.parse(tokenFolded!.body)).toMatchObject({ error: 'invalid_request', error_description: expect.stringContaining('obsolete line folding') });
+  });
+
+  it('an HTTP/1.1 request without Host is a 400 in the format of its path on every listener (HTTP/1.0 needs none)', async () => {
+    const NO_HOST = 'The request has no Host header: HTTP/1.1 requires one (RFC 9112 §3.2).';
+    const [token] = await raw(s.server.ports.http!, ['POST /token HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 29\r\n\r\ngrant_type=client_credentials'], false);
+    expect(token!.status).toBe(400);
+    expect(token!.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(token!.headers.connection).toBe('close');
+    expect(JSON.parse(token!.body)).toEqual({ error: 'invalid_request', error_description: NO_HOST });
+    const [api] = await raw(s.server.ports.https, ['GET /weather/v1/x HTTP/1.1\r\nAuthorization: Bearer x\r\n\r\n']);
+    expect(api!.status).toBe(400);
+    expect(JSON.parse(api!.body)).toEqual({ code: '900400', message: 'Bad Request', description: NO_HOST });
+    const [problem] = await raw(s.server.ports.portal, ['GET /api/v1/me HTTP/1.1\r\n\r\n']);
+    expectProblem(problem!, 400, NO_HOST);
+    const [page] = await raw(s.server.ports.portal, ['GET /store HTTP/1.1\r\n\r\n']);
+    expectPage(page!, 400, NO_HOST);
+    // HTTP/1.0 without Host is served as before
+    const [old] = await raw(s.server.ports.http!, ['GET /health/live HTTP/1.0\r\n\r\n'], false);
+    expect(old!.status).toBe(200);
+  });
+
   it('none of these is logged as an error', () => {
     expect(log.lines.filter((l) => l.level >= ERROR)).toEqual([]);
   });
