@@ -9,13 +9,17 @@ export const TIMEOUT_CHECK_INTERVAL_MS = 1000;
 /**
  * The timeouts of one listener's HTTP server (node:http / node:https options): they apply to
  * every connection, checked every second. The headers timeout is capped at the request timeout
- * (Node refuses a larger one).
+ * (Node refuses a larger one). On TLS the handshake gets the headers timeout too (Node's own
+ * is 120 s): a connection that never finishes it is no HTTP connection yet, so neither the
+ * headers timeout nor a stop's closing of idle connections would reach it.
  */
-export function serverTimeouts(l: Config['listeners']): { headersTimeout: number; requestTimeout: number; connectionsCheckingInterval: number } {
+export function serverTimeouts(l: Config['listeners']): { headersTimeout: number; requestTimeout: number; connectionsCheckingInterval: number; handshakeTimeout: number } {
+  const headersTimeout = Math.min(l.headersTimeoutMs, l.requestTimeoutMs);
   return {
-    headersTimeout: Math.min(l.headersTimeoutMs, l.requestTimeoutMs),
+    headersTimeout,
     requestTimeout: l.requestTimeoutMs,
     connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS,
+    handshakeTimeout: headersTimeout,
   };
 }
 

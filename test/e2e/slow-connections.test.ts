@@ -81,6 +81,16 @@ describe('slow connections', () => {
       agent.destroy();
     }
   }, 20_000);
+
+  it('the attacker: a TLS connection that never starts its handshake is closed after the headers timeout (Node alone waited 120 s)', async () => {
+    const t0 = Date.now();
+    const silent = net.connect({ port: s.server.ports.https, host: '127.0.0.1' });
+    silent.on('error', () => {});
+    await new Promise((r) => silent.once('connect', r));
+    const closedAt = await new Promise<number>((r) => silent.once('close', () => r(Date.now() - t0)));
+    expect(closedAt).toBeGreaterThanOrEqual(1900);
+    expect(closedAt).toBeLessThan(4000);
+  }, 10_000);
 });
 
 describe('connection caps', () => {
