@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { GatehouseError } from '../errors.js';
 import type { FormBody } from '../http/form.js';
-import type { Actor, Management } from '../manage/index.js';
+import type { Actor, Management, Page, PageRequest } from '../manage/index.js';
 import { portalPage, type Errors, type View } from './layout.js';
 import { checkForm } from './session.js';
 
@@ -166,5 +166,20 @@ export function text(form: FormBody, name: string): string | undefined {
 export function lines(form: FormBody, name: string): string[] {
   return (text(form, name) ?? '').split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '');
 }
+
+/** Every item of a paged list, for a page that needs all of it (a select of one's applications, a filter the service does not offer). */
+export async function everyPage<T>(load: (page: PageRequest) => Promise<Page<T>>): Promise<T[]> {
+  const out: T[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await load({ limit: 200, ...(cursor !== undefined ? { cursor } : {}) });
+    out.push(...page.items);
+    cursor = page.next ?? undefined;
+  } while (cursor !== undefined);
+  return out;
+}
+
+/** A list page's request: 200 rows from the `cursor` of the query (a link from the page before), or from the start. */
+export const pageOf = (query: Record<string, string | undefined>): PageRequest => ({ limit: 200, ...(query.cursor ? { cursor: query.cursor } : {}) });
 
 export const isChecked = (form: FormBody, name: string): boolean => form[name] === '1' || form[name] === 'on';

@@ -117,6 +117,9 @@ export function actionButton(v: View, action: string, label: string, opts: { dan
   )}<button type="submit" class="${cls}">${label}</button></form>`;
 }
 
+/** The link to a list's next page (`path?cursor=…`), or nothing on its last page. */
+export const nextPageLink = (path: string, next: string | null): Html | '' => (next ? html`<p><a href="${path}?cursor=${next}">Next page</a></p>` : '');
+
 export const badge = (text: string, tone: 'ok' | 'warn' | 'bad' | '' = ''): Html => html`<span class="badge ${tone}">${text}</span>`;
 
 export const statusBadge = (status: string): Html =>

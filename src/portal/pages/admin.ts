@@ -2,11 +2,10 @@ import { Forbidden } from '../../errors.js';
 import type { FormBody } from '../../http/form.js';
 import { html, type Html } from '../../http/html.js';
 import { isAdmin, type IdentityProviderView } from '../../manage/index.js';
-import { MAX_LIMIT } from '../../manage/page.js';
 import { ROLES } from '../../store/users.js';
-import { attempt, Kit, lines, signedIn, text } from '../kit.js';
+import { attempt, everyPage, Kit, lines, pageOf, signedIn, text } from '../kit.js';
 import { multipartForms } from '../multipart.js';
-import { actionButton, badge, csrfInput, field, formError, select, type Errors, type View } from '../layout.js';
+import { actionButton, badge, csrfInput, field, formError, nextPageLink, select, type Errors, type View } from '../layout.js';
 
 /** Certificates from the IdP form: pasted PEM text and uploaded PEM files (multipart), one certificate each. */
 function certificatesOf(form: FormBody): string[] {
@@ -61,7 +60,7 @@ export async function adminPages(kit: Kit): Promise<void> {
 <td data-label="Status">${u.locked ? badge('locked', 'bad') : badge('active', 'ok')}</td>
 <td>${u.locked ? actionButton(view, `/admin/users/${u.username}/unlock`, `Unlock ${u.username}`) : actionButton(view, `/admin/users/${u.username}/lock`, `Lock ${u.username}`, { secondary: true })}
 <a class="button secondary small" href="/admin/users/${u.username}/delete">Remove ${u.username}</a></td></tr>`,
-      )}</tbody></table>${page.next ? html`<p><a href="/admin?cursor=${page.next}">Next page</a></p>` : ''}
+      )}</tbody></table>${nextPageLink('/admin', page.next)}
 <p class="muted">Locking a user revokes every token they authorized and stops their sign-in at once.</p></div>`,
     );
   });
@@ -93,7 +92,8 @@ export async function adminPages(kit: Kit): Promise<void> {
   // ---------------------------------------------------------------- identity providers
 
   const idpsPage = async (view: View, values: IdpValues = {}, errors?: Errors) => {
-    const all = (await m.identityProviders.list(admin(view), { limit: MAX_LIMIT })).items;
+    const actor = admin(view);
+    const all = await everyPage((page) => m.identityProviders.list(actor, page));
     const row = (i: IdentityProviderView) => html`<tr><td data-label="Issuer"><a href="/admin/idps/${i.id}">${i.issuer}</a></td><td data-label="Audiences">${i.audiences.join(', ')}</td>
 <td data-label="Certificates">${i.certificates.map((c) => html`<div>${c.subject} <span class="muted">until ${c.validTo.slice(0, 10)}</span></div>`)}</td></tr>`;
     return kit.page(
@@ -177,14 +177,14 @@ ${actionButton(view, `/admin/idps/${idp.id}/delete`, `Remove ${idp.issuer}`, { d
       html`<div class="card"><h1>Applications</h1>${nav}
 <table class="stack"><thead><tr><th scope="col">Application</th><th scope="col">Owner</th><th scope="col">Tier</th></tr></thead><tbody>${page.items.map(
         (a) => html`<tr><td data-label="Application"><a href="/admin/applications/${a.id}/tokens">${a.name}</a></td><td data-label="Owner">${a.owner}</td><td data-label="Tier">${a.tier}</td></tr>`,
-      )}</tbody></table>${page.next ? html`<p><a href="/admin/applications?cursor=${page.next}">Next page</a></p>` : ''}</div>`,
+      )}</tbody></table>${nextPageLink('/admin/applications', page.next)}</div>`,
     );
   });
 
-  kit.get('/admin/applications/:applicationId/tokens', async ({ view, params }) => {
+  kit.get('/admin/applications/:applicationId/tokens', async ({ view, params, query }) => {
     const actor = admin(view);
     const app = await m.applications.get(actor, params.applicationId!);
-    const tokens = await m.tokens.list(actor, app.id, { limit: 200 });
+    const tokens = await m.tokens.list(actor, app.id, pageOf(query));
     return kit.page(
       view,
       `Tokens of ${app.name}`,
@@ -195,7 +195,7 @@ ${actionButton(view, `/admin/idps/${idp.id}/delete`, `Remove ${idp.issuer}`, { d
               (t) => html`<tr><td data-label="Issued">${t.issuedAt}</td><td data-label="Expires">${t.expiresAt}</td><td data-label="Key">${t.keyType}</td><td data-label="Grant">${t.grantType}</td>
 <td data-label="User">${t.username ?? t.subject}</td><td data-label="Scope">${t.scope.join(' ')}</td>
 <td>${actionButton(view, `/admin/applications/${app.id}/tokens/${t.id}/revoke`, `Revoke token issued ${t.issuedAt}`, { danger: true })}</td></tr>`,
-            )}</tbody></table>`
+            )}</tbody></table>${nextPageLink(`/admin/applications/${app.id}/tokens`, tokens.next)}`
       }</div>`,
     );
   });

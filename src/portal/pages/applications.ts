@@ -1,8 +1,8 @@
 import { html, type Html } from '../../http/html.js';
 import { DEFAULT_APPLICATION_TIER, type ApplicationDetail, type ApplicationView, type KeyView } from '../../manage/index.js';
 import type { KeyType } from '../../types.js';
-import { attempt, isChecked, lines, signedIn, text, type Kit, type PortalSettings } from '../kit.js';
-import { actionButton, checkbox, copyable, csrfInput, field, formError, select, type Errors, type View } from '../layout.js';
+import { attempt, isChecked, lines, pageOf, signedIn, text, type Kit, type PortalSettings } from '../kit.js';
+import { actionButton, checkbox, copyable, csrfInput, field, formError, nextPageLink, select, type Errors, type View } from '../layout.js';
 
 interface Values {
   name?: string | undefined;
@@ -92,9 +92,9 @@ export function applicationPages(kit: Kit): void {
   const m = kit.m;
   const tiers = () => kit.tiers;
 
-  const listPage = async (view: View, values: Values = {}, errors?: Errors) => {
+  const listPage = async (view: View, values: Values = {}, errors?: Errors, query: Record<string, string | undefined> = {}) => {
     const actor = signedIn(view);
-    const apps = await m.applications.list(actor, { owner: actor.username }, { limit: 200 });
+    const apps = await m.applications.list(actor, { owner: actor.username }, pageOf(query));
     return kit.page(
       view,
       'My Applications',
@@ -103,14 +103,14 @@ export function applicationPages(kit: Kit): void {
           ? html`<p>No applications yet: create one below, then generate its keys.</p>`
           : html`<table class="stack"><thead><tr><th scope="col">Application</th><th scope="col">Tier</th><th scope="col">Callback URLs</th></tr></thead><tbody>${apps.items.map(
               (a) => html`<tr><td data-label="Application"><a href="/store/applications/${a.id}">${a.name}</a></td><td data-label="Tier">${a.tier}</td><td data-label="Callback URLs">${a.callbackUrls.join(', ') || '—'}</td></tr>`,
-            )}</tbody></table>`
+            )}</tbody></table>${nextPageLink('/store/applications', apps.next)}`
       }</div>
 <div class="card"><h2>Create an application</h2>${formError(errors, ['name', 'callbackUrls', 'tier', 'description', 'allowedOrigins'])}
 <form method="post" action="/store/applications">${csrfInput(view.csrf)}${applicationFields(values, tiers(), errors)}<button type="submit">Create application</button></form></div>`,
     );
   };
 
-  kit.get('/store/applications', ({ view }) => listPage(view));
+  kit.get('/store/applications', ({ view, query }) => listPage(view, {}, undefined, query));
 
   kit.post('/store/applications', async ({ view, form }) => {
     const actor = signedIn(view);

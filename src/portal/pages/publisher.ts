@@ -2,8 +2,8 @@ import { html, type Html } from '../../http/html.js';
 import { hasRole, type ApiView } from '../../manage/index.js';
 import { Forbidden } from '../../errors.js';
 import type { FormBody } from '../../http/form.js';
-import { attempt, isChecked, signedIn, text, type Kit } from '../kit.js';
-import { actionButton, checkbox, csrfInput, field, formError, statusBadge, type Errors, type View } from '../layout.js';
+import { attempt, isChecked, pageOf, signedIn, text, type Kit } from '../kit.js';
+import { actionButton, checkbox, csrfInput, field, formError, nextPageLink, statusBadge, type Errors, type View } from '../layout.js';
 
 interface Values {
   name?: string | undefined;
@@ -86,9 +86,9 @@ export function publisherPages(kit: Kit): void {
     return actor;
   };
 
-  const listPage = async (view: View, values: Values = { tiers: kit.tiers }, errors?: Errors) => {
+  const listPage = async (view: View, values: Values = { tiers: kit.tiers }, errors?: Errors, query: Record<string, string | undefined> = {}) => {
     const actor = publisher(view);
-    const apis = await m.apis.list(actor, { limit: 200 });
+    const apis = await m.apis.list(actor, pageOf(query));
     return kit.page(
       view,
       'Publisher',
@@ -98,14 +98,14 @@ export function publisherPages(kit: Kit): void {
           : html`<table class="stack"><thead><tr><th scope="col">API</th><th scope="col">Context</th><th scope="col">Status</th><th scope="col">Tiers</th></tr></thead><tbody>${apis.items.map(
               (a) => html`<tr><td data-label="API"><a href="/publisher/apis/${a.id}">${a.name} ${a.version}</a></td><td data-label="Context"><code>${a.context}/${a.version}</code></td>
 <td data-label="Status">${statusBadge(a.status)}</td><td data-label="Tiers">${a.tiers.join(', ')}</td></tr>`,
-            )}</tbody></table>`
+            )}</tbody></table>${nextPageLink('/publisher', apis.next)}`
       }</div>
 <div class="card"><h2>Create an API</h2>${formError(errors, FIELDS)}<form method="post" action="/publisher/apis">${csrfInput(view.csrf)}${apiFields(values, kit.tiers, errors)}
 <button type="submit">Create API</button></form></div>`,
     );
   };
 
-  kit.get('/publisher', ({ view }) => listPage(view));
+  kit.get('/publisher', ({ view, query }) => listPage(view, undefined, undefined, query));
 
   kit.post('/publisher/apis', async ({ view, form }) => {
     const actor = publisher(view);
@@ -115,10 +115,10 @@ export function publisherPages(kit: Kit): void {
     return { redirect: `/publisher/apis/${r.value.id}`, flash: { notice: `API ${r.value.name} ${r.value.version} created. Publish it to make it callable.` } };
   });
 
-  const detailPage = async (view: View, id: string, edit?: { values: Values; errors: Errors }) => {
+  const detailPage = async (view: View, id: string, edit?: { values: Values; errors: Errors }, query: Record<string, string | undefined> = {}) => {
     const actor = publisher(view);
     const api = await m.apis.get(actor, id);
-    const subs = await m.subscriptions.list(actor, { apiId: api.id }, { limit: 200 });
+    const subs = await m.subscriptions.list(actor, { apiId: api.id }, pageOf(query));
     const base = `/publisher/apis/${api.id}`;
     return kit.page(
       view,
@@ -133,14 +133,14 @@ export function publisherPages(kit: Kit): void {
           : html`<table class="stack"><thead><tr><th scope="col">Application</th><th scope="col">Owner</th><th scope="col">Tier</th><th scope="col">Status</th><th scope="col"><span class="skip">Actions</span></th></tr></thead><tbody>${subs.items.map(
               (s) => html`<tr><td data-label="Application">${s.applicationName}</td><td data-label="Owner">${s.owner}</td><td data-label="Tier">${s.tier}</td><td data-label="Status">${statusBadge(s.status)}</td>
 <td>${s.status === 'ACTIVE' ? actionButton(view, `/publisher/subscriptions/${s.id}/block`, `Block ${s.applicationName}`, { danger: true, fields: { back: api.id } }) : actionButton(view, `/publisher/subscriptions/${s.id}/unblock`, `Unblock ${s.applicationName}`, { fields: { back: api.id } })}</td></tr>`,
-            )}</tbody></table>`
+            )}</tbody></table>${nextPageLink(base, subs.next)}`
       }</div>
 <div class="card"><h2>Edit</h2>${formError(edit?.errors, FIELDS)}<form method="post" action="${base}">${csrfInput(view.csrf)}${apiFields(edit?.values ?? valuesOf(api), kit.tiers, edit?.errors)}
 <button type="submit">Save changes</button></form></div>`,
     );
   };
 
-  kit.get('/publisher/apis/:apiId', ({ view, params }) => detailPage(view, params.apiId!));
+  kit.get('/publisher/apis/:apiId', ({ view, params, query }) => detailPage(view, params.apiId!, undefined, query));
 
   kit.post('/publisher/apis/:apiId', async ({ view, params, form }) => {
     const actor = publisher(view);

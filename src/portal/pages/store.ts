@@ -1,7 +1,7 @@
 import { html } from '../../http/html.js';
 import { mayRemove, type ApiView, type Management, type SubscriptionView, type Actor } from '../../manage/index.js';
-import { attempt, signedIn, text, type Kit } from '../kit.js';
-import { actionButton, badge, copyable, csrfInput, field, formError, select, statusBadge, type Errors, type View } from '../layout.js';
+import { attempt, everyPage, pageOf, signedIn, text, type Kit } from '../kit.js';
+import { actionButton, badge, copyable, csrfInput, field, formError, nextPageLink, select, statusBadge, type Errors, type View } from '../layout.js';
 import { clearSessionCookie, setSessionCookie } from '../session.js';
 import { tryItForm, tryItResult, tryItValues, runTryIt, type TryItValues } from '../try-it.js';
 
@@ -10,17 +10,8 @@ function safeNext(raw: string | undefined): string {
   return raw !== undefined && /^\/(?!\/)[A-Za-z0-9/_\-.~%?=&]*$/.test(raw) && !raw.startsWith('/store/sign') ? raw : '/store';
 }
 
-/** Every published API the actor can see (all pages). */
-async function allApis(m: Management, actor: Actor): Promise<ApiView[]> {
-  const out: ApiView[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await m.apis.list(actor, { limit: 200, ...(cursor ? { cursor } : {}) });
-    out.push(...page.items);
-    cursor = page.next ?? undefined;
-  } while (cursor !== undefined);
-  return out;
-}
+/** Every API the actor can see (all pages). */
+const allApis = (m: Management, actor: Actor): Promise<ApiView[]> => everyPage((page) => m.apis.list(actor, page));
 
 /** The anonymous visitor's view of the catalogue: published APIs only. */
 const VISITOR: Actor = { username: '', role: 'subscriber', kind: 'user', via: 'portal' };
@@ -143,16 +134,16 @@ ${field({ name: 'password', label: 'Password', type: 'password', required: true,
 
   // ---------------------------------------------------------------- my subscriptions
 
-  kit.get('/store/subscriptions', async ({ view }) => {
+  kit.get('/store/subscriptions', async ({ view, query }) => {
     const actor = signedIn(view);
-    const subs = await m.subscriptions.list(actor, {}, { limit: 200 });
+    const subs = await m.subscriptions.list(actor, {}, pageOf(query));
     return kit.page(
       view,
       'My Subscriptions',
       html`<div class="card"><h1>My Subscriptions</h1>${
         subs.items.length === 0
           ? html`<p>No subscriptions yet. Open an <a href="/store">API</a> and subscribe one of your applications to it.</p>`
-          : subscriptionTable(view, subs.items)
+          : html`${subscriptionTable(view, subs.items)}${nextPageLink('/store/subscriptions', subs.next)}`
       }</div>`,
     );
   });
@@ -181,8 +172,10 @@ async function apiPage(kit: Kit, view: View, api: ApiView, data: Record<string, 
   let mine = html`<p><a href="/store/signin?next=${encodeURIComponent(`/store/apis/${api.id}`)}">Sign in</a> to subscribe to this API.</p>`;
   let tryIt = html``;
   if (view.actor) {
-    const apps = (await m.applications.list(view.actor, {}, { limit: 200 })).items;
-    const subs = (await m.subscriptions.list(view.actor, {}, { limit: 200 })).items.filter((s) => s.apiId === api.id);
+    const actor = view.actor;
+    // all of them: the first page of a user's subscriptions need not hold this API's
+    const apps = await everyPage((page) => m.applications.list(actor, {}, page));
+    const subs = (await everyPage((page) => m.subscriptions.list(actor, {}, page))).filter((s) => s.apiId === api.id);
     const subscribed = new Set(subs.map((s) => s.applicationId));
     const free = apps.filter((a) => !subscribed.has(a.id));
     mine = html`${subs.length > 0 ? html`<h3>Subscribed</h3><ul>${subs.map((s) => html`<li>${s.applicationName} (tier ${s.tier}) ${statusBadge(s.status)}</li>`)}</ul>` : ''}
