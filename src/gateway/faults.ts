@@ -107,7 +107,7 @@ export function writeFault(req: IncomingMessage, res: ServerResponse, fault: Gat
   const headers: string[] = ['content-type', CT_JSON, 'content-length', String(fault.body.length)];
   if (fault.header !== undefined) headers.push(fault.header[0], fault.header[1]);
   if (extra !== undefined) for (let i = 0; i < extra.length; i++) headers.push(extra[i]!);
-  if (!req.complete && hasBody(req)) headers.push('connection', 'close');
+  if (!req.complete && hasBody(req) && !(extra !== undefined && extra.includes('connection'))) headers.push('connection', 'close');
   res.writeHead(fault.status, headers);
   res.end(fault.body);
 }

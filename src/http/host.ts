@@ -7,8 +7,9 @@ import type { IncomingMessage } from 'node:http';
  */
 export const NO_HOST = 'The request has no Host header: HTTP/1.1 requires one (RFC 9112 §3.2).';
 
-/** An HTTP/1.1 request (1.x from 1.1 on) without a Host header; HTTP/1.0 needs none. */
-export const lacksHost = (req: IncomingMessage): boolean => req.headers.host === undefined && req.httpVersionMajor === 1 && req.httpVersionMinor >= 1;
+/** A request of HTTP/1.1 or later (what Node's parser takes: any 1.x from 1.1 on, "2.0" in a request line) without a Host header; HTTP/1.0 needs none. */
+export const lacksHost = (req: IncomingMessage): boolean =>
+  req.headers.host === undefined && (req.httpVersionMajor > 1 || (req.httpVersionMajor === 1 && req.httpVersionMinor >= 1));
 
 /** The server option that lets such a request reach the listener's own code. */
 export const HOST_CHECKED_BY_US = { requireHostHeader: false } as const;

@@ -185,6 +185,15 @@ describe('text is valid Unicode: a lone surrogate is refused (stored, it would r
   it('paired surrogates (an emoji) are one character: 100 of them are a name, 101 are not', () => {
     expect(applicationName('🌦'.repeat(100))).toBe('🌦'.repeat(100));
     expect(() => applicationName('🌦'.repeat(101))).toThrow(/1 to 100 printable characters/);
+    // the message quotes at most 200 characters, cut between two, never inside an emoji
+    let message = '';
+    try {
+      applicationName(`a${'🌦'.repeat(300)}`);
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toContain(`"a${'🌦'.repeat(199)}…"`);
+    expect(/\p{Cs}/u.test(message)).toBe(false);
     expect(description('Weather 🌦 for apps')).toBe('Weather 🌦 for apps');
     expect(password('correct-horse-🌦')).toBe('correct-horse-🌦');
   });

@@ -283,6 +283,7 @@ export function certificates(list: readonly string[]): { pem: string; cert: X509
 
 /** A value as it may be echoed in a message: control characters and lone surrogates shown as '?', at most 200 characters. */
 function printable(raw: string): string {
-  const clean = raw.replace(/[\x00-\x1f\x7f]|\p{Cs}/gu, '?');
-  return clean.length > 200 ? `${clean.slice(0, 200)}…` : clean;
+  const chars = [...raw.replace(/[\x00-\x1f\x7f]|\p{Cs}/gu, '?')];
+  // cut by code points: a cut inside a pair would leave half an emoji, a lone surrogate
+  return chars.length > 200 ? `${chars.slice(0, 200).join('')}…` : chars.join('');
 }

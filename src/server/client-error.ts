@@ -81,16 +81,19 @@ export type ApiTarget = (method: string, path: string) => boolean;
 
 /** RFC 6749 JSON, as /token's own errors are. */
 function answerOAuth(socket: Socket, r: ParserRefusal): void {
-  answer(socket, r.status, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' }, JSON.stringify({ error: 'invalid_request', error_description: r.message }));
+  answer(socket, r.status, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store', Pragma: 'no-cache' }, JSON.stringify({ error: 'invalid_request', error_description: r.message }));
 }
 
 /**
  * Node's HTTP parser refuses some requests before any route runs, and by default answers
- * with an empty 400. On the gateway listeners the answer is in the format of the path the
- * refused request names: for a published API's path WSO2 fault JSON (400 `900400`, as the
- * gateway's other refusals of a request); for the token service's own paths, and whenever the
- * refused chunk holds no request line (a header overflow noticed chunks later, a timeout),
- * RFC 6749 JSON.
+ * with an empty 400. On the gateway listeners the answer is in the format of the path named
+ * by the request line the refused chunk starts with: for a published API's path WSO2 fault
+ * JSON (400 `900400`, as the gateway's other refusals of a request); for the token service's
+ * own paths, and when the chunk starts with no request line (a header overflow noticed chunks
+ * later, a timeout), RFC 6749 JSON. A request pipelined behind another in one chunk gets the
+ * first one's format. The portal's listener notes every request's target to know it in those
+ * cases too (trackRequestTargets); the gateway's does not, to keep a gateway call free of that
+ * work per chunk.
  */
 export function clientErrorHandler(isApiTarget: ApiTarget): (err: ParserError, socket: Socket) => void {
   return (err, socket) => {
@@ -109,7 +112,7 @@ export function clientErrorHandler(isApiTarget: ApiTarget): (err: ParserError, s
 /** The token service's 400 for an HTTP/1.1 request without Host (the gateway's is its NO_HOST fault). */
 export function writeNoHostOAuth(res: ServerResponse): void {
   const body = JSON.stringify({ error: 'invalid_request', error_description: NO_HOST });
-  res.writeHead(400, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(body), connection: 'close' });
+  res.writeHead(400, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', pragma: 'no-cache', 'content-length': Buffer.byteLength(body), connection: 'close' });
   res.end(body);
 }
 

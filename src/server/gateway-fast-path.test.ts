@@ -56,6 +56,7 @@ describe('gateway fast path', () => {
     expect(handled).toEqual(['GET /weather/v1/x']);
     expect(fast.isApiTarget!('POST', '/token')).toBe(false);
     expect(fast.isApiTarget!('FOO', '/weather/v1/x')).toBe(true);
+    expect(fast.isApiTarget!('FOO', '/token')).toBe(false);
   });
 
   it('hands any method on a path of none of fastify\'s routes to the gateway (which refuses those it does not proxy)', () => {

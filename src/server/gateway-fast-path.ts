@@ -82,7 +82,9 @@ export function armFastPath(fast: FastPath, app: FastifyInstance, gateway: Pick<
       return false; // a method the router has never heard of (a refused request's)
     }
   };
-  fast.isApiTarget = (method, path) => !ownRoute(method, path);
+  // By path alone: a refused request's method may be one no router knows, and every method
+  // Node parses is routed on the token service's paths (routeEveryMethod).
+  fast.isApiTarget = (_method, path) => !ownRoute('GET', path) && !ownRoute('POST', path);
   fast.take = (req, res) => {
     const url = req.url ?? '/';
     const q = url.indexOf('?');

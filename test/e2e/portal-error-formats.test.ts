@@ -158,12 +158,15 @@ describe('refusals before any route, in the format of the listener and path', ()
     expect(JSON.parse(method!.body)).toEqual({ code: '900400', message: 'Bad Request', description: 'Malformed HTTP request (HPE_INVALID_METHOD).' });
     const [badName] = await raw(s.server.ports.https, ['GET /weather/v1/x HTTP/1.1\r\nHost: 127.0.0.1\r\nX(Y): 1\r\n\r\n']);
     expect(JSON.parse(badName!.body)).toEqual({ code: '900400', message: 'Bad Request', description: "Malformed HTTP header: a header name may contain only letters, digits and !#$%&'*+-.^_`|~, then a colon (RFC 9110 §5.1)." });
-    // the token service's own paths keep RFC 6749 JSON for the same refusal
+    // the token service's own paths keep RFC 6749 JSON for the same refusal, an unknown method too
+    const [tokenMethod] = await raw(s.server.ports.http!, ['FOO /token HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'], false);
+    expect(tokenMethod!.headers.pragma).toBe('no-cache');
+    expect(JSON.parse(tokenMethod!.body)).toEqual({ error: 'invalid_request', error_description: 'Malformed HTTP request (HPE_INVALID_METHOD).' });
     const [tokenFolded] = await raw(s.server.ports.http!, ['POST /token HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Fold: a\r\n b\r\nContent-Length: 0\r\n\r\n'], false);
     expect(JSON.parse(tokenFolded!.body)).toMatchObject({ error: 'invalid_request', error_description: expect.stringContaining('obsolete line folding') });
   });
 
-  it('an HTTP/1.1 request without Host is a 400 in the format of its path on every listener (HTTP/1.0 needs none)', async () => {
+  it('an HTTP/1.1 request without Host is a 400 in the format of its path on the gateway and portal listeners (HTTP/1.0 needs none)', async () => {
     const NO_HOST = 'The request has no Host header: HTTP/1.1 requires one (RFC 9112 §3.2).';
     const [token] = await raw(s.server.ports.http!, ['POST /token HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 29\r\n\r\ngrant_type=client_credentials'], false);
     expect(token!.status).toBe(400);
@@ -177,6 +180,21 @@ describe('refusals before any route, in the format of the listener and path', ()
     expectProblem(problem!, 400, NO_HOST);
     const [page] = await raw(s.server.ports.portal, ['GET /store HTTP/1.1\r\n\r\n']);
     expectPage(page!, 400, NO_HOST);
+    // a later version in the request line needs one too
+    const [two] = await raw(s.server.ports.portal, ['GET /store HTTP/2.0\r\n\r\n']);
+    expectPage(two!, 400, NO_HOST);
+    // a body the gateway will not read: the connection closes, said once
+    const bodyText = await new Promise<string>((resolve, reject) => {
+      const sock = net.connect({ port: s.server.ports.http!, host: '127.0.0.1' });
+      let data = '';
+      sock.setEncoding('latin1');
+      sock.on('data', (d: string) => (data += d));
+      sock.on('close', () => resolve(data));
+      sock.on('error', reject);
+      sock.write('POST /weather/v1/x HTTP/1.1\r\nContent-Length: 5\r\n\r\n');
+    });
+    expect(bodyText).toMatch(/^HTTP\/1\.1 400 /);
+    expect(bodyText.match(/^connection: close\r$/gim)).toHaveLength(1);
     // HTTP/1.0 without Host is served as before
     const [old] = await raw(s.server.ports.http!, ['GET /health/live HTTP/1.0\r\n\r\n'], false);
     expect(old!.status).toBe(200);
