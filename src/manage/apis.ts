@@ -14,7 +14,8 @@ export interface ApiInput {
   productionUrl: string;
   sandboxUrl?: string | null;
   tiers?: string[];
-  timeoutMs?: number | null;
+  /** A number, or a form field's text (refused in the service's words when it is not one). */
+  timeoutMs?: number | string | null;
   jwt?: boolean;
   description?: string | null;
 }

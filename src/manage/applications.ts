@@ -81,7 +81,7 @@ export class Applications {
     if (Object.keys(fields).length === 0) throw new InvalidInput(undefined, 'nothing to change: give name, tier, callbackUrls, allowedOrigins, description or introspectAll');
     const consumerKeys = (await this.c.store.applications.keys(app.id)).map((k) => k.consumerKey);
     return this.c.recorder.change(actor, { operation: 'updateApplication', targetType: 'application', targetId: app.id, detail: changedFields(fields) }, async (tx) => {
-      await tx.applications.update(app.id, fields);
+      await tx.applications.update(app.id, fields, app.ownerUsername);
       return {
         value: applicationView((await tx.applications.findById(app.id))!),
         // The token endpoint caches client records (callbacks, origins); the gateway caches tokens with the application's name and tier.

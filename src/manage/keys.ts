@@ -104,7 +104,7 @@ export class Keys {
    * key type's default scope), shown once, for `validitySeconds` (default the key's validity,
    * else oauth.accessTokenValidity). A public client has none, as at /token.
    */
-  async issueAccessToken(actor: Actor, applicationId: string, type: string, validitySeconds?: number): Promise<{ accessToken: string; tokenType: 'Bearer'; expiresIn: number; scope: string; keyType: KeyType }> {
+  async issueAccessToken(actor: Actor, applicationId: string, type: string, validitySeconds?: number | string): Promise<{ accessToken: string; tokenType: 'Bearer'; expiresIn: number; scope: string; keyType: KeyType }> {
     const key = await this.find(actor, applicationId, type);
     const client = await this.c.store.applications.findClient(key.consumerKey);
     if (!client) throw new NotFound(`the application has no ${key.keyType} key yet; generate it first`);

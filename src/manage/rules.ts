@@ -214,6 +214,8 @@ export function version(raw: string): string {
 }
 
 export function backendUrl(field: 'productionUrl' | 'sandboxUrl', raw: string): string {
+  // as for callback URLs: the URL parser would drop the spaces, the stored value would keep them
+  if (raw.trim() !== raw) throw new InvalidInput(field, `invalid ${field} "${printable(raw)}": remove the spaces around it`);
   let url: URL;
   try {
     url = new URL(raw);
@@ -241,13 +243,18 @@ export function apiTiers(list: readonly string[], tiers: Record<string, unknown>
 }
 
 /** Lifetime of application tokens issued with a key. */
-export function validitySeconds(n: number): number {
-  if (!Number.isInteger(n) || n < 1 || n > 10 * 365 * 86400) throw new InvalidInput('validitySeconds', `invalid validity "${n}": a whole number of seconds from 1 to 315360000`);
+/** A whole number given as a number (the API, the CLI) or as the text of a form field (the portal), whose refusal quotes what was sent. */
+const wholeNumber = (raw: number | string): number => (typeof raw === 'number' ? raw : /^[0-9]{1,16}$/.test(raw) ? Number(raw) : Number.NaN);
+
+export function validitySeconds(raw: number | string): number {
+  const n = wholeNumber(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 10 * 365 * 86400) throw new InvalidInput('validitySeconds', `invalid validity "${printable(String(raw))}": a whole number of seconds from 1 to 315360000`);
   return n;
 }
 
-export function timeoutMs(n: number): number {
-  if (!Number.isInteger(n) || n < 1 || n > 600_000) throw new InvalidInput('timeoutMs', `invalid timeout "${n}": 1 to 600000 ms`);
+export function timeoutMs(raw: number | string): number {
+  const n = wholeNumber(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 600_000) throw new InvalidInput('timeoutMs', `invalid timeout "${printable(String(raw))}": 1 to 600000 ms`);
   return n;
 }
 

@@ -71,7 +71,7 @@ export class SigningKeys {
         if (!opts.force && age < JWKS_MAX_AGE_SECONDS) {
           throw new Conflict(
             `the next key ${next.kid} was published ${age} s ago; backends may cache the JWKS for ${JWKS_MAX_AGE_SECONDS} s and not know it yet. ` +
-              `Rotate in ${JWKS_MAX_AGE_SECONDS - age} s, or now with --force (assertions signed with it may be refused until those caches expire)`,
+              `Rotate in ${JWKS_MAX_AGE_SECONDS - age} s, or now with force (the CLI's --force, the API's "force": true; assertions signed with it may be refused until those caches expire)`,
           );
         }
         if (!(await tx.signingKeys.startSigning(next.generation, now))) throw new Conflict('another rotation ran at the same time; list the keys and try again');

@@ -59,7 +59,7 @@ export class Users {
   private async insert(actor: Actor, username: string, password: string, role: Role, operation: string): Promise<UserView> {
     // Names that differ only in case would look the same in every list and log: one of them only.
     const variant = await this.c.store.users.findCaseVariant(username);
-    if (variant) throw new Conflict(variant.username === username ? `user "${username}" already exists` : `user "${variant.username}" already exists (names differ only in case are not allowed)`);
+    if (variant) throw new Conflict(variant.username === username ? `user "${username}" already exists` : `user "${variant.username}" already exists (names differ only in case are not allowed)`, 'username');
     const hash = await hashPassword(password);
     return this.c.recorder.change(actor, { operation, targetType: 'user', targetId: username, detail: { role } }, async (tx) => ({
       value: userView(await tx.users.create(username, hash, role)),

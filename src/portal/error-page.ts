@@ -28,8 +28,16 @@ const TITLES: Record<number, string> = {
 /** A browser that is not known here (an answer before any session could be read). */
 export const ANONYMOUS: View = { actor: undefined, csrf: '', path: '/' };
 
+/** The way back from an error: to the part of the portal the failed page was in. */
+function wayBack(path: string): [href: string, label: string] {
+  if (path === '/admin' || path.startsWith('/admin/')) return ['/admin', 'Back to Admin'];
+  if (path === '/publisher' || path.startsWith('/publisher/')) return ['/publisher', 'Back to the Publisher'];
+  return ['/store', 'Back to the APIs'];
+}
+
 /** The portal's error page: what went wrong in the public message's words, and the way back. */
 export function errorPage(view: View, status: number, message: string): string {
   const title = TITLES[status] ?? 'Something went wrong';
-  return portalPage(view, title, html`<div class="card"><h1>${title}</h1><p class="alert" role="alert">${message}</p><p><a href="/store">Back to the APIs</a></p></div>`);
+  const [href, label] = wayBack(view.path);
+  return portalPage(view, title, html`<div class="card"><h1>${title}</h1><p class="alert" role="alert">${message}</p><p><a href="${href}">${label}</a></p></div>`);
 }

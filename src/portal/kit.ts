@@ -162,9 +162,13 @@ export function text(form: FormBody, name: string): string | undefined {
   return typeof v === 'string' && v !== '' ? v : undefined;
 }
 
-/** Lines of a textarea as a list (one URL, origin or audience per line). */
+/**
+ * Lines of a textarea as a list (one URL, origin or audience per line), as typed: blank lines are
+ * skipped, nothing is trimmed, so a value with spaces around it gets the service's answer, as
+ * from the CLI and the API.
+ */
 export function lines(form: FormBody, name: string): string[] {
-  return (text(form, name) ?? '').split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '');
+  return (text(form, name) ?? '').split(/\r?\n/).filter((l) => l.trim() !== '');
 }
 
 /** Every item of a paged list, for a page that needs all of it (a select of one's applications, a filter the service does not offer). */

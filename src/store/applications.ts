@@ -100,7 +100,7 @@ export class ApplicationStore {
     try {
       await this.db.insertInto('applications').values(row).execute();
     } catch (err) {
-      if (isUniqueViolation(err)) throw new Conflict(`user "${input.ownerUsername}" already has an application named "${input.name}"`);
+      if (isUniqueViolation(err)) throw new Conflict(`user "${input.ownerUsername}" already has an application named "${input.name}"`, 'name');
       throw err;
     }
     return fromRow({ ...row, username: input.ownerUsername });
@@ -125,7 +125,8 @@ export class ApplicationStore {
     return pageOf((await q.execute()).map(fromRow), opts.limit, (a) => ({ name: a.name, id: a.id }));
   }
 
-  async update(id: string, fields: ApplicationFields): Promise<void> {
+  /** `ownerUsername` only names the owner in the refusal of a name the owner already has. */
+  async update(id: string, fields: ApplicationFields, ownerUsername?: string): Promise<void> {
     const set: Partial<ApplicationsTable> = {};
     if (fields.name !== undefined) set.name = fields.name;
     if (fields.tier !== undefined) set.tier = fields.tier;
@@ -137,7 +138,7 @@ export class ApplicationStore {
     try {
       await this.db.updateTable('applications').set(set).where('id', '=', id).execute();
     } catch (err) {
-      if (isUniqueViolation(err)) throw new Conflict(`the owner already has an application named "${fields.name}"`);
+      if (isUniqueViolation(err)) throw new Conflict(`${ownerUsername === undefined ? 'the owner' : `user "${ownerUsername}"`} already has an application named "${fields.name}"`, 'name');
       throw err;
     }
   }

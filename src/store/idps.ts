@@ -45,7 +45,7 @@ export class IdpStore {
     try {
       await this.db.insertInto('saml_idps').values(row).execute();
     } catch (err) {
-      if (isUniqueViolation(err)) throw new Conflict(`identity provider "${idp.issuer}" is already registered`);
+      if (isUniqueViolation(err)) throw new Conflict(`identity provider "${idp.issuer}" is already registered`, 'issuer');
       throw err;
     }
     return fromRow(row);

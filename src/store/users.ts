@@ -41,7 +41,7 @@ export class UserStore {
     try {
       await this.db.insertInto('users').values(row).execute();
     } catch (err) {
-      if (isUniqueViolation(err)) throw new Conflict(`user "${username}" already exists`);
+      if (isUniqueViolation(err)) throw new Conflict(`user "${username}" already exists`, 'username');
       throw err;
     }
     return fromRow(row);

@@ -112,7 +112,7 @@ describe('updateApplication', () => {
     const app = await create(ALICE, { name: 'strict' });
     expectProblem(await a.rest('PATCH', `/applications/${app.id}`, { as: ALICE, body: { callbackUrls: ['app.example.com/cb'] } }), 400, 'invalid callback URL "app.example.com/cb": it must be an absolute URL such as https://app.example.com/callback', 'callbackUrls');
     expectProblem(await a.rest('PATCH', `/applications/${app.id}`, { as: ALICE, body: { tier: 'Platinum' } }), 400, /^unknown tier "Platinum"/, 'tier');
-    expectProblem(await a.rest('PATCH', `/applications/${app.id}`, { as: ALICE, body: { name: 'weather-app' } }), 409, 'the owner already has an application named "weather-app"');
+    expectProblem(await a.rest('PATCH', `/applications/${app.id}`, { as: ALICE, body: { name: 'weather-app' } }), 409, 'user "alice" already has an application named "weather-app"', 'name');
     expectProblem(await a.rest('PATCH', `/applications/${app.id}`, { as: ALICE, body: {} }), 400, 'nothing to change: give name, tier, callbackUrls, allowedOrigins, description or introspectAll');
     expectProblem(await a.rest('PATCH', `/applications/${app.id}`, { as: ALICE, body: { introspectAll: true } }), 403, 'only an admin may make an application a resource server (introspectAll)');
     expectProblem(await a.rest('PATCH', `/applications/${app.id}`, { as: ALICE, body: { owner: 'bob' } }), 400, 'unknown field owner', 'owner');

@@ -23,7 +23,7 @@ const valuesOf = (a: ApplicationView): Values => ({
 /** The fields of an application (create and edit). */
 function applicationFields(v: Values, tiers: string[], errors?: Errors): Html {
   return html`${field({ name: 'name', label: 'Name', value: v.name, required: true, errors })}
-${field({ name: 'callbackUrls', label: 'Callback URLs (one per line)', value: v.callbackUrls, textarea: true, errors, hint: 'Where the authorization code flow may send users back: https, or http on 127.0.0.1 for native apps.' })}
+${field({ name: 'callbackUrls', label: 'Callback URLs (one per line)', value: v.callbackUrls, textarea: true, errors, hint: 'Where the authorization code flow may send users back: https, or http on a loopback host (127.0.0.1, [::1], localhost) for native apps.' })}
 ${select({ name: 'tier', label: 'Tier (the limit for all calls of the application)', options: tiers.map((t) => [t, t]), value: v.tier ?? DEFAULT_APPLICATION_TIER, errors })}
 ${field({ name: 'description', label: 'Description', value: v.description, textarea: true, errors })}
 ${field({ name: 'allowedOrigins', label: 'Browser origins (CORS, one per line)', value: v.allowedOrigins, textarea: true, errors, hint: 'Single-page apps at these origins may call the token endpoints, e.g. https://app.example.com' })}`;
@@ -49,7 +49,17 @@ ${copyable('refresh command', `curl -k -d "grant_type=refresh_token&refresh_toke
 ${copyable('revoke command', `curl -d "token=<access token>" -H "Authorization: Basic ${basic}" ${s.httpBase()}/revoke`, `curl-revoke-${keyType}`)}`;
 }
 
-function keySection(kit: Kit, view: View, app: ApplicationDetail, keyType: KeyType, data: Record<string, unknown> | undefined, errors?: Errors): Html {
+/** A refused "Generate access token" form: which key's, its errors, and the validity as typed. */
+interface TokenFormRefusal {
+  keyType: string;
+  errors: Errors;
+  validity: string | undefined;
+}
+
+function keySection(kit: Kit, view: View, app: ApplicationDetail, keyType: KeyType, data: Record<string, unknown> | undefined, refused?: TokenFormRefusal): Html {
+  // only the form that was sent is marked, and it keeps what was typed
+  const mine = refused !== undefined && refused.keyType.toUpperCase() === keyType ? refused : undefined;
+  const errors = mine?.errors;
   const key: KeyView | undefined = app.keys.find((k) => k.keyType === keyType);
   const base = `/store/applications/${app.id}/keys/${keyType}`;
   const issued = data?.keys as { consumerKey: string; consumerSecret?: string; keyType: string } | undefined;
@@ -83,7 +93,7 @@ ${
     : ''
 }
 <form method="post" action="${base}/token">${csrfInput(view.csrf)}
-${field({ name: 'validitySeconds', label: 'Validity (seconds)', type: 'number', value: '3600', errors, id: `validity-${keyType}` })}
+${field({ name: 'validitySeconds', label: 'Validity (seconds)', type: 'number', value: mine ? (mine.validity ?? '') : '3600', errors, id: `validity-${keyType}` })}
 <button type="submit">Generate access token</button></form>`
 }</div>`;
 }
@@ -119,7 +129,7 @@ export function applicationPages(kit: Kit): void {
     return { redirect: `/store/applications/${r.value.id}`, flash: { notice: `Application ${r.value.name} created. Generate its keys below.` } };
   });
 
-  const detailPage = async (view: View, id: string, data?: Record<string, unknown>, edit?: { values: Values; errors: Errors }, keyErrors?: Errors) => {
+  const detailPage = async (view: View, id: string, data?: Record<string, unknown>, edit?: { values: Values; errors: Errors }, tokenForm?: TokenFormRefusal) => {
     const actor = signedIn(view);
     const app = await m.applications.get(actor, id);
     return kit.page(
@@ -127,7 +137,7 @@ export function applicationPages(kit: Kit): void {
       app.name,
       html`<div class="card"><h1>${app.name}</h1><p class="muted">Owner ${app.owner} · tier ${app.tier}</p>
 <p><a href="/store">Subscribe it to an API</a> · <a href="/store/subscriptions">My Subscriptions</a></p></div>
-${keySection(kit, view, app, 'PRODUCTION', data, keyErrors)}${keySection(kit, view, app, 'SANDBOX', data, keyErrors)}
+${keySection(kit, view, app, 'PRODUCTION', data, tokenForm)}${keySection(kit, view, app, 'SANDBOX', data, tokenForm)}
 <div class="card"><h2>Edit</h2>${formError(edit?.errors, ['name', 'callbackUrls', 'tier', 'description', 'allowedOrigins'])}
 <form method="post" action="/store/applications/${app.id}">${csrfInput(view.csrf)}${applicationFields(edit?.values ?? valuesOf(app), tiers(), edit?.errors)}<button type="submit">Save changes</button></form></div>
 <div class="card"><h2>Delete</h2><p>Deleting the application removes its keys and subscriptions; its tokens stop working at once.</p>
@@ -176,10 +186,9 @@ ${keySection(kit, view, app, 'PRODUCTION', data, keyErrors)}${keySection(kit, vi
 
   kit.post('/store/applications/:applicationId/keys/:keyType/token', async ({ view, params, form }) => {
     const actor = signedIn(view);
-    const raw = text(form, 'validitySeconds');
-    const validity = raw === undefined ? undefined : Number(raw);
+    const validity = text(form, 'validitySeconds');
     const r = await attempt(() => m.keys.issueAccessToken(actor, params.applicationId!, params.keyType!, validity));
-    if (!r.ok) return { status: r.status, page: await detailPage(view, params.applicationId!, undefined, undefined, r.errors) };
+    if (!r.ok) return { status: r.status, page: await detailPage(view, params.applicationId!, undefined, undefined, { keyType: params.keyType!, errors: r.errors, validity }) };
     return { redirect: `/store/applications/${params.applicationId}`, flash: { notice: 'Access token generated.', data: { token: r.value } } };
   });
 }

@@ -48,7 +48,7 @@ function tiersOf(form: FormBody): string[] {
 
 /** What the service gets from the API form: empty optional fields mean "none". */
 function apiInput(v: Values) {
-  const timeout = v.timeoutMs === undefined ? null : Number(v.timeoutMs);
+  const timeout = v.timeoutMs === undefined ? null : v.timeoutMs;
   return {
     name: v.name ?? '',
     context: v.context ?? '',
