@@ -46,7 +46,7 @@ main{max-width:26rem;margin:0 auto;padding:1.5rem 1rem}
 main.wide{max-width:64rem}
 .brand{font-weight:700;font-size:1.1rem;letter-spacing:.02em;color:#24466b;margin:0 0 1rem}
 .card{background:#fff;border:1px solid #d8dee6;border-radius:10px;padding:1.25rem 1.25rem 1.5rem;margin:0 0 1.25rem}
-h1{font-size:1.35rem;line-height:1.3;margin:0 0 .75rem}
+h1{font-size:1.35rem;line-height:1.3;margin:0 0 .75rem;overflow-wrap:anywhere}
 h2{font-size:1.15rem;margin:0 0 .6rem}
 h3{font-size:1rem;margin:1rem 0 .4rem}
 p{margin:.5rem 0}
@@ -88,10 +88,11 @@ header.top .bar{max-width:64rem;margin:0 auto;padding:.6rem 1rem;display:flex;fl
 header.top a{color:#fff}
 header.top .home{font-weight:700;text-decoration:none;font-size:1.1rem}
 header.top nav ul{list-style:none;margin:0;padding:0;display:flex;flex-wrap:wrap;gap:.25rem 1rem}
-header.top .who{margin-left:auto;display:flex;gap:.75rem;align-items:center}
+header.top .who{margin-left:auto;display:flex;flex-wrap:wrap;gap:.5rem .75rem;align-items:center;min-width:0;max-width:100%}
+header.top .who span{overflow-wrap:anywhere;min-width:0}
 header.top button{margin:0;background:transparent;border-color:#fff;padding:.25rem .6rem}
 table{width:100%;border-collapse:collapse;margin:.5rem 0}
-th,td{text-align:left;padding:.5rem .4rem;border-bottom:1px solid #d8dee6;vertical-align:top}
+th,td{text-align:left;padding:.5rem .4rem;border-bottom:1px solid #d8dee6;vertical-align:top;overflow-wrap:anywhere}
 th{font-size:.9rem;color:#37414d}
 .badge{display:inline-block;padding:.05rem .45rem;border-radius:999px;font-size:.8rem;font-weight:600;background:#e3e8ef;color:#1b2a3d}
 .badge.ok{background:#dff3e4;color:#14532d}
@@ -99,7 +100,7 @@ th{font-size:.9rem;color:#37414d}
 .badge.bad{background:#fde2e1;color:#7a1c1c}
 dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.3rem 1rem;margin:.5rem 0}
 dl.facts dt{font-weight:600}
-dl.facts dd{margin:0;word-break:break-word}
+dl.facts dd{margin:0;word-break:break-word;min-width:0;overflow-wrap:anywhere}
 .grid{display:grid;grid-template-columns:1fr 1fr;gap:1.25rem}
 .copy{margin:.25rem 0 0}
 @media (max-width:40rem){

@@ -251,6 +251,26 @@ describe.skipIf(!available)('the developer portal in Chromium', () => {
     await ctx.close();
   });
 
+  it('a long username, application name and callback URL wrap: nothing is wider than a phone, Sign out stays in the bar', async () => {
+    const long = 'alexandra.konstantinopoulou@engineering.example-company.com';
+    await addUser(s, long, 'long-name-password');
+    await s.server.management.applications.create(admin, { owner: long, name: 'x'.repeat(100), callbackUrls: [`https://app.example.com/${'c'.repeat(250)}`] });
+    const ctx = await newContext(browser, { phone: true });
+    const page = await ctx.newPage();
+    await signIn(page, long, 'long-name-password');
+    for (const path of ['/store/applications', '/store']) {
+      await page.goto(`${s.portal}${path}`);
+      expect(await page.evaluate(() => document.documentElement.scrollWidth), path).toBe(390);
+      const bar = (await page.locator('header.top').boundingBox())!;
+      const signOut = (await page.getByRole('button', { name: 'Sign out' }).boundingBox())!;
+      expect(signOut.x + signOut.width, path).toBeLessThanOrEqual(bar.x + bar.width);
+      expect(signOut.y + signOut.height, path).toBeLessThanOrEqual(bar.y + bar.height);
+    }
+    await page.goto(`${s.portal}/store/applications`);
+    await record(browser, page, 'long-names');
+    await ctx.close();
+  });
+
   it('works without JavaScript: sign in, create an application, generate keys', async () => {
     const ctx = await newContext(browser, { javaScript: false, phone: true });
     const page = await ctx.newPage();
