@@ -72,11 +72,15 @@ export function field(opts: {
   autocomplete?: string;
   textarea?: boolean;
   id?: string;
+  /** The id of a message elsewhere on the page that describes the field (a form-wide refusal). */
+  describedBy?: string;
 }): Html {
   const id = opts.id ?? `f-${opts.name}`;
-  const error = opts.errors?.[opts.name];
-  const describedBy = [opts.hint ? `${id}-hint` : '', error ? `${id}-error` : ''].filter(Boolean).join(' ');
-  const common = html`id="${id}" name="${opts.name}"${opts.required ? html` required` : ''}${error ? html` aria-invalid="true"` : ''}${describedBy ? html` aria-describedby="${describedBy}"` : ''}${opts.autocomplete ? html` autocomplete="${opts.autocomplete}"` : ''}`;
+  // a blank error marks the field without words under it (the words are elsewhere: describedBy)
+  const marked = opts.errors?.[opts.name] !== undefined;
+  const error = opts.errors?.[opts.name]?.trim() || undefined;
+  const describedBy = [opts.hint ? `${id}-hint` : '', error ? `${id}-error` : '', opts.describedBy ?? ''].filter(Boolean).join(' ');
+  const common = html`id="${id}" name="${opts.name}"${opts.required ? html` required` : ''}${marked ? html` aria-invalid="true"` : ''}${describedBy ? html` aria-describedby="${describedBy}"` : ''}${opts.autocomplete ? html` autocomplete="${opts.autocomplete}"` : ''}`;
   const control = opts.textarea
     ? html`<textarea ${common}>${opts.value ?? ''}</textarea>`
     : html`<input type="${opts.type ?? 'text'}" ${common} value="${opts.value ?? ''}"${opts.type === 'text' || opts.type === undefined ? html` spellcheck="false" autocapitalize="none"` : ''}>`;

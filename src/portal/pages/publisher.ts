@@ -70,8 +70,8 @@ ${field({ name: 'context', label: 'Context', value: v.context, required: true, e
 ${field({ name: 'description', label: 'Description', value: v.description, textarea: true, errors })}
 ${field({ name: 'productionUrl', label: 'Production URL', type: 'url', value: v.productionUrl, required: true, errors, hint: 'The backend PRODUCTION keys call, e.g. http://backend.internal:8080/api' })}
 ${field({ name: 'sandboxUrl', label: 'Sandbox URL (optional)', type: 'url', value: v.sandboxUrl, errors, hint: 'The backend SANDBOX keys call; without one, sandbox keys get 403.' })}
-<fieldset><legend>Tiers subscribers may choose</legend>${tiers.map((t) => checkbox({ name: 'tiers', value: t, label: t, checked: chosen.has(t), id: `tier-${t}` }))}
-${errors?.tiers ? html`<p class="field-error">${errors.tiers}</p>` : ''}</fieldset>
+<fieldset id="f-tiers"${errors?.tiers ? html` aria-describedby="f-tiers-error" aria-invalid="true"` : ''}><legend>Tiers subscribers may choose</legend>${tiers.map((t) => checkbox({ name: 'tiers', value: t, label: t, checked: chosen.has(t), id: `tier-${t}` }))}
+${errors?.tiers ? html`<p class="field-error" id="f-tiers-error">${errors.tiers}</p>` : ''}</fieldset>
 ${field({ name: 'timeoutMs', label: 'Backend timeout (ms, optional)', type: 'number', value: v.timeoutMs, errors, hint: 'Empty: the gateway default.' })}
 ${checkbox({ name: 'jwt', label: 'Pass the backend an X-JWT-Assertion describing the caller', checked: v.jwt ?? false })}`;
 }

@@ -51,7 +51,7 @@ export function storePages(kit: Kit): void {
       html`<div class="card"><h1>Sign in</h1>
 ${failed ? html`<p class="alert" role="alert" id="signin-error">Invalid username or password, or the account is locked.</p>` : ''}
 <form method="post" action="/store/signin">${csrfInput(view.csrf)}<input type="hidden" name="next" value="${next}">
-${field({ name: 'username', label: 'Username', value: values.username, required: true, autocomplete: 'username', ...(failed ? { errors: { username: ' ' } } : {}) })}
+${field({ name: 'username', label: 'Username', value: values.username, required: true, autocomplete: 'username', ...(failed ? { errors: { username: '' }, describedBy: 'signin-error' } : {}) })}
 ${field({ name: 'password', label: 'Password', type: 'password', required: true, autocomplete: 'current-password' })}
 <button type="submit">Sign in</button></form>
 ${settings.selfSignUp ? html`<p class="muted">No account? <a href="/store/signup">Sign up</a></p>` : ''}</div>`,
