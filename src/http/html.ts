@@ -93,6 +93,7 @@ header.top .who span{overflow-wrap:anywhere;min-width:0}
 header.top button{margin:0;background:transparent;border-color:#fff;padding:.25rem .6rem}
 table{width:100%;border-collapse:collapse;margin:.5rem 0}
 th,td{text-align:left;padding:.5rem .4rem;border-bottom:1px solid #d8dee6;vertical-align:top;overflow-wrap:anywhere}
+td.short{overflow-wrap:normal;white-space:nowrap}
 th{font-size:.9rem;color:#37414d}
 .badge{display:inline-block;padding:.05rem .45rem;border-radius:999px;font-size:.8rem;font-weight:600;background:#e3e8ef;color:#1b2a3d}
 .badge.ok{background:#dff3e4;color:#14532d}

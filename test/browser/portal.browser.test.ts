@@ -200,6 +200,16 @@ describe.skipIf(!available)('the developer portal in Chromium', () => {
     await page.getByRole('button', { name: /Revoke token issued/ }).first().click();
     await expect.poll(() => page.getByRole('status').textContent()).toContain('Token revoked');
     expect(await page.getByRole('button', { name: /Revoke token issued/ }).count()).toBe(before - 1);
+    // a user added from the Users page, then the change in the audit trail
+    await page.getByRole('link', { name: 'Users' }).click();
+    await page.getByLabel('Username').fill('added-in-browser');
+    await page.getByLabel('Password').fill('added-password-1');
+    await page.getByLabel('Role').last().selectOption('publisher');
+    await page.getByRole('button', { name: 'Add user' }).click();
+    await expect.poll(() => page.getByRole('status').textContent()).toContain('added-in-browser added as a publisher.');
+    await page.getByRole('link', { name: 'Audit trail' }).click();
+    expect(await page.getByRole('cell', { name: 'createUser' }).count()).toBeGreaterThan(0);
+    await record(browser, page, 'admin-audit');
     await ctx.close();
   });
 

@@ -89,6 +89,27 @@ describe('the portal answers as the CLI and the API do', () => {
     expect(fieldError(spaced.text, 'f-productionUrl').error).toBe(escapeHtml('invalid productionUrl " http://127.0.0.1:9/api ": remove the spaces around it'));
   });
 
+  it('an admin adds a user from the portal, with the refusals the CLI and the API give, and sees it in the audit trail', async () => {
+    const csrf = await csrfOf(root, '/admin');
+    const added = await root.post('/admin/users', { csrf, username: 'newbie', password: 'newbie-password', role: 'publisher' });
+    expect(added.status).toBe(303);
+    expect((await s.server.management.users.show(admin, 'newbie')).role).toBe('publisher');
+    const bad = await root.post('/admin/users', { csrf, username: 'no spaces', password: 'newbie-password', role: 'subscriber' });
+    expect(bad.status).toBe(400);
+    expect(fieldError(bad.text, 'f-username')).toEqual({ marked: true, error: escapeHtml('invalid username "no spaces": use letters, digits and . _ @ + - (at most 255)') });
+    const short = await root.post('/admin/users', { csrf, username: 'shorty', password: 'short', role: 'subscriber' });
+    expect(fieldError(short.text, 'f-password').marked).toBe(true);
+    const again = await root.post('/admin/users', { csrf, username: 'Newbie', password: 'newbie-password', role: 'subscriber' });
+    expect(again.status).toBe(409);
+    expect(fieldError(again.text, 'f-username').error).toBe(escapeHtml('user "newbie" already exists (names differ only in case are not allowed)'));
+    // a subscriber gets no such form
+    expect((await sam.post('/admin/users', { csrf: await csrfOf(sam, '/store'), username: 'sneaky', password: 'sneaky-password' })).status).toBe(403);
+    const audit = await root.get('/admin/audit');
+    expect(audit.status).toBe(200);
+    expect(audit.text).toMatch(/<td data-label="Who">root[^<]*(<span[^>]*>[^<]*<\/span>)?<\/td>\s*<td data-label="Via" class="short">portal<\/td><td data-label="Operation"><code>createUser<\/code><\/td>/);
+    expect(audit.text).not.toContain('newbie-password');
+  });
+
   it("an admin's refused action leads back to Admin, not to the Store", async () => {
     const csrf = await csrfOf(root, '/admin');
     const r = await root.post('/admin/users/root/role', { csrf, role: 'subscriber' });

@@ -43,11 +43,11 @@ export async function adminPages(kit: Kit): Promise<void> {
     if (!isAdmin(actor)) throw new Forbidden('Admin pages are for admins.');
     return actor;
   };
-  const nav = html`<p><a href="/admin">Users</a> · <a href="/admin/idps">Identity providers</a> · <a href="/admin/applications">Applications and tokens</a> · <a href="/api/docs">Admin API reference</a></p>`;
+  const nav = html`<p><a href="/admin">Users</a> · <a href="/admin/idps">Identity providers</a> · <a href="/admin/applications">Applications and tokens</a> · <a href="/admin/audit">Audit trail</a> · <a href="/api/docs">Admin API reference</a></p>`;
 
   // ---------------------------------------------------------------- users
 
-  kit.get('/admin', async ({ view, query }) => {
+  const usersPage = async (view: View, query: Record<string, string | undefined>, values: { username?: string; role?: string } = {}, errors?: Errors) => {
     const actor = admin(view);
     const page = await m.users.list(actor, { limit: 50, ...(query.cursor ? { cursor: query.cursor } : {}) });
     return kit.page(
@@ -61,7 +61,41 @@ export async function adminPages(kit: Kit): Promise<void> {
 <td>${u.locked ? actionButton(view, `/admin/users/${u.username}/unlock`, `Unlock ${u.username}`) : actionButton(view, `/admin/users/${u.username}/lock`, `Lock ${u.username}`, { secondary: true })}
 <a class="button secondary small" href="/admin/users/${u.username}/delete">Remove ${u.username}</a></td></tr>`,
       )}</tbody></table>${nextPageLink('/admin', page.next)}
-<p class="muted">Locking a user revokes every token they authorized and stops their sign-in at once.</p></div>`,
+<p class="muted">Locking a user revokes every token they authorized and stops their sign-in at once.</p></div>
+<div class="card"><h2>Add a user</h2>${formError(errors, ['username', 'password', 'role'])}<form method="post" action="/admin/users">${csrfInput(view.csrf)}
+${field({ name: 'username', label: 'Username', value: values.username, required: true, autocomplete: 'off', errors, hint: 'Letters, digits and . _ @ + - (at most 255).' })}
+${field({ name: 'password', label: 'Password', type: 'password', required: true, autocomplete: 'new-password', errors, hint: 'At least 8 characters; tell the user to change it.' })}
+${select({ name: 'role', label: 'Role', options: ROLES.map((r) => [r, r]), value: values.role ?? 'subscriber', errors, id: 'f-role' })}
+<button type="submit">Add user</button></form></div>`,
+    );
+  };
+
+  kit.get('/admin', ({ view, query }) => usersPage(view, query));
+
+  kit.post('/admin/users', async ({ view, form }) => {
+    const actor = admin(view);
+    const values = { username: text(form, 'username') ?? '', role: text(form, 'role') ?? 'subscriber' };
+    const r = await attempt(() => m.users.create(actor, { username: values.username, password: text(form, 'password') ?? '', role: values.role }));
+    if (!r.ok) return { status: r.status, page: await usersPage(view, {}, values, r.errors) };
+    return { redirect: '/admin', flash: { notice: `${r.value.username} added as a ${r.value.role}.` } };
+  });
+
+  // ---------------------------------------------------------------- audit trail
+
+  kit.get('/admin/audit', async ({ view, query }) => {
+    const actor = admin(view);
+    const page = await m.audit.list(actor, {}, { limit: 50, ...(query.cursor ? { cursor: query.cursor } : {}) });
+    return kit.page(
+      view,
+      'Audit trail',
+      html`<div class="card"><h1>Audit trail</h1>${nav}<p class="muted">Every change made through the CLI, the admin API and the portal, newest first.</p>${
+        page.items.length === 0
+          ? html`<p>Nothing recorded yet.</p>`
+          : html`<table class="stack"><thead><tr><th scope="col">When (UTC)</th><th scope="col">Who</th><th scope="col">Via</th><th scope="col">Operation</th><th scope="col">Target</th></tr></thead><tbody>${page.items.map(
+              (e) => html`<tr><td data-label="When (UTC)" class="short">${e.at.slice(0, 10)}<br>${e.at.slice(11, 19)}</td><td data-label="Who">${e.actor}${e.address ? html` <span class="muted">${e.address}</span>` : ''}</td>
+<td data-label="Via" class="short">${e.via}</td><td data-label="Operation"><code>${e.operation}</code></td><td data-label="Target">${e.targetType}${e.targetId ? html` <span class="muted">${e.targetId}</span>` : ''}</td></tr>`,
+            )}</tbody></table>${nextPageLink('/admin/audit', page.next)}`
+      }</div>`,
     );
   });
 
