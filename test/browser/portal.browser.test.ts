@@ -210,6 +210,9 @@ describe.skipIf(!available)('the developer portal in Chromium', () => {
     await page.getByRole('link', { name: 'Audit trail' }).click();
     expect(await page.getByRole('cell', { name: 'createUser' }).count()).toBeGreaterThan(0);
     await record(browser, page, 'admin-audit');
+    await page.getByRole('link', { name: 'Signing keys' }).click();
+    expect(await page.getByRole('cell', { name: 'signing' }).count()).toBe(1);
+    await record(browser, page, 'admin-signing-keys');
     await ctx.close();
   });
 

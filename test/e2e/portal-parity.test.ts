@@ -110,6 +110,28 @@ describe('the portal answers as the CLI and the API do', () => {
     expect(audit.text).not.toContain('newbie-password');
   });
 
+  it('an admin sees the signing keys and rotates them: refused while the next key is new, done with force', async () => {
+    const page = await root.get('/admin/signing-keys');
+    expect(page.status).toBe(200);
+    const before = await s.server.management.signingKeys.list(admin);
+    const signing = before.items.find((k) => k.state === 'signing')!;
+    const next = before.items.find((k) => k.state === 'next')!;
+    expect(page.text).toContain(`<code>${signing.kid}</code>`);
+    expect(page.text).toContain(`<code>${next.kid}</code>`);
+    const csrf = hidden(page.text, 'csrf');
+    const early = await root.post('/admin/signing-keys/rotate', { csrf });
+    expect(early.status).toBe(409);
+    expect(early.text).toContain(`the next key ${next.kid} was published`);
+    expect(early.text).toContain('or now with force');
+    const forced = await root.post('/admin/signing-keys/rotate', { csrf, force: 'on' });
+    expect(forced.status).toBe(303);
+    const after = await s.server.management.signingKeys.list(admin);
+    expect(after.items.find((k) => k.state === 'signing')!.kid).toBe(next.kid);
+    expect(after.items.find((k) => k.kid === signing.kid)!.state).toBe('retiring');
+    // subscribers and publishers get no such page
+    expect((await pat.get('/admin/signing-keys')).status).toBe(403);
+  });
+
   it("an admin's refused action leads back to Admin, not to the Store", async () => {
     const csrf = await csrfOf(root, '/admin');
     const r = await root.post('/admin/users/root/role', { csrf, role: 'subscriber' });

@@ -3,9 +3,9 @@ import type { FormBody } from '../../http/form.js';
 import { html, type Html } from '../../http/html.js';
 import { isAdmin, type IdentityProviderView } from '../../manage/index.js';
 import { ROLES } from '../../store/users.js';
-import { attempt, everyPage, Kit, lines, pageOf, signedIn, text } from '../kit.js';
+import { attempt, everyPage, isChecked, Kit, lines, pageOf, signedIn, text } from '../kit.js';
 import { multipartForms } from '../multipart.js';
-import { actionButton, badge, csrfInput, field, formError, nextPageLink, select, type Errors, type View } from '../layout.js';
+import { actionButton, badge, checkbox, csrfInput, field, formError, nextPageLink, select, type Errors, type View } from '../layout.js';
 
 /** Certificates from the IdP form: pasted PEM text and uploaded PEM files (multipart), one certificate each. */
 function certificatesOf(form: FormBody): string[] {
@@ -43,7 +43,7 @@ export async function adminPages(kit: Kit): Promise<void> {
     if (!isAdmin(actor)) throw new Forbidden('Admin pages are for admins.');
     return actor;
   };
-  const nav = html`<p><a href="/admin">Users</a> · <a href="/admin/idps">Identity providers</a> · <a href="/admin/applications">Applications and tokens</a> · <a href="/admin/audit">Audit trail</a> · <a href="/api/docs">Admin API reference</a></p>`;
+  const nav = html`<p><a href="/admin">Users</a> · <a href="/admin/idps">Identity providers</a> · <a href="/admin/applications">Applications and tokens</a> · <a href="/admin/audit">Audit trail</a> · <a href="/admin/signing-keys">Signing keys</a> · <a href="/api/docs">Admin API reference</a></p>`;
 
   // ---------------------------------------------------------------- users
 
@@ -78,6 +78,35 @@ ${select({ name: 'role', label: 'Role', options: ROLES.map((r) => [r, r]), value
     const r = await attempt(() => m.users.create(actor, { username: values.username, password: text(form, 'password') ?? '', role: values.role }));
     if (!r.ok) return { status: r.status, page: await usersPage(view, {}, values, r.errors) };
     return { redirect: '/admin', flash: { notice: `${r.value.username} added as a ${r.value.role}.` } };
+  });
+
+  // ---------------------------------------------------------------- signing keys (X-JWT-Assertion)
+
+  const keysPage = async (view: View, errors?: Errors) => {
+    const actor = admin(view);
+    const keys = await everyPage((page) => m.signingKeys.list(actor, page));
+    const when = (iso: string | null) => (iso === null ? '—' : iso.replace('T', ' ').slice(0, 19));
+    return kit.page(
+      view,
+      'Signing keys',
+      html`<div class="card"><h1>Signing keys</h1>${nav}<p class="muted">The keys the gateway signs X-JWT-Assertion headers with, shared by every node on the database; backends verify them with <a href="${kit.settings.httpsBase}/.well-known/jwks.json">the JWKS</a>.</p>
+<table class="stack"><thead><tr><th scope="col">Key ID</th><th scope="col">State</th><th scope="col">Created (UTC)</th><th scope="col">Signs from</th><th scope="col">Published until</th></tr></thead><tbody>${keys.map(
+        (k) => html`<tr><td data-label="Key ID"><code>${k.kid}</code></td><td data-label="State">${badge(k.state, k.state === 'signing' ? 'ok' : k.state === 'retired' ? '' : 'warn')}</td>
+<td data-label="Created (UTC)">${when(k.createdAt)}</td><td data-label="Signs from">${when(k.signsFrom)}</td><td data-label="Published until">${when(k.publishedUntil)}</td></tr>`,
+      )}</tbody></table></div>
+<div class="card"><h2>Rotate</h2><p>The published next key starts signing; the signing one stays in the JWKS until backends' caches have let it go; a new next key is published.</p>
+${formError(errors, [])}<form method="post" action="/admin/signing-keys/rotate">${csrfInput(view.csrf)}${checkbox({ name: 'force', label: 'Rotate even if the next key was published so lately that backends may not have fetched it yet', id: 'f-force' })}
+<button type="submit">Rotate signing keys</button></form></div>`,
+    );
+  };
+
+  kit.get('/admin/signing-keys', ({ view }) => keysPage(view));
+
+  kit.post('/admin/signing-keys/rotate', async ({ view, form }) => {
+    const actor = admin(view);
+    const r = await attempt(() => m.signingKeys.rotate(actor, { force: isChecked(form, 'force') }));
+    if (!r.ok) return { status: r.status, page: await keysPage(view, r.errors) };
+    return { redirect: '/admin/signing-keys', flash: { notice: `Rotated: ${r.value.signing.kid} signs now; ${r.value.next.kid} is the next key.` } };
   });
 
   // ---------------------------------------------------------------- audit trail
