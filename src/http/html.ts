@@ -77,8 +77,8 @@ ul.scopes{padding-left:1.2rem;margin:.5rem 0}
 code{background:#eef1f5;padding:.05rem .3rem;border-radius:4px;word-break:break-all}
 pre{background:#1f2933;color:#f5f7fa;padding:.75rem;border-radius:6px;overflow-x:auto;white-space:pre-wrap;word-break:break-all;font-size:.9rem;margin:.3rem 0}
 pre code{background:none;padding:0;color:inherit}
-.alert{background:#fdecec;border:1px solid #e7a3a3;color:#7a1c1c;border-radius:6px;padding:.6rem .75rem}
-.notice{background:#eaf4ea;border:1px solid #9cc79c;color:#1e4620;border-radius:6px;padding:.6rem .75rem}
+.alert{background:#fdecec;border:1px solid #e7a3a3;color:#7a1c1c;border-radius:6px;padding:.6rem .75rem;overflow-wrap:anywhere}
+.notice{background:#eaf4ea;border:1px solid #9cc79c;color:#1e4620;border-radius:6px;padding:.6rem .75rem;overflow-wrap:anywhere}
 .secret{background:#fff8e1;border:1px solid #e0c068;border-radius:6px;padding:.75rem;margin:.75rem 0}
 .muted{color:#4d5866;font-size:.9rem;word-break:break-word}
 .skip{position:absolute;left:-999px}

@@ -42,9 +42,11 @@ export function pageView<T, K, V>(page: StorePage<T, K>, view: (item: T) => V): 
   };
 }
 
-export const isString = (v: unknown): v is string => typeof v === 'string';
-export const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+/** Text a cursor may hold: what a list returned (PostgreSQL refuses a NUL in text with an error, not an empty page). */
+export const isString = (v: unknown): v is string => typeof v === 'string' && v.length <= 1024 && !/\u0000|\p{Cs}/u.test(v);
+/** A whole number a cursor may hold: the databases' integer columns take no fraction and nothing past 2^53 (PostgreSQL refused 1.5 with a 500). */
+export const isNumber = (v: unknown): v is number => Number.isSafeInteger(v);
 export const isNameId = (v: unknown): v is { name: string; id: string } =>
-  typeof v === 'object' && v !== null && typeof (v as { name?: unknown }).name === 'string' && typeof (v as { id?: unknown }).id === 'string';
+  typeof v === 'object' && v !== null && isString((v as { name?: unknown }).name) && isString((v as { id?: unknown }).id);
 export const isNameVersion = (v: unknown): v is { name: string; version: string } =>
-  typeof v === 'object' && v !== null && typeof (v as { name?: unknown }).name === 'string' && typeof (v as { version?: unknown }).version === 'string';
+  typeof v === 'object' && v !== null && isString((v as { name?: unknown }).name) && isString((v as { version?: unknown }).version);

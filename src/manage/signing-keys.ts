@@ -5,7 +5,7 @@ import { isUniqueViolation } from '../store/errors.js';
 import type { StoredSigningKey } from '../store/signing-keys.js';
 import { requireRole, type Actor } from './actor.js';
 import type { ManageContext } from './context.js';
-import { limitOf, positionOf, type Page, type PageRequest } from './page.js';
+import { isNumber, limitOf, positionOf, type Page, type PageRequest } from './page.js';
 
 /** A signing key as `keys list` shows it: never the private half. */
 export interface SigningKeyView {
@@ -41,7 +41,7 @@ export class SigningKeys {
   async list(actor: Actor, req: PageRequest = {}): Promise<Page<SigningKeyView>> {
     requireRole(actor, 'admin', 'reading the signing keys');
     const limit = limitOf(req);
-    const after = positionOf(req, (v): v is number => Number.isInteger(v));
+    const after = positionOf(req, isNumber);
     // On a database no node has started on yet, this makes the first keys (as a node would).
     const keys = await ensureSigningKeys(this.c.store, this.c.kek(), this.c.clock());
     const roles = rolesOf(keys);

@@ -4,11 +4,11 @@ import { hasRole, isAdmin, requireRole, type Actor } from './actor.js';
 import type { Applications } from './applications.js';
 import type { Apis } from './apis.js';
 import type { ManageContext } from './context.js';
-import { limitOf, pageView, positionOf, type Page, type PageRequest } from './page.js';
+import { isNumber, isString, limitOf, pageView, positionOf, type Page, type PageRequest } from './page.js';
 import { subscriptionView, type SubscriptionView } from './views.js';
 
 const isSubPosition = (v: unknown): v is { createdAt: number; id: string } =>
-  typeof v === 'object' && v !== null && typeof (v as { createdAt?: unknown }).createdAt === 'number' && typeof (v as { id?: unknown }).id === 'string';
+  typeof v === 'object' && v !== null && isNumber((v as { createdAt?: unknown }).createdAt) && isString((v as { id?: unknown }).id);
 
 /** Whether the actor may remove this subscription (one they can see): a blocked one, only a publisher or an admin. */
 export const mayRemove = (actor: Actor, sub: { status: string }): boolean => sub.status !== 'BLOCKED' || hasRole(actor, 'publisher');

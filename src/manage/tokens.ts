@@ -2,11 +2,11 @@ import { NotFound } from '../errors.js';
 import type { Actor } from './actor.js';
 import type { Applications } from './applications.js';
 import type { ManageContext } from './context.js';
-import { limitOf, pageView, positionOf, type Page, type PageRequest } from './page.js';
+import { isNumber, isString, limitOf, pageView, positionOf, type Page, type PageRequest } from './page.js';
 import { tokenView, type TokenView } from './views.js';
 
 const isTokenPosition = (v: unknown): v is { issuedAt: number; key: string } =>
-  typeof v === 'object' && v !== null && typeof (v as { issuedAt?: unknown }).issuedAt === 'number' && typeof (v as { key?: unknown }).key === 'string';
+  typeof v === 'object' && v !== null && isNumber((v as { issuedAt?: unknown }).issuedAt) && isString((v as { key?: unknown }).key);
 
 /** An application's live tokens: their metadata (never a token), and revoking one. */
 export class ApplicationTokens {

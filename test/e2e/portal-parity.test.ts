@@ -108,6 +108,19 @@ describe('the portal answers as the CLI and the API do', () => {
     expect(audit.status).toBe(200);
     expect(audit.text).toMatch(/<td data-label="Who">root[^<]*(<span[^>]*>[^<]*<\/span>)?<\/td>\s*<td data-label="Via" class="short">portal<\/td><td data-label="Operation"><code>createUser<\/code><\/td>/);
     expect(audit.text).not.toContain('newbie-password');
+    // what changed is shown: the role granted
+    expect(audit.text).toContain(`<code>${escapeHtml('{"role":"publisher"}')}</code>`);
+    // an empty or repeated role is the service's refusal, not a silent subscriber
+    const empty = await root.post('/admin/users', { csrf, username: 'roleless', password: 'roleless-password', role: '' });
+    expect(empty.status).toBe(400);
+    expect(fieldError(empty.text, 'f-role').marked).toBe(true);
+    expect(await s.server.store.users.findByUsername('roleless')).toBeUndefined();
+  });
+
+  it('a signed-in subscriber refused an Admin page is led back to the Store, not to another refusal', async () => {
+    const r = await sam.get('/admin/audit');
+    expect(r.status).toBe(403);
+    expect(r.text).toContain('<a href="/store">Back to the APIs</a>');
   });
 
   it('an admin sees the signing keys and rotates them: refused while the next key is new, done with force', async () => {

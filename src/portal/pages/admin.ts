@@ -3,7 +3,7 @@ import type { FormBody } from '../../http/form.js';
 import { html, type Html } from '../../http/html.js';
 import { isAdmin, type IdentityProviderView } from '../../manage/index.js';
 import { ROLES } from '../../store/users.js';
-import { attempt, everyPage, isChecked, Kit, lines, pageOf, signedIn, text } from '../kit.js';
+import { attempt, everyPage, Kit, lines, pageOf, signedIn, text } from '../kit.js';
 import { multipartForms } from '../multipart.js';
 import { actionButton, badge, checkbox, csrfInput, field, formError, nextPageLink, select, type Errors, type View } from '../layout.js';
 
@@ -74,8 +74,10 @@ ${select({ name: 'role', label: 'Role', options: ROLES.map((r) => [r, r]), value
 
   kit.post('/admin/users', async ({ view, form }) => {
     const actor = admin(view);
-    const values = { username: text(form, 'username') ?? '', role: text(form, 'role') ?? 'subscriber' };
-    const r = await attempt(() => m.users.create(actor, { username: values.username, password: text(form, 'password') ?? '', role: values.role }));
+    // the role as sent: none is the service's default; empty or repeated gets the service's refusal
+    const role = form.role === undefined ? undefined : typeof form.role === 'string' ? form.role : '';
+    const values = { username: text(form, 'username') ?? '', role: role ?? 'subscriber' };
+    const r = await attempt(() => m.users.create(actor, { username: values.username, password: text(form, 'password') ?? '', ...(role !== undefined ? { role } : {}) }));
     if (!r.ok) return { status: r.status, page: await usersPage(view, {}, values, r.errors) };
     return { redirect: '/admin', flash: { notice: `${r.value.username} added as a ${r.value.role}.` } };
   });
@@ -104,7 +106,8 @@ ${formError(errors, [])}<form method="post" action="/admin/signing-keys/rotate">
 
   kit.post('/admin/signing-keys/rotate', async ({ view, form }) => {
     const actor = admin(view);
-    const r = await attempt(() => m.signingKeys.rotate(actor, { force: isChecked(form, 'force') }));
+    // any value of the checkbox's field forces: the form has no other
+    const r = await attempt(() => m.signingKeys.rotate(actor, { force: form.force !== undefined }));
     if (!r.ok) return { status: r.status, page: await keysPage(view, r.errors) };
     return { redirect: '/admin/signing-keys', flash: { notice: `Rotated: ${r.value.signing.kid} signs now; ${r.value.next.kid} is the next key.` } };
   });
@@ -120,9 +123,10 @@ ${formError(errors, [])}<form method="post" action="/admin/signing-keys/rotate">
       html`<div class="card"><h1>Audit trail</h1>${nav}<p class="muted">Every change made through the CLI, the admin API and the portal, newest first.</p>${
         page.items.length === 0
           ? html`<p>Nothing recorded yet.</p>`
-          : html`<table class="stack"><thead><tr><th scope="col">When (UTC)</th><th scope="col">Who</th><th scope="col">Via</th><th scope="col">Operation</th><th scope="col">Target</th></tr></thead><tbody>${page.items.map(
+          : html`<table class="stack"><thead><tr><th scope="col">When (UTC)</th><th scope="col">Who</th><th scope="col">Via</th><th scope="col">Operation</th><th scope="col">Target</th><th scope="col">Change</th></tr></thead><tbody>${page.items.map(
               (e) => html`<tr><td data-label="When (UTC)" class="short">${e.at.slice(0, 10)}<br>${e.at.slice(11, 19)}</td><td data-label="Who">${e.actor}${e.address ? html` <span class="muted">${e.address}</span>` : ''}</td>
-<td data-label="Via" class="short">${e.via}</td><td data-label="Operation"><code>${e.operation}</code></td><td data-label="Target">${e.targetType}${e.targetId ? html` <span class="muted">${e.targetId}</span>` : ''}</td></tr>`,
+<td data-label="Via" class="short">${e.via}</td><td data-label="Operation"><code>${e.operation}</code></td><td data-label="Target">${e.targetType}${e.targetId ? html` <span class="muted">${e.targetId}</span>` : ''}</td>
+<td data-label="Change">${e.detail ? html`<code>${JSON.stringify(e.detail)}</code>` : '—'}</td></tr>`,
             )}</tbody></table>${nextPageLink('/admin/audit', page.next)}`
       }</div>`,
     );
