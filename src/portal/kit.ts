@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { GatehouseError } from '../errors.js';
 import type { FormBody } from '../http/form.js';
 import type { Actor, Management, Page, PageRequest } from '../manage/index.js';
+import { MAX_LIMIT } from '../manage/page.js';
 import { portalPage, type Errors, type View } from './layout.js';
 import { checkForm } from './session.js';
 
@@ -176,14 +177,14 @@ export async function everyPage<T>(load: (page: PageRequest) => Promise<Page<T>>
   const out: T[] = [];
   let cursor: string | undefined;
   do {
-    const page = await load({ limit: 200, ...(cursor !== undefined ? { cursor } : {}) });
+    const page = await load({ limit: MAX_LIMIT, ...(cursor !== undefined ? { cursor } : {}) });
     out.push(...page.items);
     cursor = page.next ?? undefined;
   } while (cursor !== undefined);
   return out;
 }
 
-/** A list page's request: 200 rows from the `cursor` of the query (a link from the page before), or from the start. */
-export const pageOf = (query: Record<string, string | undefined>): PageRequest => ({ limit: 200, ...(query.cursor ? { cursor: query.cursor } : {}) });
+/** A list page's request: the most rows a page may have (200) from the `cursor` of the query (a link from the page before), or from the start. */
+export const pageOf = (query: Record<string, string | undefined>): PageRequest => ({ limit: MAX_LIMIT, ...(query.cursor ? { cursor: query.cursor } : {}) });
 
 export const isChecked = (form: FormBody, name: string): boolean => form[name] === '1' || form[name] === 'on';

@@ -4,7 +4,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { frameworkProblem, problemOf, sendProblem } from '../api/problem.js';
 import { GatehouseError } from '../errors.js';
 import { lacksHost, NO_HOST } from '../http/host.js';
-import { BAD_TARGET, writeFault } from '../gateway/faults.js';
+import { BAD_TARGET, GatewayFault, writeFault } from '../gateway/faults.js';
 import { ANONYMOUS, errorPage, PAGE_HEADERS } from '../portal/error-page.js';
 
 /** How long a connection may linger after an error answer before it is destroyed. */
@@ -104,8 +104,8 @@ export function clientErrorHandler(isApiTarget: ApiTarget): (err: ParserError, s
     const r = parserRefusal(err);
     const line = requestLineOf(err.rawPacket);
     if (line === undefined || !isApiTarget(line.method, line.path)) return answerOAuth(socket, r);
-    const code = r.status === 400 ? '900400' : String(r.status);
-    answer(socket, r.status, { 'Content-Type': 'application/json; charset=utf-8' }, JSON.stringify({ code, message: REASONS[r.status], description: r.message }));
+    const fault = new GatewayFault(r.status, r.status === 400 ? '900400' : String(r.status), REASONS[r.status], r.message);
+    answer(socket, r.status, { 'Content-Type': 'application/json; charset=utf-8' }, fault.body.toString('utf8'));
   };
 }
 
