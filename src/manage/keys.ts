@@ -21,7 +21,7 @@ export class Keys {
     private readonly applications: Applications,
   ) {}
 
-  async generate(actor: Actor, applicationId: string, type: string, opts: { validitySeconds?: number; public?: boolean } = {}): Promise<IssuedKeys> {
+  async generate(actor: Actor, applicationId: string, type: string, opts: { validitySeconds?: number | string; public?: boolean } = {}): Promise<IssuedKeys> {
     const app = await this.applications.visible(actor, applicationId);
     const keyType = rules.keyType(type);
     const validity = opts.validitySeconds === undefined ? null : rules.validitySeconds(opts.validitySeconds);
@@ -63,7 +63,7 @@ export class Keys {
   }
 
   /** Sets (or with null clears) the lifetime of application tokens issued with the key; says what it was. */
-  async setValidity(actor: Actor, applicationId: string, type: string, validitySeconds: number | null): Promise<KeyView & { previousValiditySeconds: number | null }> {
+  async setValidity(actor: Actor, applicationId: string, type: string, validitySeconds: number | string | null): Promise<KeyView & { previousValiditySeconds: number | null }> {
     const key = await this.find(actor, applicationId, type);
     const validity = validitySeconds === null ? null : rules.validitySeconds(validitySeconds);
     await this.c.recorder.change(

@@ -163,6 +163,20 @@ describe('the same rule, the same answer', () => {
     expect(shown).toEqual({ consumerKey: cliAnswer.consumerKey, keyType: 'PRODUCTION', validitySeconds: 900 });
   });
 
+  it('a timeout or a validity that is not plain digits is refused in the words the portal shows, quoted as typed', async () => {
+    ok(await a.rest('POST', '/applications', { as: ALICE, body: { name: 'digits' } }), 201);
+    const raws = [' 100', '1e3', '-5'];
+    const timeouts = await Promise.all(raws.map((raw) => cli('api', 'create', '--name', 'Digits', '--context', '/digits', '--version', 'v1', '--production-url', 'http://backend.internal/v1', '--timeout', raw)));
+    const validities = await Promise.all(raws.map((raw) => cli('app', 'keys', 'digits', '--owner', 'alice', '--validity', raw)));
+    raws.forEach((raw, i) => {
+      expect(cliRefusal(timeouts[i]!)).toBe(`invalid timeout "${raw}": 1 to 600000 ms`);
+      expect(cliRefusal(validities[i]!)).toBe(`invalid validity "${raw}": a whole number of seconds from 1 to 315360000`);
+    });
+    // refused before anything was made: no key (and no API: the last test)
+    const digits = ok(await a.rest('GET', '/applications', { as: ALICE })).items.find((x: { name: string }) => x.name === 'digits');
+    expect(ok(await a.rest('GET', `/applications/${digits.id}`, { as: ALICE })).keys).toEqual([]);
+  });
+
   it("an application made without a tier gets the service's default, through either; --help names it", async () => {
     const [made, help] = await Promise.all([cli('app', 'create', 'untiered', '--owner', 'alice', '--json'), cli('app', 'create', '--help')]);
     expect(JSON.parse(made.stdout).tier).toBe(DEFAULT_APPLICATION_TIER);
@@ -172,7 +186,7 @@ describe('the same rule, the same answer', () => {
 
   it('neither interface created anything it refused', async () => {
     const names = ok(await a.rest('GET', '/applications', { as: ALICE })).items.map((x: { name: string }) => x.name);
-    expect(names).toEqual(['secretless', 'spa', 'taken', 'timed', 'typed', 'untiered', 'untiered-rest']);
+    expect(names).toEqual(['digits', 'secretless', 'spa', 'taken', 'timed', 'typed', 'untiered', 'untiered-rest']);
     const apis = ok(await a.rest('GET', '/apis', { as: PUB })).items.map((x: { name: string }) => x.name);
     expect(apis).toEqual(['Weather']);
   });

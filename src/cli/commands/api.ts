@@ -15,13 +15,6 @@ const apiRef = (m: Management, actor: Actor, raw: string) => {
   return m.apis.byRef(actor, name, version);
 };
 
-function timeout(raw: string | undefined): number | undefined {
-  if (raw === undefined) return undefined;
-  const n = Number(raw);
-  if (!/^\d+$/.test(raw.trim())) throw new CliError(`invalid --timeout "${raw}": 1 to 600000 ms`);
-  return n;
-}
-
 const tierList = (raw: string): string[] => raw.split(',').map((t) => t.trim()).filter(Boolean);
 
 const apiLine = (a: ApiView) => `${a.name}:${a.version}\t${a.context}/${a.version}\t${a.status}\t${a.tiers.join(',')}`;
@@ -57,7 +50,7 @@ export function apiCommand(): Command {
               productionUrl: opts.productionUrl,
               ...(opts.sandboxUrl !== undefined ? { sandboxUrl: opts.sandboxUrl } : {}),
               ...(opts.tiers !== undefined ? { tiers: tierList(opts.tiers) } : {}),
-              ...(opts.timeout !== undefined ? { timeoutMs: timeout(opts.timeout)! } : {}),
+              ...(opts.timeout !== undefined ? { timeoutMs: opts.timeout } : {}),
               jwt: Boolean(opts.jwt),
               description: opts.description ?? null,
             });
@@ -91,7 +84,7 @@ export function apiCommand(): Command {
               ...(opts.productionUrl !== undefined ? { productionUrl: opts.productionUrl } : {}),
               ...(opts.sandboxUrl !== undefined ? { sandboxUrl: opts.sandboxUrl === '' ? null : opts.sandboxUrl } : {}),
               ...(opts.tiers !== undefined ? { tiers: tierList(opts.tiers) } : {}),
-              ...(opts.timeout !== undefined ? { timeoutMs: opts.timeout === 'default' ? null : timeout(opts.timeout)! } : {}),
+              ...(opts.timeout !== undefined ? { timeoutMs: opts.timeout === 'default' ? null : opts.timeout } : {}),
               ...(opts.jwt !== undefined ? { jwt: opts.jwt } : {}),
               ...(opts.description !== undefined ? { description: opts.description } : {}),
             }),

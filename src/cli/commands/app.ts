@@ -1,18 +1,12 @@
 import { Command, Option } from 'commander';
 import { DEFAULT_APPLICATION_TIER, type ApplicationView, type Management, type Actor, type TokenView } from '../../manage/index.js';
 import { collect, nextHint, pageOptions, withManagement } from '../manage.js';
-import { CliError, emit, run } from '../output.js';
+import { emit, run } from '../output.js';
 
 const appLine = (a: ApplicationView) => `${a.name}\t${a.owner}\t${a.tier}\t${a.callbackUrls.join(' ') || '-'}`;
 
 /** The application a command names by owner and name. */
 const named = (m: Management, actor: Actor, owner: string, name: string) => m.applications.byName(actor, owner, name);
-
-function integer(flag: string, raw: string): number {
-  const n = Number(raw);
-  if (!/^-?\d+$/.test(raw.trim()) || !Number.isSafeInteger(n)) throw new CliError(`invalid ${flag} "${raw}": a whole number`);
-  return n;
-}
 
 /** The key type, checked by the service (any case, as in the API's path). */
 const keyTypeOption = () => new Option('--type <type>', 'key type: PRODUCTION or SANDBOX').default('PRODUCTION');
@@ -115,7 +109,7 @@ export function appCommand(): Command {
     .option('--json', 'print one JSON object')
     .action(async (name: string, opts: { owner: string; type: string; regenerate?: boolean; validity?: string; public?: boolean; json?: boolean }, cmd: Command) =>
       run(opts, async () => {
-        const validity = opts.validity === undefined ? undefined : integer('--validity', opts.validity);
+        const validity = opts.validity; // the service reads the text, as it reads the portal's field
         // The fields as the API names them (generateKeys, getKeys, updateKeys); `public` only for the human line.
         type Shown = { consumerKey: string; consumerSecret?: string; keyType: string; validitySeconds: number | null; previousValiditySeconds?: number | null; public: boolean };
         const shown = await withManagement(cmd, async (m, actor): Promise<Shown> => {
@@ -128,10 +122,12 @@ export function appCommand(): Command {
             // a secret of no key: refused as regenerateSecret refuses it (404), not generated
             if (opts.regenerate) return { ...(await m.keys.regenerateSecret(actor, app.id, opts.type)), validitySeconds: null, public: false };
             const issued = await m.keys.generate(actor, app.id, opts.type, { ...(validity !== undefined ? { validitySeconds: validity } : {}), public: Boolean(opts.public) });
-            return { ...issued, validitySeconds: validity ?? null, public: Boolean(opts.public) };
+            const validitySeconds = validity === undefined ? null : (await m.keys.get(actor, app.id, opts.type)).validitySeconds;
+            return { ...issued, validitySeconds, public: Boolean(opts.public) };
           }
           if (opts.public && !existing.public) await m.keys.generate(actor, app.id, opts.type, { public: true }); // refused, saying why
-          const changed = validity !== undefined && validity !== existing.validitySeconds ? await m.keys.setValidity(actor, app.id, opts.type, validity) : undefined;
+          const set = validity !== undefined && validity !== String(existing.validitySeconds) ? await m.keys.setValidity(actor, app.id, opts.type, validity) : undefined;
+          const changed = set !== undefined && set.validitySeconds !== set.previousValiditySeconds ? set : undefined;
           const issued = opts.regenerate ? await m.keys.regenerateSecret(actor, app.id, opts.type) : { consumerKey: existing.consumerKey, keyType: existing.keyType };
           return {
             ...issued,
