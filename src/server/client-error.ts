@@ -198,13 +198,15 @@ export function portalFrameworkErrors(err: FastifyError, request: FastifyRequest
 }
 
 /**
- * The portal listener's 400 for an HTTP/1.1 request without Host: problem+json under /api,
- * the HTML error page elsewhere (the listener's server lets such requests through).
+ * A listener's 400 for an HTTP/1.1 request without Host (its server lets such requests
+ * through): on the portal's, problem+json under /api and the HTML error page elsewhere; on the
+ * metrics listener's, plain text like its other refusals.
  */
-export function rejectWithoutHost(app: FastifyInstance): void {
+export function rejectWithoutHost(app: FastifyInstance, format: 'portal' | 'text'): void {
   app.addHook('onRequest', async (request, reply) => {
     if (!lacksHost(request.raw)) return;
     reply.header('connection', 'close');
+    if (format === 'text') return reply.code(400).headers({ 'cache-control': 'no-store' }).type('text/plain; charset=utf-8').send(`400 Bad Request: ${NO_HOST}\n`);
     if (isPortalApiTarget(request.url)) return sendProblem(reply, new GatehouseError('invalid', NO_HOST, { status: 400 }));
     return reply.code(400).headers(PAGE_HEADERS).type('text/html; charset=utf-8').send(errorPage(ANONYMOUS, 400, NO_HOST));
   });

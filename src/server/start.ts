@@ -58,6 +58,7 @@ export interface RunningServer {
 
 function baseApp(logger: Logger, listener: string, config: Config, tls?: TlsMaterial, fast?: FastPath): FastifyInstance {
   const timeouts = serverTimeouts(config.listeners);
+  const ownHostCheck = listener === 'portal' || listener === 'metrics';
   const app = Fastify({
     loggerInstance: logger.child({ listener }),
     // No per-request info lines (the hot paths stay lean); see requestLogging() for debug level.
@@ -71,15 +72,13 @@ function baseApp(logger: Logger, listener: string, config: Config, tls?: TlsMate
     frameworkErrors: listener === 'portal' ? portalFrameworkErrors : frameworkErrors,
     // The portal's pages and the admin API name users in the path: every username must route.
     ...(listener === 'portal' ? { routerOptions: { maxParamLength: MAX_PATH_PARAMETER } } : {}),
-    // The portal answers a request without Host itself (rejectWithoutHost), in its path's format.
-    ...(tls ? { https: { ...tls.serverOptions, ...timeouts, ...(listener === 'portal' ? HOST_CHECKED_BY_US : {}) } } : { http: timeouts }),
+    // The portal and metrics listeners answer a request without Host themselves (rejectWithoutHost), in their format.
+    ...(tls ? { https: { ...tls.serverOptions, ...timeouts, ...(ownHostCheck ? HOST_CHECKED_BY_US : {}) } } : { http: { ...timeouts, ...(ownHostCheck ? HOST_CHECKED_BY_US : {}) } }),
     ...(fast ? { serverFactory: fastPathServer(fast, tls, timeouts) } : {}),
   }) as unknown as FastifyInstance;
   limitConnections(app.server, config, logger.child({ listener }));
-  if (listener === 'portal') {
-    trackRequestTargets(app.server, tls !== undefined);
-    rejectWithoutHost(app);
-  }
+  if (listener === 'portal') trackRequestTargets(app.server, tls !== undefined);
+  if (ownHostCheck) rejectWithoutHost(app, listener === 'portal' ? 'portal' : 'text');
   // Fastify makes a child logger (with a request id) for every request; above debug level
   // nothing logs per request, so the listener's logger serves and the hot path saves the work.
   if (!logger.isLevelEnabled('debug')) app.setChildLoggerFactory((parent) => parent);

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
+import { connect } from 'node:net';
 import { availableKinds } from '../support/databases.js';
 import { basic, call, postForm } from '../support/http.js';
 import { LogCapture, scrape } from '../support/log-capture.js';
@@ -64,6 +65,22 @@ describe(`/metrics on its own address with a bearer token, and the access log ($
   afterAll(async () => {
     await s?.close();
     await new Promise((r) => backend?.close(r));
+  });
+
+  it('an HTTP/1.1 request without Host is a plain-text 400 saying so, not an empty one', async () => {
+    const answer = await new Promise<string>((resolve, reject) => {
+      const sock = connect({ port: s.server.ports.metrics!, host: '127.0.0.1' });
+      let data = '';
+      sock.setEncoding('utf8');
+      sock.on('data', (d: string) => (data += d));
+      sock.on('close', () => resolve(data));
+      sock.on('error', reject);
+      sock.write(`GET /metrics HTTP/1.1\r\nAuthorization: Bearer ${TOKEN}\r\n\r\n`);
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+    expect(answer).toMatch(/^content-type: text\/plain; charset=utf-8\r$/im);
+    expect(answer.split('\r\n\r\n')[1]).toBe('400 Bad Request: The request has no Host header: HTTP/1.1 requires one (RFC 9112 §3.2).\n');
+    expect(answer).not.toContain('gatehouse_');
   });
 
   it('is served only on metrics.listen, and only with the token: 401 with a Bearer challenge otherwise', async () => {
