@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FormAgent, hidden, location } from '../support/authorize.js';
 import { call } from '../support/http.js';
 import { LogCapture } from '../support/log-capture.js';
-import { addUser, startTestServer, type TestServer } from '../support/server.js';
+import { addUser, admin, startTestServer, type TestServer } from '../support/server.js';
 import { keyStore, type KeyStore } from '../saml/keys.js';
 
 const ERROR = 50;
@@ -110,5 +110,33 @@ describe('portal forms: multipart/form-data', () => {
     expect(edit.status, edit.text).toBe(303);
     expect((await root.get(location(edit))).text).toContain('Changes saved.');
     expect(errorLines()).toEqual([]);
+  });
+
+  it("an admin sets an IdP's audiences, keeps them with the field left empty, and removes them again (as `idp update --no-audiences`)", async () => {
+    const root = await signIn('root', 'root-password');
+    const idp = (await s.server.management.identityProviders.list(admin, { limit: 50 })).items.find((i) => i.issuer === IDP)!;
+    const at = `/admin/idps/${idp.id}`;
+    const accepted = async () => (await s.server.management.identityProviders.get(admin, idp.id)).audiences;
+    const csrf = hidden((await root.get(at)).text, 'csrf');
+    const save = (fields: Record<string, string>) => root.post(at, { csrf, alias: '', audiences: '', certificatesPem: '', ...fields });
+    expect((await save({})).status).toBe(303); // no alias: the defaults
+    const defaults = await accepted();
+    expect(defaults).toEqual([s.server.config.oauth.issuer, `${s.server.config.oauth.issuer}/token`]);
+    const custom = ['https://sp.example/one', 'https://sp.example/two'];
+    expect((await save({ audiences: custom.join('\r\n') })).status).toBe(303);
+    expect(await accepted()).toEqual(custom);
+    expect((await save({})).status).toBe(303);
+    expect(await accepted()).toEqual(custom);
+    // both at once is a contradiction: the field is marked, nothing changes
+    const both = await save({ audiences: 'https://sp.example/three', defaultAudiences: '1' });
+    expect(both.status).toBe(400);
+    expect(both.text).toMatch(/id="f-audiences"[^>]*aria-invalid="true"/);
+    expect(both.text).toContain('List audiences or remove them, not both.');
+    expect(both.text).toMatch(/id="f-defaultAudiences"[^>]*checked/);
+    expect(await accepted()).toEqual(custom);
+    const reset = await save({ defaultAudiences: '1' });
+    expect(reset.status, reset.text).toBe(303);
+    expect(await accepted()).toEqual(defaults);
+    expect((await root.get(at)).text).toContain(`<dt>Audiences accepted</dt><dd>${defaults.join(', ')}</dd>`);
   });
 });

@@ -3,7 +3,7 @@ import type { FormBody } from '../../http/form.js';
 import { html, type Html } from '../../http/html.js';
 import { isAdmin, type IdentityProviderView } from '../../manage/index.js';
 import { ROLES } from '../../store/users.js';
-import { attempt, everyPage, Kit, lines, pageOf, signedIn, text } from '../kit.js';
+import { attempt, everyPage, isChecked, Kit, lines, pageOf, signedIn, text } from '../kit.js';
 import { multipartForms } from '../multipart.js';
 import { actionButton, badge, checkbox, csrfInput, field, formError, nextPageLink, select, type Errors, type View } from '../layout.js';
 
@@ -24,6 +24,7 @@ interface IdpValues {
   alias?: string | undefined;
   audiences?: string | undefined;
   certificatesPem?: string | undefined;
+  defaultAudiences?: boolean;
 }
 
 function idpFields(v: IdpValues, errors: Errors | undefined, withIssuer: boolean): Html {
@@ -32,7 +33,10 @@ function idpFields(v: IdpValues, errors: Errors | undefined, withIssuer: boolean
 <input type="file" id="f-certificateFiles" name="certificateFiles" accept=".pem,.crt,.cer" multiple${errors?.certificates ? html` aria-invalid="true" aria-describedby="f-certificates-error"` : ''}>
 ${field({ name: 'certificatesPem', label: '… or paste PEM certificates', value: v.certificatesPem, textarea: true, hint: '-----BEGIN CERTIFICATE----- … (several during a key rollover)' })}
 ${errors?.certificates ? html`<p class="field-error" id="f-certificates-error">${errors.certificates}</p>` : ''}
-${field({ name: 'audiences', label: 'Accepted audiences (one per line, optional)', value: v.audiences, textarea: true, errors, hint: 'Default: this server\'s issuer and its /token URL.' })}
+${withIssuer
+  ? field({ name: 'audiences', label: 'Accepted audiences (one per line, optional)', value: v.audiences, textarea: true, errors, hint: 'Default: this server\'s issuer and its /token URL.' })
+  : html`${field({ name: 'audiences', label: 'Accepted audiences (one per line)', value: v.audiences, textarea: true, errors, hint: 'Empty: keep the current ones.' })}
+${checkbox({ name: 'defaultAudiences', label: "Remove its own audiences: accept this server's issuer and its /token URL again (or the alias alone, if it has one)", checked: v.defaultAudiences === true })}`}
 ${field({ name: 'alias', label: 'Alias (optional)', value: v.alias, errors, hint: "WSO2's alias: accepted as Audience and as Recipient." })}`;
 }
 
@@ -213,11 +217,17 @@ ${actionButton(view, `/admin/idps/${idp.id}/delete`, `Remove ${idp.issuer}`, { d
       const actor = admin(view);
       const certificates = certificatesOf(form);
       const audiences = lines(form, 'audiences');
-      const values: IdpValues = { alias: text(form, 'alias'), audiences: text(form, 'audiences'), certificatesPem: text(form, 'certificatesPem') };
+      const defaults = isChecked(form, 'defaultAudiences');
+      const values: IdpValues = { alias: text(form, 'alias'), audiences: text(form, 'audiences'), certificatesPem: text(form, 'certificatesPem'), defaultAudiences: defaults };
+      if (defaults && audiences.length > 0) {
+        const errors = { audiences: 'List audiences or remove them, not both.' };
+        return { status: 400, page: await idpPage(view, params.identityProviderId!, values, errors) };
+      }
       const r = await attempt(() =>
         m.identityProviders.update(actor, params.identityProviderId!, {
           ...(certificates.length > 0 ? { certificates } : {}),
-          ...(audiences.length > 0 ? { audiences } : {}),
+          // the defaults: no audiences of its own (as `idp update --no-audiences` and the API's [])
+          ...(defaults ? { audiences: [] } : audiences.length > 0 ? { audiences } : {}),
           alias: values.alias ?? null,
         }),
       );
