@@ -241,6 +241,16 @@ export const SigningKey = Type.Object(
   { title: 'SigningKey' },
 );
 
+export const Tier = Type.Object(
+  {
+    name: Type.String(),
+    requests: Nullable(Type.Integer({ description: 'calls allowed in any window of perSeconds; null: no limit' })),
+    perSeconds: Nullable(Type.Integer()),
+    description: Type.String({ description: 'the limit in words, e.g. "5000 requests per minute" or "no limit"' }),
+  },
+  { title: 'Tier' },
+);
+
 export const SigningKeyRotation = Type.Object({ signing: SigningKey, next: SigningKey, retiring: SigningKey }, { title: 'SigningKeyRotation' });
 
 export const RotateSigningKeysBody = Type.Object(

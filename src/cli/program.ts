@@ -4,6 +4,7 @@ import { appCommand } from './commands/app.js';
 import { auditCommand } from './commands/audit.js';
 import { idpCommand } from './commands/idp.js';
 import { keysCommand } from './commands/keys.js';
+import { tierCommand } from './commands/tier.js';
 import { startCommand } from './commands/start.js';
 import { userCommand } from './commands/user.js';
 import { usageErrors } from './output.js';
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   program.addCommand(idpCommand());
   program.addCommand(auditCommand());
   program.addCommand(keysCommand());
+  program.addCommand(tierCommand());
 
   // --config and --data-dir belong to every command: show them in every command's --help.
   const showGlobals = (cmd: Command): void => {

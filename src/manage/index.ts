@@ -11,6 +11,7 @@ import { Keys } from './keys.js';
 import { Recorder } from './recorder.js';
 import { SignIn } from './sign-in.js';
 import { SigningKeys } from './signing-keys.js';
+import { Tiers } from './tiers.js';
 import { PortalSessions } from './sessions.js';
 import { Subscriptions } from './subscriptions.js';
 import { ApplicationTokens } from './tokens.js';
@@ -33,6 +34,8 @@ export interface Management {
   portalSessions: PortalSessions;
   /** The cluster's JWT signing keys (list, rotate). */
   signingKeys: SigningKeys;
+  /** The throttling tiers of the configuration (list). */
+  tiers: Tiers;
 }
 
 export function createManagement(deps: { store: Store; oauth: OAuthCore; config: ManageConfig; sink: ChangeSink; kek: () => Buffer }): Management {
@@ -62,6 +65,7 @@ export function createManagement(deps: { store: Store; oauth: OAuthCore; config:
     signIn,
     portalSessions: new PortalSessions(c, signIn, users),
     signingKeys: new SigningKeys(c),
+    tiers: new Tiers(c),
   };
 }
 
@@ -70,6 +74,7 @@ export { cliActor, hasRole, isAdmin } from './actor.js';
 export { MANAGE_SCOPE, Unauthenticated, InsufficientScope, type From } from './sign-in.js';
 export type { PortalSignIn } from './sessions.js';
 export type { SigningKeyView } from './signing-keys.js';
+export type { TierView } from './tiers.js';
 export type * from './views.js';
 export type { Page, PageRequest } from './page.js';
 export { DEFAULT_APPLICATION_TIER } from './applications.js';

@@ -177,6 +177,24 @@ describe('the same rule, the same answer', () => {
     expect(ok(await a.rest('GET', `/applications/${digits.id}`, { as: ALICE })).keys).toEqual([]);
   });
 
+  it('the tiers, with their limits: the same list through the CLI and the API, for any signed-in user', async () => {
+    const rest = ok(await a.rest('GET', '/tiers', { as: ALICE }));
+    expect(rest.items).toEqual([
+      { name: 'Gold', requests: 5000, perSeconds: 60, description: '5000 requests per minute' },
+      { name: 'Silver', requests: 2000, perSeconds: 60, description: '2000 requests per minute' },
+      { name: 'Bronze', requests: 1000, perSeconds: 60, description: '1000 requests per minute' },
+      { name: 'Unlimited', requests: null, perSeconds: null, description: 'no limit' },
+    ]);
+    expect(rest.next).toBeNull();
+    const [json, human] = await Promise.all([cli('tier', 'list', '--json'), cli('tier', 'list')]);
+    expect(JSON.parse(json.stdout)).toEqual({ items: rest.items });
+    expect(human.stdout).toBe('Gold\t5000 requests per minute\nSilver\t2000 requests per minute\nBronze\t1000 requests per minute\nUnlimited\tno limit\n');
+    const paged = ok(await a.rest('GET', '/tiers?limit=3', { as: PUB }));
+    expect(paged.items.map((t: { name: string }) => t.name)).toEqual(['Gold', 'Silver', 'Bronze']);
+    expect(ok(await a.rest('GET', `/tiers?limit=3&cursor=${paged.next}`, { as: PUB })).items.map((t: { name: string }) => t.name)).toEqual(['Unlimited']);
+    expect((await a.rest('GET', '/tiers')).status).toBe(401);
+  });
+
   it("an application made without a tier gets the service's default, through either; --help names it", async () => {
     const [made, help] = await Promise.all([cli('app', 'create', 'untiered', '--owner', 'alice', '--json'), cli('app', 'create', '--help')]);
     expect(JSON.parse(made.stdout).tier).toBe(DEFAULT_APPLICATION_TIER);

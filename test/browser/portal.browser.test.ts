@@ -213,6 +213,9 @@ describe.skipIf(!available)('the developer portal in Chromium', () => {
     await page.getByRole('link', { name: 'Signing keys' }).click();
     expect(await page.getByRole('cell', { name: 'signing' }).count()).toBe(1);
     await record(browser, page, 'admin-signing-keys');
+    await page.getByRole('link', { name: 'Tiers' }).click();
+    expect(await page.getByRole('cell', { name: '5000 requests per minute' }).count()).toBe(1);
+    await record(browser, page, 'admin-tiers');
     await ctx.close();
   });
 

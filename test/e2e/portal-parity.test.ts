@@ -117,6 +117,24 @@ describe('the portal answers as the CLI and the API do', () => {
     expect(await s.server.store.users.findByUsername('roleless')).toBeUndefined();
   });
 
+  it("the tiers' limits in the service's words: on an API's Store page (visitor and subscriber) and on Admin's Tiers page", async () => {
+    const api = await s.server.management.apis.create(admin, { name: 'Tiered', context: '/tiered', version: 'v1', productionUrl: 'http://127.0.0.1:9/api', tiers: ['Gold', 'Unlimited'] });
+    await s.server.management.apis.publish(admin, api.id);
+    await s.server.management.applications.create(admin, { owner: 'sam', name: 'tier-app' });
+    const visitor = await new FormAgent(s.portal).get(`/store/apis/${api.id}`);
+    expect(visitor.status).toBe(200);
+    expect(visitor.text).toContain('<dt>Tiers</dt><dd><div>Gold: 5000 requests per minute</div><div>Unlimited: no limit</div></dd>');
+    const page = await sam.get(`/store/apis/${api.id}`);
+    expect(page.text).toContain('<option value="Gold">Gold: 5000 requests per minute</option><option value="Unlimited">Unlimited: no limit</option>');
+    const tiers = await root.get('/admin/tiers');
+    expect(tiers.status).toBe(200);
+    const rows = [...tiers.text.matchAll(/<tr><td data-label="Tier">([^<]+)<\/td><td data-label="Limit">([^<]+)<\/td><\/tr>/g)].map((m) => [m[1], m[2]]);
+    expect(rows).toEqual((await s.server.management.tiers.list(admin)).items.map((t) => [t.name, t.description]));
+    expect(rows[0]).toEqual(['Gold', '5000 requests per minute']);
+    expect((await root.get('/admin')).text).toContain('<a href="/admin/tiers">Tiers</a>');
+    expect((await sam.get('/admin/tiers')).status).toBe(403);
+  });
+
   it('a signed-in subscriber refused an Admin page is led back to the Store, not to another refusal', async () => {
     const r = await sam.get('/admin/audit');
     expect(r.status).toBe(403);

@@ -1,10 +1,16 @@
 import type { FastifyInstance } from 'fastify';
 import type { Management } from '../../manage/index.js';
 import { operation } from '../route.js';
-import { Api, ApiParams, CreateApiBody, CreateSubscriptionBody, PageQuery, Subscription, SubscriptionParams, Type, UpdateApiBody, pageOf, withPage } from '../schemas.js';
+import { Api, ApiParams, CreateApiBody, CreateSubscriptionBody, PageQuery, Subscription, SubscriptionParams, Tier, Type, UpdateApiBody, pageOf, withPage } from '../schemas.js';
 
 export function apiRoutes(api: FastifyInstance, m: Management): void {
   const tag = 'APIs';
+  operation(api, {
+    method: 'GET', url: '/tiers', operationId: 'listTiers', tag: 'Tiers',
+    summary: 'The throttling tiers an API may offer and an application or subscription may have, with their limits (throttling.tiers)',
+    query: PageQuery, response: pageOf(Tier, 'tiers'),
+    handler: ({ actor, query }) => m.tiers.list(actor, query),
+  });
   operation(api, {
     method: 'POST', url: '/apis', operationId: 'createApi', tag, status: 201, summary: 'Create an API, served at /{context}/{version}/… once published (publisher)',
     body: CreateApiBody, response: Api,

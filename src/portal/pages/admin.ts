@@ -47,7 +47,7 @@ export async function adminPages(kit: Kit): Promise<void> {
     if (!isAdmin(actor)) throw new Forbidden('Admin pages are for admins.');
     return actor;
   };
-  const nav = html`<p><a href="/admin">Users</a> · <a href="/admin/idps">Identity providers</a> · <a href="/admin/applications">Applications and tokens</a> · <a href="/admin/audit">Audit trail</a> · <a href="/admin/signing-keys">Signing keys</a> · <a href="/api/docs">Admin API reference</a></p>`;
+  const nav = html`<p><a href="/admin">Users</a> · <a href="/admin/idps">Identity providers</a> · <a href="/admin/applications">Applications and tokens</a> · <a href="/admin/audit">Audit trail</a> · <a href="/admin/signing-keys">Signing keys</a> · <a href="/admin/tiers">Tiers</a> · <a href="/api/docs">Admin API reference</a></p>`;
 
   // ---------------------------------------------------------------- users
 
@@ -114,6 +114,21 @@ ${formError(errors, [])}<form method="post" action="/admin/signing-keys/rotate">
     const r = await attempt(() => m.signingKeys.rotate(actor, { force: form.force !== undefined }));
     if (!r.ok) return { status: r.status, page: await keysPage(view, r.errors) };
     return { redirect: '/admin/signing-keys', flash: { notice: `Rotated: ${r.value.signing.kid} signs now; ${r.value.next.kid} is the next key.` } };
+  });
+
+  // ---------------------------------------------------------------- tiers
+
+  kit.get('/admin/tiers', async ({ view }) => {
+    const actor = admin(view);
+    const items = await everyPage((page) => m.tiers.list(actor, page));
+    return kit.page(
+      view,
+      'Tiers',
+      html`<div class="card"><h1>Tiers</h1>${nav}<p>What an application, or a subscription, on each tier may call: one window for all of an application's calls across its APIs, and one per subscription. Tiers come from this node's configuration (<code>throttling.tiers</code>): give every node the same.</p>
+<table class="stack"><thead><tr><th scope="col">Tier</th><th scope="col">Limit</th></tr></thead><tbody>${items.map(
+        (t) => html`<tr><td data-label="Tier">${t.name}</td><td data-label="Limit">${t.description}</td></tr>`,
+      )}</tbody></table></div>`,
+    );
   });
 
   // ---------------------------------------------------------------- audit trail

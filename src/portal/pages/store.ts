@@ -169,6 +169,9 @@ function subscriptionTable(view: View, subs: SubscriptionView[]) {
 async function apiPage(kit: Kit, view: View, api: ApiView, data: Record<string, unknown> | undefined, errors: { subscribe?: Errors; tryIt?: Errors } = {}): Promise<string> {
   const m = kit.m;
   const gateway = `${kit.settings.httpsBase}${api.context}/${api.version}`;
+  // each tier with its limit, in the service's words ("Gold: 5000 requests per minute")
+  const limits = new Map((await everyPage((page) => m.tiers.list(view.actor ?? VISITOR, page))).map((t) => [t.name, t.description]));
+  const withLimit = (tier: string) => (limits.has(tier) ? `${tier}: ${limits.get(tier)}` : tier);
   let mine = html`<p><a href="/store/signin?next=${encodeURIComponent(`/store/apis/${api.id}`)}">Sign in</a> to subscribe to this API.</p>`;
   let tryIt = html``;
   if (view.actor) {
@@ -187,7 +190,7 @@ ${
     : html`<form method="post" action="/store/apis/${api.id}/subscribe">${csrfInput(view.csrf)}
 ${formError(errors.subscribe, ['applicationId', 'tier'])}
 ${select({ name: 'applicationId', label: 'Application', options: free.map((a) => [a.id, a.name]), errors: errors.subscribe })}
-${select({ name: 'tier', label: 'Tier', options: api.tiers.map((t) => [t, t]), errors: errors.subscribe })}
+${select({ name: 'tier', label: 'Tier', options: api.tiers.map((t) => [t, withLimit(t)]), errors: errors.subscribe })}
 <button type="submit">Subscribe</button></form>`
 }`;
     const usable = apps.filter((a) => subs.some((s) => s.applicationId === a.id && s.status === 'ACTIVE'));
@@ -199,7 +202,7 @@ ${select({ name: 'tier', label: 'Tier', options: api.tiers.map((t) => [t, t]), e
     html`<div class="card"><h1>${api.name} ${api.version}</h1>
 ${api.description ? html`<p>${api.description}</p>` : ''}
 <dl class="facts"><dt>Context</dt><dd><code>${api.context}/${api.version}</code></dd>
-<dt>Tiers</dt><dd>${api.tiers.join(', ')}</dd>
+<dt>Tiers</dt><dd>${api.tiers.map((t) => html`<div>${withLimit(t)}</div>`)}</dd>
 <dt>Production</dt><dd>${badge('available', 'ok')} with a PRODUCTION key</dd>
 <dt>Sandbox</dt><dd>${api.sandboxUrl ? html`${badge('available', 'ok')} with a SANDBOX key` : badge('not available', 'warn')}</dd>
 ${api.status !== 'PUBLISHED' ? html`<dt>Status</dt><dd>${statusBadge(api.status)}</dd>` : ''}</dl>
