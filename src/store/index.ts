@@ -69,7 +69,7 @@ export async function openStore(config: Pick<Config, 'dataDir' | 'database' | 's
     throw err;
   }
   const k = db.kysely;
-  const tokens = new TokenStore(k);
+  const tokens = new TokenStore(k, db.dialect);
   const authz = authorizationStores(k, tokens);
   return {
     db,

@@ -159,12 +159,16 @@ describe.each(kinds)('data layer on %s', (kind) => {
     await store.tokens.create({ access: live });
     const rotated = token({ expiresAt: now + 1000 });
     await store.tokens.create({ access: token(), refresh: rotated });
+    const expiredRefresh = token({ expiresAt: now - 1 });
+    await store.tokens.create({ access: token(), refresh: expiredRefresh });
     await store.tokens.rotate({ ...rotated, consumedAt: null }, now, { access: token({ grantId: rotated.grantId }), refresh: token({ grantId: rotated.grantId }) });
 
     // One batch of 10 deletes exactly 10.
     expect(await store.tokens.deleteExpiredBatch('access_tokens', now, 10)).toBe(10);
     const deleted = await cleanupExpired(store, 10);
     expect(deleted.access_tokens).toBe(15);
+    expect(deleted.refresh_tokens).toBe(1);
+    expect(await store.tokens.findRefresh(expiredRefresh.tokenHash)).toBeUndefined();
     // The idle grant lock row goes; the rotation's was just used: it stays.
     expect(deleted.grants).toBe(1);
     expect((await store.db.kysely.selectFrom('grants').select('id').execute()).map((r) => r.id)).toEqual([rotated.grantId]);
