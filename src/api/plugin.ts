@@ -93,7 +93,7 @@ export async function adminApi(app: FastifyInstance, opts: { management: Managem
           title: 'Gatehouse admin API',
           version: '1',
           description:
-            'Users, applications and their keys, APIs, subscriptions, identity providers and the audit trail. The CLI and the ' +
+            'Users, applications and their keys, APIs, subscriptions, tiers, identity providers, signing keys and the audit trail. The CLI and the ' +
             'developer portal call the same service: the same input gets the same answer. Errors are RFC 9457 problem+json.',
         },
         servers: [{ url: '/' }],

@@ -8,7 +8,7 @@ import { MAX_CONTEXT_SEGMENTS } from '../types.js';
  * (fastify serialises by them: a field missing here would be dropped).
  */
 
-const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
+const Nullable = <T extends TSchema>(t: T, options: { description?: string } = {}) => Type.Union([t, Type.Null()], options);
 const Time = Type.String({ format: 'date-time' });
 const Strings = Type.Array(Type.String());
 const KeyTypeSchema = Type.Union([Type.Literal('PRODUCTION'), Type.Literal('SANDBOX')]);
@@ -241,17 +241,17 @@ export const SigningKey = Type.Object(
   { title: 'SigningKey' },
 );
 
+export const SigningKeyRotation = Type.Object({ signing: SigningKey, next: SigningKey, retiring: SigningKey }, { title: 'SigningKeyRotation' });
+
 export const Tier = Type.Object(
   {
     name: Type.String(),
-    requests: Nullable(Type.Integer({ description: 'calls allowed in any window of perSeconds; null: no limit' })),
-    perSeconds: Nullable(Type.Integer()),
+    requests: Nullable(Type.Integer(), { description: 'calls allowed in any window of perSeconds; null: no limit' }),
+    perSeconds: Nullable(Type.Integer(), { description: 'the window, in seconds; null: no limit' }),
     description: Type.String({ description: 'the limit in words, e.g. "5000 requests per minute" or "no limit"' }),
   },
   { title: 'Tier' },
 );
-
-export const SigningKeyRotation = Type.Object({ signing: SigningKey, next: SigningKey, retiring: SigningKey }, { title: 'SigningKeyRotation' });
 
 export const RotateSigningKeysBody = Type.Object(
   { force: Type.Optional(Type.Boolean({ description: 'rotate although the next key was published less than the JWKS cache lifetime (300 s) ago' })) },

@@ -1,4 +1,4 @@
-import { NotFound } from '../errors.js';
+import { InvalidInput, NotFound } from '../errors.js';
 import { acceptedAudiences, acceptedRecipients } from '../saml/audiences.js';
 import type { IdentityProvider } from '../store/index.js';
 import { requireRole, type Actor } from './actor.js';
@@ -14,7 +14,10 @@ export interface IdentityProviderInput {
   audiences?: string[];
 }
 
-export type IdentityProviderUpdate = Partial<Omit<IdentityProviderInput, 'issuer'>>;
+export type IdentityProviderUpdate = Partial<Omit<IdentityProviderInput, 'issuer'>> & {
+  /** No audiences of its own again (the defaults, or the alias alone): what `audiences: []` says, for the interfaces that ask it apart from a list (`--no-audiences`, the portal's checkbox). */
+  removeAudiences?: boolean;
+};
 
 /** Trusted SAML 2.0 identity providers for the saml2-bearer grant: the admin's. */
 export class IdentityProviders {
@@ -66,7 +69,11 @@ export class IdentityProviders {
     const fields: Partial<Pick<IdentityProvider, 'alias' | 'audiences' | 'certificates'>> = {};
     if (input.certificates !== undefined) fields.certificates = rules.certificates(input.certificates).map((c) => c.pem);
     if (input.alias !== undefined) fields.alias = input.alias === null || input.alias === '' ? null : rules.uri('alias', input.alias);
+    if (input.removeAudiences === true && input.audiences !== undefined && input.audiences.length > 0) {
+      throw new InvalidInput('audiences', 'List audiences or remove them, not both.');
+    }
     if (input.audiences !== undefined) fields.audiences = rules.audiences(input.audiences);
+    if (input.removeAudiences === true) fields.audiences = [];
     const detail = { alias: fields.alias, audiences: fields.audiences, certificates: fields.certificates?.length };
     return this.c.recorder.change(actor, { operation: 'updateIdentityProvider', targetType: 'identityProvider', targetId: idp.id, detail }, async (tx) => {
       await tx.idps.update(idp.id, fields);

@@ -21,6 +21,21 @@ export function limitOf(req: PageRequest): number {
   return limit;
 }
 
+/** Every item of a paged list, for an interface that needs all of it (a select of one's applications, `tier list`, a filter the service does not offer). */
+export async function everyPage<T>(load: (page: PageRequest) => Promise<Page<T>>): Promise<T[]> {
+  const out: T[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await load({ limit: MAX_LIMIT, ...(cursor !== undefined ? { cursor } : {}) });
+    out.push(...page.items);
+    cursor = page.next ?? undefined;
+  } while (cursor !== undefined);
+  return out;
+}
+
+/** The refusal of a cursor no list returned. */
+export const badCursor = (): InvalidInput => new InvalidInput('cursor', 'the cursor is not one this list returned; start again without it');
+
 /** The store's position a cursor stands for; `check` says whether a decoded value has the right shape. */
 export function positionOf<K>(req: PageRequest, check: (value: unknown) => value is K): K | undefined {
   if (req.cursor === undefined || req.cursor === '') return undefined;
@@ -30,7 +45,7 @@ export function positionOf<K>(req: PageRequest, check: (value: unknown) => value
   } catch {
     value = undefined;
   }
-  if (!check(value)) throw new InvalidInput('cursor', 'the cursor is not one this list returned; start again without it');
+  if (!check(value)) throw badCursor();
   return value;
 }
 

@@ -1,8 +1,7 @@
 import type { Actor } from './actor.js';
 import type { ManageContext } from './context.js';
-import { InvalidInput } from '../errors.js';
 import { pageOf } from '../store/page.js';
-import { isString, limitOf, pageView, positionOf, type Page, type PageRequest } from './page.js';
+import { badCursor, isString, limitOf, pageView, positionOf, type Page, type PageRequest } from './page.js';
 
 /** A throttling tier as every interface shows it: what a subscription or an application on it may call. */
 export interface TierView {
@@ -14,21 +13,18 @@ export interface TierView {
   description: string;
 }
 
-const PERIODS: Array<[number, string]> = [[86400, 'day'], [3600, 'hour'], [60, 'minute'], [1, 'second']];
+const PERIODS: Array<[number, string]> = [[86400, 'day'], [3600, 'hour'], [60, 'minute']];
 
 /** "per minute", "per 90 seconds", "per 2 hours": the window in the largest unit it is a whole number of. */
 function perWindow(seconds: number): string {
-  for (const [size, unit] of PERIODS) {
-    if (seconds % size !== 0) continue;
-    const n = seconds / size;
-    return n === 1 ? `per ${unit}` : `per ${n} ${unit}s`;
-  }
-  return `per ${seconds} seconds`;
+  const [size, unit] = PERIODS.find(([size]) => seconds % size === 0) ?? [1, 'second'];
+  const n = seconds / size;
+  return n === 1 ? `per ${unit}` : `per ${n} ${unit}s`;
 }
 
 /**
- * The tiers this node is configured with (`throttling.tiers`: the defaults, with what the
- * configuration adds or overrides), in the configuration's order. Anyone may read them, as
+ * The tiers this node is configured with (`throttling.tiers`): the defaults (overridden where the
+ * configuration says so), then the ones the configuration adds. Anyone may read them, as
  * the Store shows them to visitors: they are what an API offers, not a secret.
  */
 export class Tiers {
@@ -45,7 +41,7 @@ export class Tiers {
     const after = positionOf(req, isString);
     const start = after === undefined ? 0 : all.findIndex((t) => t.name === after) + 1;
     // a tier no longer configured (the configuration changed between two pages): start again
-    if (start === 0 && after !== undefined) throw new InvalidInput('cursor', 'the cursor is not one this list returned; start again without it');
+    if (start === 0 && after !== undefined) throw badCursor();
     return pageView(pageOf(all.slice(start, start + limit + 1), limit, (t) => t.name), (t) => t);
   }
 }

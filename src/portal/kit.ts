@@ -1,16 +1,16 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { GatehouseError } from '../errors.js';
 import type { FormBody } from '../http/form.js';
-import type { Actor, Management, Page, PageRequest } from '../manage/index.js';
-import { MAX_LIMIT } from '../manage/page.js';
+import type { Actor, Management, PageRequest } from '../manage/index.js';
+import { everyPage, MAX_LIMIT } from '../manage/page.js';
+
+export { everyPage } from '../manage/page.js';
 import { portalPage, type Errors, type View } from './layout.js';
 import { checkForm } from './session.js';
 
 /** Where the portal points people: the public token and gateway URLs, and the gateway it tries calls on. */
 export interface PortalSettings {
   selfSignUp: boolean;
-  /** The configured tier names (throttling.tiers). */
-  tiers: string[];
   /** The HTTPS origin of the token endpoint and the gateway (oauth.issuer). */
   httpsBase: string;
   /** The plain-HTTP origin of the gateway listener (for /revoke, as the original page has it). */
@@ -109,8 +109,10 @@ export class Kit {
     return reply.code(outcome.status).type(HTML).send(outcome.page);
   }
 
-  get tiers(): string[] {
-    return this.settings.tiers;
+  /** The configured tiers, each with its limit in the service's words (`Gold: 5000 requests per minute`), for a form's choices. */
+  async tierChoices(view: View): Promise<Array<[name: string, label: string]>> {
+    const actor = signedIn(view);
+    return (await everyPage((page) => this.m.tiers.list(actor, page))).map((t) => [t.name, `${t.name}: ${t.description}`]);
   }
 
   page(view: View, title: string, body: Parameters<typeof portalPage>[2]): string {
@@ -170,18 +172,6 @@ export function text(form: FormBody, name: string): string | undefined {
  */
 export function lines(form: FormBody, name: string): string[] {
   return (text(form, name) ?? '').split(/\r?\n/).filter((l) => l.trim() !== '');
-}
-
-/** Every item of a paged list, for a page that needs all of it (a select of one's applications, a filter the service does not offer). */
-export async function everyPage<T>(load: (page: PageRequest) => Promise<Page<T>>): Promise<T[]> {
-  const out: T[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await load({ limit: MAX_LIMIT, ...(cursor !== undefined ? { cursor } : {}) });
-    out.push(...page.items);
-    cursor = page.next ?? undefined;
-  } while (cursor !== undefined);
-  return out;
 }
 
 /** A list page's request: the most rows a page may have (200) from the `cursor` of the query (a link from the page before), or from the start. */

@@ -4,7 +4,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { frameworkProblem, problemOf, sendProblem } from '../api/problem.js';
 import { GatehouseError } from '../errors.js';
 import { lacksHost, NO_HOST } from '../http/host.js';
-import { BAD_TARGET, GatewayFault, writeFault } from '../gateway/faults.js';
+import { BAD_TARGET, GatewayFault, METHOD_NOT_ALLOWED, PROXIED_METHODS, writeFault } from '../gateway/faults.js';
 import { ANONYMOUS, errorPage, PAGE_HEADERS } from '../portal/error-page.js';
 
 /** How long a connection may linger after an error answer before it is destroyed. */
@@ -16,11 +16,11 @@ function destroy(socket: Socket): void {
 
 /** What a refusal of Node's HTTP parser says, in whichever format the listener and path write it. */
 interface ParserRefusal {
-  status: 400 | 408 | 431;
+  status: 400 | 405 | 408 | 431;
   message: string;
 }
 
-const REASONS = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' } as const;
+const REASONS = { 400: 'Bad Request', 405: 'Method Not Allowed', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' } as const;
 
 /** Node's parser refusal: its code, its reason (llhttp's words) and the chunk it refused. */
 type ParserError = Error & { code?: string; reason?: string; rawPacket?: unknown };
@@ -107,6 +107,73 @@ export function clientErrorHandler(isApiTarget: ApiTarget): (err: ParserError, s
     const fault = new GatewayFault(r.status, r.status === 400 ? '900400' : String(r.status), REASONS[r.status], r.message);
     answer(socket, r.status, { 'Content-Type': 'application/json; charset=utf-8' }, fault.body.toString('utf8'));
   };
+}
+
+/** The metrics listener's answers, plain text as its 401 is: `<status> <reason>: <words>`. */
+const textBody = (status: number, reason: string, message: string): string => `${status} ${reason}: ${message}\n`;
+
+/** The metrics listener's parser refusals, in its plain text. */
+export function textClientErrorHandler(err: ParserError, socket: Socket): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const r = parserRefusal(err);
+  answer(socket, r.status, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' }, textBody(r.status, REASONS[r.status], r.message));
+}
+
+/** The metrics listener's pre-route refusals (a path that does not percent-decode), in its plain text, never the path. */
+export function textFrameworkErrors(err: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  const status = err.statusCode ?? 400;
+  void reply.code(status).headers({ 'cache-control': 'no-store' }).type('text/plain; charset=utf-8').send(textBody(status, 'Bad Request', 'The request URL cannot be served.'));
+}
+
+/** The metrics listener's 404 for anything but its one route, and its other errors (a body it will not read), in its plain text. */
+export function textAnswers(app: FastifyInstance, served: string): void {
+  const send = (reply: FastifyReply, status: number, reason: string, message: string) =>
+    void reply.code(status).headers({ 'cache-control': 'no-store' }).type('text/plain; charset=utf-8').send(textBody(status, reason, message));
+  app.setNotFoundHandler((_request, reply) => send(reply, 404, 'Not Found', `this listener serves ${served} only`));
+  app.setErrorHandler((err: FastifyError, _request, reply) => {
+    const status = err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+    if (status === 500) reply.log.error({ err }, 'metrics listener error');
+    send(reply, status, status === 500 ? 'Internal Server Error' : 'Bad Request', status === 500 ? 'the metrics could not be read' : `this listener serves ${served} only`);
+  });
+}
+
+/** What a CONNECT gets: Gatehouse is no forward proxy, and no listener opens tunnels. */
+export const NO_CONNECT = 'CONNECT is not served: Gatehouse opens no tunnels (it is not a forward proxy).';
+
+/**
+ * Node hands a CONNECT request to the server's 'connect' event, not to the request handler, and
+ * closes the socket with no answer when nothing listens. Every listener answers it 405 in its
+ * format: on a gateway listener WSO2's fault for a published API's path, RFC 6749 JSON
+ * elsewhere (an authority-form target, the token service's paths); on the portal's
+ * problem+json under /api and the HTML page elsewhere; on the metrics listener plain text.
+ */
+export function answerConnect(server: Server, format: 'gateway' | 'portal' | 'text', isApiTarget: ApiTarget = () => false): void {
+  server.on('connect', (req: { url?: string }, socket: Socket) => {
+    if (!socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const url = req.url ?? '';
+    const path = url.split('?', 1)[0]!;
+    const allow = { Allow: [...PROXIED_METHODS].join(', ') };
+    if (format === 'text') return answer(socket, 405, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store', ...allow }, textBody(405, REASONS[405], NO_CONNECT));
+    if (format === 'portal') {
+      if (isPortalApiTarget(url)) {
+        const problem = problemOf(new GatehouseError('invalid', NO_CONNECT, { status: 405 }));
+        return answer(socket, 405, { 'Content-Type': 'application/problem+json; charset=utf-8', 'Cache-Control': 'no-store' }, JSON.stringify(problem));
+      }
+      const headers: Record<string, string> = { 'Content-Type': 'text/html; charset=utf-8' };
+      for (const [k, v] of Object.entries(PAGE_HEADERS)) headers[k] = v;
+      return answer(socket, 405, headers, errorPage(ANONYMOUS, 405, NO_CONNECT));
+    }
+    if (path.startsWith('/') && isApiTarget('CONNECT', path)) {
+      return answer(socket, 405, { 'Content-Type': 'application/json; charset=utf-8', ...allow }, METHOD_NOT_ALLOWED.body.toString('utf8'));
+    }
+    answerOAuth(socket, { status: 405, message: NO_CONNECT });
+  });
 }
 
 /** The token service's 400 for an HTTP/1.1 request without Host (the gateway's is its NO_HOST fault). */
@@ -200,13 +267,13 @@ export function portalFrameworkErrors(err: FastifyError, request: FastifyRequest
 /**
  * A listener's 400 for an HTTP/1.1 request without Host (its server lets such requests
  * through): on the portal's, problem+json under /api and the HTML error page elsewhere; on the
- * metrics listener's, plain text like its other refusals.
+ * metrics listener's, plain text like its other answers (textClientErrorHandler, …).
  */
 export function rejectWithoutHost(app: FastifyInstance, format: 'portal' | 'text'): void {
   app.addHook('onRequest', async (request, reply) => {
     if (!lacksHost(request.raw)) return;
     reply.header('connection', 'close');
-    if (format === 'text') return reply.code(400).headers({ 'cache-control': 'no-store' }).type('text/plain; charset=utf-8').send(`400 Bad Request: ${NO_HOST}\n`);
+    if (format === 'text') return reply.code(400).headers({ 'cache-control': 'no-store' }).type('text/plain; charset=utf-8').send(textBody(400, 'Bad Request', NO_HOST));
     if (isPortalApiTarget(request.url)) return sendProblem(reply, new GatehouseError('invalid', NO_HOST, { status: 400 }));
     return reply.code(400).headers(PAGE_HEADERS).type('text/html; charset=utf-8').send(errorPage(ANONYMOUS, 400, NO_HOST));
   });

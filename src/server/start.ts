@@ -12,7 +12,9 @@ import { scheduleCleanup } from '../store/cleanup.js';
 import { openStore, type Store } from '../store/index.js';
 import { SERVING_BUSY_TIMEOUT_MS } from '../store/db.js';
 import { MAX_PATH_PARAMETER } from '../api/problem.js';
-import { clientErrorHandler, frameworkErrors, portalClientErrorHandler, portalFrameworkErrors, rejectWithoutHost, trackRequestTargets } from './client-error.js';
+import {
+  answerConnect, clientErrorHandler, frameworkErrors, portalClientErrorHandler, portalFrameworkErrors, rejectWithoutHost, textClientErrorHandler, textFrameworkErrors, textAnswers, trackRequestTargets,
+} from './client-error.js';
 import { HOST_CHECKED_BY_US } from '../http/host.js';
 import { limitConnections, serverTimeouts } from './connection-limits.js';
 import { healthRoutes } from './health.js';
@@ -68,8 +70,9 @@ function baseApp(logger: Logger, listener: string, config: Config, tls?: TlsMate
     keepAliveTimeout: config.listeners.keepAliveTimeoutMs,
     requestTimeout: timeouts.requestTimeout,
     // Refusals before any route: in the format of the listener (and, on the portal's, of the path).
-    clientErrorHandler: listener === 'portal' ? portalClientErrorHandler : clientErrorHandler((method, path) => fast?.isApiTarget?.(method, path) ?? false),
-    frameworkErrors: listener === 'portal' ? portalFrameworkErrors : frameworkErrors,
+    clientErrorHandler:
+      listener === 'portal' ? portalClientErrorHandler : listener === 'metrics' ? textClientErrorHandler : clientErrorHandler((method, path) => fast?.isApiTarget?.(method, path) ?? false),
+    frameworkErrors: listener === 'portal' ? portalFrameworkErrors : listener === 'metrics' ? textFrameworkErrors : frameworkErrors,
     // The portal's pages and the admin API name users in the path: every username must route.
     ...(listener === 'portal' ? { routerOptions: { maxParamLength: MAX_PATH_PARAMETER } } : {}),
     // The portal and metrics listeners answer a request without Host themselves (rejectWithoutHost), in their format.
@@ -79,6 +82,7 @@ function baseApp(logger: Logger, listener: string, config: Config, tls?: TlsMate
   limitConnections(app.server, config, logger.child({ listener }));
   if (listener === 'portal') trackRequestTargets(app.server, tls !== undefined);
   if (ownHostCheck) rejectWithoutHost(app, listener === 'portal' ? 'portal' : 'text');
+  answerConnect(app.server, listener === 'portal' ? 'portal' : listener === 'metrics' ? 'text' : 'gateway', (method, path) => fast?.isApiTarget?.(method, path) ?? false);
   // Fastify makes a child logger (with a request id) for every request; above debug level
   // nothing logs per request, so the listener's logger serves and the hot path saves the work.
   if (!logger.isLevelEnabled('debug')) app.setChildLoggerFactory((parent) => parent);
@@ -248,7 +252,6 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
     const portal = await portalApp(logger, registry, config, tls, management, {
       selfSignUp: config.portal.selfSignUp,
       tryItTimeoutMs: config.portal.tryItTimeoutMs,
-      tiers: Object.keys(config.throttling.tiers),
       httpsBase: config.oauth.issuer,
       // Where the original page sends /revoke: the plain-HTTP listener, or HTTPS when it is off.
       httpBase: () => (bound.http === null ? config.oauth.issuer : `http://${issuerHost}:${bound.http}`),
@@ -261,6 +264,7 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
     if (config.ports.metrics !== null) {
       metricsApp = baseApp(logger, 'metrics', config);
       metricsRoute(metricsApp, registry, config.metrics.token);
+      textAnswers(metricsApp, 'GET /metrics');
     }
     // Serving from here on: a write blocked by another process's SQLite lock (the CLI, a sqlite3
     // shell) holds the event loop for at most this long before its 503 (migrations and the

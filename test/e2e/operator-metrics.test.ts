@@ -67,20 +67,32 @@ describe(`/metrics on its own address with a bearer token, and the access log ($
     await new Promise((r) => backend?.close(r));
   });
 
-  it('an HTTP/1.1 request without Host is a plain-text 400 saying so, not an empty one', async () => {
-    const answer = await new Promise<string>((resolve, reject) => {
-      const sock = connect({ port: s.server.ports.metrics!, host: '127.0.0.1' });
-      let data = '';
-      sock.setEncoding('utf8');
-      sock.on('data', (d: string) => (data += d));
-      sock.on('close', () => resolve(data));
-      sock.on('error', reject);
-      sock.write(`GET /metrics HTTP/1.1\r\nAuthorization: Bearer ${TOKEN}\r\n\r\n`);
-    });
-    expect(answer).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
-    expect(answer).toMatch(/^content-type: text\/plain; charset=utf-8\r$/im);
-    expect(answer.split('\r\n\r\n')[1]).toBe('400 Bad Request: The request has no Host header: HTTP/1.1 requires one (RFC 9112 §3.2).\n');
-    expect(answer).not.toContain('gatehouse_');
+  it("answers every refusal in its plain text: no Host, another path, a path that does not decode, a malformed header, CONNECT", async () => {
+    const rawAnswer = (request: string) =>
+      new Promise<string>((resolve, reject) => {
+        const sock = connect({ port: s.server.ports.metrics!, host: '127.0.0.1' });
+        let data = '';
+        sock.setEncoding('utf8');
+        sock.on('data', (d: string) => (data += d));
+        sock.on('close', () => resolve(data));
+        sock.on('error', reject);
+        sock.write(request);
+      });
+    const cases: Array<[string, RegExp, string]> = [
+      [`GET /metrics HTTP/1.1\r\nAuthorization: Bearer ${TOKEN}\r\n\r\n`, /^HTTP\/1\.1 400 Bad Request\r\n/, '400 Bad Request: The request has no Host header: HTTP/1.1 requires one (RFC 9112 §3.2).\n'],
+      ['GET /nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', /^HTTP\/1\.1 404 Not Found\r\n/, '404 Not Found: this listener serves GET /metrics only\n'],
+      ['POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1\r\nConnection: close\r\n\r\n{', /^HTTP\/1\.1 400 Bad Request\r\n/, '400 Bad Request: this listener serves GET /metrics only\n'],
+      ['GET /metrics%zz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', /^HTTP\/1\.1 400 Bad Request\r\n/, '400 Bad Request: The request URL cannot be served.\n'],
+      [`GET /metrics HTTP/1.1\r\nHost: x\r\nAuthorization :Bearer ${TOKEN}\r\n\r\n`, /^HTTP\/1\.1 400 Bad Request\r\n/, "400 Bad Request: Malformed HTTP header: a header name may not contain spaces. Write 'Authorization: Basic <base64>' with no space before the colon (curl -H 'Authorization: Basic <base64>'), and send Content-Type as its own header.\n"],
+      ['CONNECT 127.0.0.1:443 HTTP/1.1\r\nHost: x\r\n\r\n', /^HTTP\/1\.1 405 Method Not Allowed\r\n/, '405 Method Not Allowed: CONNECT is not served: Gatehouse opens no tunnels (it is not a forward proxy).\n'],
+    ];
+    for (const [request, status, body] of cases) {
+      const answer = await rawAnswer(request);
+      expect(answer, request).toMatch(status);
+      expect(answer, request).toMatch(/^content-type: text\/plain; charset=utf-8\r$/im);
+      expect(answer.split('\r\n\r\n')[1], request).toBe(body);
+      expect(answer).not.toContain('gatehouse_');
+    }
   });
 
   it('is served only on metrics.listen, and only with the token: 401 with a Bearer challenge otherwise', async () => {

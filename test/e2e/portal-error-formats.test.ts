@@ -200,6 +200,25 @@ describe('refusals before any route, in the format of the listener and path', ()
     expect(old!.status).toBe(200);
   });
 
+  it('CONNECT gets a 405 in the format of the listener and path (Node closed the connection without a word)', async () => {
+    const NO_CONNECT = 'CONNECT is not served: Gatehouse opens no tunnels (it is not a forward proxy).';
+    const connect = (target: string) => `CONNECT ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`;
+    const [api] = await raw(s.server.ports.http!, [connect('/weather/v1/x')], false);
+    expect(api!.status).toBe(405);
+    expect(api!.headers.allow).toBe('GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS');
+    expect(JSON.parse(api!.body)).toEqual({ code: '405', message: 'Runtime Error', description: 'Method not allowed for given API resource' });
+    for (const target of ['127.0.0.1:443', '/token']) {
+      const [oauth] = await raw(s.server.ports.https, [connect(target)]);
+      expect(oauth!.status, target).toBe(405);
+      expect(oauth!.headers['content-type']).toBe('application/json; charset=utf-8');
+      expect(JSON.parse(oauth!.body)).toEqual({ error: 'invalid_request', error_description: NO_CONNECT });
+    }
+    const [problem] = await raw(s.server.ports.portal, [connect('/api/v1/tiers')]);
+    expectProblem(problem!, 405, NO_CONNECT);
+    const [page] = await raw(s.server.ports.portal, [connect('/store')]);
+    expectPage(page!, 405, NO_CONNECT);
+  });
+
   it('none of these is logged as an error', () => {
     expect(log.lines.filter((l) => l.level >= ERROR)).toEqual([]);
   });

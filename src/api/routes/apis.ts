@@ -7,7 +7,7 @@ export function apiRoutes(api: FastifyInstance, m: Management): void {
   const tag = 'APIs';
   operation(api, {
     method: 'GET', url: '/tiers', operationId: 'listTiers', tag: 'Tiers',
-    summary: 'The throttling tiers an API may offer and an application or subscription may have, with their limits (throttling.tiers)',
+    summary: 'The throttling tiers an API may offer and an application or subscription may have, with their limits, from throttling.tiers (any signed-in user)',
     query: PageQuery, response: pageOf(Tier, 'tiers'),
     handler: ({ actor, query }) => m.tiers.list(actor, query),
   });

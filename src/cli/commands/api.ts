@@ -50,7 +50,7 @@ export function apiCommand(): Command {
               productionUrl: opts.productionUrl,
               ...(opts.sandboxUrl !== undefined ? { sandboxUrl: opts.sandboxUrl } : {}),
               ...(opts.tiers !== undefined ? { tiers: tierList(opts.tiers) } : {}),
-              ...(opts.timeout !== undefined ? { timeoutMs: opts.timeout } : {}),
+              ...(opts.timeout !== undefined && opts.timeout !== '' ? { timeoutMs: opts.timeout } : {}),
               jwt: Boolean(opts.jwt),
               description: opts.description ?? null,
             });
@@ -67,7 +67,7 @@ export function apiCommand(): Command {
     .option('--production-url <url>', 'backend for PRODUCTION keys')
     .option('--sandbox-url <url>', 'backend for SANDBOX keys ("" removes it)')
     .option('--tiers <list>', 'comma-separated tiers')
-    .option('--timeout <ms>', 'backend timeout in milliseconds ("default" for gateway.backendTimeoutMs)')
+    .option('--timeout <ms>', 'backend timeout in milliseconds ("default" or "" for gateway.backendTimeoutMs)')
     .option('--jwt', 'pass the backend an X-JWT-Assertion')
     .option('--no-jwt', 'stop passing an X-JWT-Assertion')
     .option('--description <text>', 'a new description ("" removes it)')
@@ -84,7 +84,8 @@ export function apiCommand(): Command {
               ...(opts.productionUrl !== undefined ? { productionUrl: opts.productionUrl } : {}),
               ...(opts.sandboxUrl !== undefined ? { sandboxUrl: opts.sandboxUrl === '' ? null : opts.sandboxUrl } : {}),
               ...(opts.tiers !== undefined ? { tiers: tierList(opts.tiers) } : {}),
-              ...(opts.timeout !== undefined ? { timeoutMs: opts.timeout === 'default' ? null : opts.timeout } : {}),
+              // "default" or "" (as the portal's empty field): the gateway's default
+              ...(opts.timeout !== undefined ? { timeoutMs: opts.timeout === 'default' || opts.timeout === '' ? null : opts.timeout } : {}),
               ...(opts.jwt !== undefined ? { jwt: opts.jwt } : {}),
               ...(opts.description !== undefined ? { description: opts.description } : {}),
             }),

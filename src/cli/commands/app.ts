@@ -109,7 +109,6 @@ export function appCommand(): Command {
     .option('--json', 'print one JSON object')
     .action(async (name: string, opts: { owner: string; type: string; regenerate?: boolean; validity?: string; public?: boolean; json?: boolean }, cmd: Command) =>
       run(opts, async () => {
-        const validity = opts.validity; // the service reads the text, as it reads the portal's field
         // The fields as the API names them (generateKeys, getKeys, updateKeys); `public` only for the human line.
         type Shown = { consumerKey: string; consumerSecret?: string; keyType: string; validitySeconds: number | null; previousValiditySeconds?: number | null; public: boolean };
         const shown = await withManagement(cmd, async (m, actor): Promise<Shown> => {
@@ -121,12 +120,13 @@ export function appCommand(): Command {
           if (existing === undefined) {
             // a secret of no key: refused as regenerateSecret refuses it (404), not generated
             if (opts.regenerate) return { ...(await m.keys.regenerateSecret(actor, app.id, opts.type)), validitySeconds: null, public: false };
-            const issued = await m.keys.generate(actor, app.id, opts.type, { ...(validity !== undefined ? { validitySeconds: validity } : {}), public: Boolean(opts.public) });
-            const validitySeconds = validity === undefined ? null : (await m.keys.get(actor, app.id, opts.type)).validitySeconds;
+            const issued = await m.keys.generate(actor, app.id, opts.type, { ...(opts.validity !== undefined ? { validitySeconds: opts.validity } : {}), public: Boolean(opts.public) });
+            const validitySeconds = opts.validity === undefined ? null : (await m.keys.get(actor, app.id, opts.type)).validitySeconds;
             return { ...issued, validitySeconds, public: Boolean(opts.public) };
           }
           if (opts.public && !existing.public) await m.keys.generate(actor, app.id, opts.type, { public: true }); // refused, saying why
-          const set = validity !== undefined && validity !== String(existing.validitySeconds) ? await m.keys.setValidity(actor, app.id, opts.type, validity) : undefined;
+          // the service reads the text and records nothing when the lifetime stays the same
+          const set = opts.validity !== undefined ? await m.keys.setValidity(actor, app.id, opts.type, opts.validity) : undefined;
           const changed = set !== undefined && set.validitySeconds !== set.previousValiditySeconds ? set : undefined;
           const issued = opts.regenerate ? await m.keys.regenerateSecret(actor, app.id, opts.type) : { consumerKey: existing.consumerKey, keyType: existing.keyType };
           return {

@@ -64,7 +64,8 @@ export function idpCommand(): Command {
         const updated = await withManagement(cmd, async (m, actor) =>
           m.identityProviders.update(actor, (await m.identityProviders.byIssuer(actor, opts.issuer)).id, {
             ...(certificates !== undefined ? { certificates } : {}),
-            ...(opts.audience !== undefined ? { audiences: opts.audience } : opts.audiences === false ? { audiences: [] } : {}),
+            ...(opts.audience !== undefined ? { audiences: opts.audience } : {}),
+            ...(opts.audiences === false ? { removeAudiences: true } : {}),
             ...(opts.alias !== undefined ? { alias: opts.alias === '' ? null : opts.alias } : {}),
           }),
         );

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
-import type { Page, TierView } from '../../manage/index.js';
-import { MAX_LIMIT } from '../../manage/page.js';
+import type { TierView } from '../../manage/index.js';
+import { everyPage } from '../../manage/page.js';
 import { withManagement } from '../manage.js';
 import { emit, run } from '../output.js';
 
@@ -15,16 +15,7 @@ export function tierCommand(): Command {
     .option('--json', 'print one JSON object: {"items": [...]}')
     .action(async (opts: { json?: boolean }, cmd: Command) =>
       run(opts, async () => {
-        const items = await withManagement(cmd, async (m, actor) => {
-          const all: TierView[] = [];
-          let cursor: string | null = null;
-          do {
-            const page: Page<TierView> = await m.tiers.list(actor, { limit: MAX_LIMIT, ...(cursor !== null ? { cursor } : {}) });
-            all.push(...page.items);
-            cursor = page.next;
-          } while (cursor !== null);
-          return all;
-        });
+        const items = await withManagement(cmd, (m, actor) => everyPage((page) => m.tiers.list(actor, page)));
         emit(opts, { items }, items.map(line).join('\n'));
       }),
     );

@@ -234,15 +234,11 @@ ${actionButton(view, `/admin/idps/${idp.id}/delete`, `Remove ${idp.issuer}`, { d
       const audiences = lines(form, 'audiences');
       const defaults = isChecked(form, 'defaultAudiences');
       const values: IdpValues = { alias: text(form, 'alias'), audiences: text(form, 'audiences'), certificatesPem: text(form, 'certificatesPem'), defaultAudiences: defaults };
-      if (defaults && audiences.length > 0) {
-        const errors = { audiences: 'List audiences or remove them, not both.' };
-        return { status: 400, page: await idpPage(view, params.identityProviderId!, values, errors) };
-      }
       const r = await attempt(() =>
         m.identityProviders.update(actor, params.identityProviderId!, {
           ...(certificates.length > 0 ? { certificates } : {}),
-          // the defaults: no audiences of its own (as `idp update --no-audiences` and the API's [])
-          ...(defaults ? { audiences: [] } : audiences.length > 0 ? { audiences } : {}),
+          ...(audiences.length > 0 ? { audiences } : {}),
+          ...(defaults ? { removeAudiences: true } : {}),
           alias: values.alias ?? null,
         }),
       );

@@ -21,10 +21,10 @@ const valuesOf = (a: ApplicationView): Values => ({
 });
 
 /** The fields of an application (create and edit). */
-function applicationFields(v: Values, tiers: string[], errors?: Errors): Html {
+function applicationFields(v: Values, tiers: Array<[string, string]>, errors?: Errors): Html {
   return html`${field({ name: 'name', label: 'Name', value: v.name, required: true, errors })}
 ${field({ name: 'callbackUrls', label: 'Callback URLs (one per line)', value: v.callbackUrls, textarea: true, errors, hint: 'Where the authorization code flow may send users back: https, or http on a loopback host (127.0.0.1, [::1], localhost) for native apps.' })}
-${select({ name: 'tier', label: 'Tier (the limit for all calls of the application)', options: tiers.map((t) => [t, t]), value: v.tier ?? DEFAULT_APPLICATION_TIER, errors })}
+${select({ name: 'tier', label: 'Tier (the limit for all calls of the application)', options: tiers, value: v.tier ?? DEFAULT_APPLICATION_TIER, errors })}
 ${field({ name: 'description', label: 'Description', value: v.description, textarea: true, errors })}
 ${field({ name: 'allowedOrigins', label: 'Browser origins (CORS, one per line)', value: v.allowedOrigins, textarea: true, errors, hint: 'Single-page apps at these origins may call the token endpoints, e.g. https://app.example.com' })}`;
 }
@@ -100,7 +100,6 @@ ${field({ name: 'validitySeconds', label: 'Validity (seconds)', type: 'number', 
 
 export function applicationPages(kit: Kit): void {
   const m = kit.m;
-  const tiers = () => kit.tiers;
 
   const listPage = async (view: View, values: Values = {}, errors?: Errors, query: Record<string, string | undefined> = {}) => {
     const actor = signedIn(view);
@@ -116,7 +115,7 @@ export function applicationPages(kit: Kit): void {
             )}</tbody></table>${nextPageLink('/store/applications', apps.next)}`
       }</div>
 <div class="card"><h2>Create an application</h2>${formError(errors, ['name', 'callbackUrls', 'tier', 'description', 'allowedOrigins'])}
-<form method="post" action="/store/applications">${csrfInput(view.csrf)}${applicationFields(values, tiers(), errors)}<button type="submit">Create application</button></form></div>`,
+<form method="post" action="/store/applications">${csrfInput(view.csrf)}${applicationFields(values, await kit.tierChoices(view), errors)}<button type="submit">Create application</button></form></div>`,
     );
   };
 
@@ -139,7 +138,7 @@ export function applicationPages(kit: Kit): void {
 <p><a href="/store">Subscribe it to an API</a> · <a href="/store/subscriptions">My Subscriptions</a></p></div>
 ${keySection(kit, view, app, 'PRODUCTION', data, tokenForm)}${keySection(kit, view, app, 'SANDBOX', data, tokenForm)}
 <div class="card"><h2>Edit</h2>${formError(edit?.errors, ['name', 'callbackUrls', 'tier', 'description', 'allowedOrigins'])}
-<form method="post" action="/store/applications/${app.id}">${csrfInput(view.csrf)}${applicationFields(edit?.values ?? valuesOf(app), tiers(), edit?.errors)}<button type="submit">Save changes</button></form></div>
+<form method="post" action="/store/applications/${app.id}">${csrfInput(view.csrf)}${applicationFields(edit?.values ?? valuesOf(app), await kit.tierChoices(view), edit?.errors)}<button type="submit">Save changes</button></form></div>
 <div class="card"><h2>Delete</h2><p>Deleting the application removes its keys and subscriptions; its tokens stop working at once.</p>
 <a class="button secondary" href="/store/applications/${app.id}/delete">Delete application</a></div>`,
     );

@@ -62,7 +62,7 @@ function apiInput(v: Values) {
   };
 }
 
-function apiFields(v: Values, tiers: string[], errors?: Errors): Html {
+function apiFields(v: Values, tiers: Array<[string, string]>, errors?: Errors): Html {
   const chosen = new Set(v.tiers ?? []);
   return html`<div class="grid"><div>${field({ name: 'name', label: 'Name', value: v.name, required: true, errors })}</div>
 <div>${field({ name: 'version', label: 'Version', value: v.version, required: true, errors, hint: 'e.g. v1' })}</div></div>
@@ -70,7 +70,7 @@ ${field({ name: 'context', label: 'Context', value: v.context, required: true, e
 ${field({ name: 'description', label: 'Description', value: v.description, textarea: true, errors })}
 ${field({ name: 'productionUrl', label: 'Production URL', type: 'url', value: v.productionUrl, required: true, errors, hint: 'The backend PRODUCTION keys call, e.g. http://backend.internal:8080/api' })}
 ${field({ name: 'sandboxUrl', label: 'Sandbox URL (optional)', type: 'url', value: v.sandboxUrl, errors, hint: 'The backend SANDBOX keys call; without one, sandbox keys get 403.' })}
-<fieldset id="f-tiers"${errors?.tiers ? html` aria-describedby="f-tiers-error" aria-invalid="true"` : ''}><legend>Tiers subscribers may choose</legend>${tiers.map((t) => checkbox({ name: 'tiers', value: t, label: t, checked: chosen.has(t), id: `tier-${t}` }))}
+<fieldset id="f-tiers"${errors?.tiers ? html` aria-describedby="f-tiers-error" aria-invalid="true"` : ''}><legend>Tiers subscribers may choose</legend>${tiers.map(([t, label]) => checkbox({ name: 'tiers', value: t, label, checked: chosen.has(t), id: `tier-${t}` }))}
 ${errors?.tiers ? html`<p class="field-error" id="f-tiers-error">${errors.tiers}</p>` : ''}</fieldset>
 ${field({ name: 'timeoutMs', label: 'Backend timeout (ms, optional)', type: 'number', value: v.timeoutMs, errors, hint: 'Empty: the gateway default.' })}
 ${checkbox({ name: 'jwt', label: 'Pass the backend an X-JWT-Assertion describing the caller', checked: v.jwt ?? false })}`;
@@ -86,7 +86,9 @@ export function publisherPages(kit: Kit): void {
     return actor;
   };
 
-  const listPage = async (view: View, values: Values = { tiers: kit.tiers }, errors?: Errors, query: Record<string, string | undefined> = {}) => {
+  const listPage = async (view: View, given?: Values, errors?: Errors, query: Record<string, string | undefined> = {}) => {
+    const tiers = await kit.tierChoices(view);
+    const values = given ?? { tiers: tiers.map(([t]) => t) };
     const actor = publisher(view);
     const apis = await m.apis.list(actor, pageOf(query));
     return kit.page(
@@ -100,7 +102,7 @@ export function publisherPages(kit: Kit): void {
 <td data-label="Status">${statusBadge(a.status)}</td><td data-label="Tiers">${a.tiers.join(', ')}</td></tr>`,
             )}</tbody></table>${nextPageLink('/publisher', apis.next)}`
       }</div>
-<div class="card"><h2>Create an API</h2>${formError(errors, FIELDS)}<form method="post" action="/publisher/apis">${csrfInput(view.csrf)}${apiFields(values, kit.tiers, errors)}
+<div class="card"><h2>Create an API</h2>${formError(errors, FIELDS)}<form method="post" action="/publisher/apis">${csrfInput(view.csrf)}${apiFields(values, tiers, errors)}
 <button type="submit">Create API</button></form></div>`,
     );
   };
@@ -135,7 +137,7 @@ export function publisherPages(kit: Kit): void {
 <td>${s.status === 'ACTIVE' ? actionButton(view, `/publisher/subscriptions/${s.id}/block`, `Block ${s.applicationName}`, { danger: true, fields: { back: api.id } }) : actionButton(view, `/publisher/subscriptions/${s.id}/unblock`, `Unblock ${s.applicationName}`, { fields: { back: api.id } })}</td></tr>`,
             )}</tbody></table>${nextPageLink(base, subs.next)}`
       }</div>
-<div class="card"><h2>Edit</h2>${formError(edit?.errors, FIELDS)}<form method="post" action="${base}">${csrfInput(view.csrf)}${apiFields(edit?.values ?? valuesOf(api), kit.tiers, edit?.errors)}
+<div class="card"><h2>Edit</h2>${formError(edit?.errors, FIELDS)}<form method="post" action="${base}">${csrfInput(view.csrf)}${apiFields(edit?.values ?? valuesOf(api), await kit.tierChoices(view), edit?.errors)}
 <button type="submit">Save changes</button></form></div>`,
     );
   };
