@@ -55,6 +55,17 @@ describe.each(kinds)('PasswordChecker with the lock-out on %s', (kind) => {
     ]);
   });
 
+  it('a name with a NUL or a lone surrogate is refused like a wrong password, with nothing read or counted (PostgreSQL would refuse the text)', async () => {
+    let reads = 0;
+    const users = { findByUsername: async () => (reads++, undefined) };
+    const checker = new PasswordChecker(users, store.lockout, policy);
+    const now = Math.floor(Date.now() / 1000);
+    for (const name of ['vic\u0000tim', 'vic\ud800tim']) {
+      expect(await checker.check(name, 'right', now)).toEqual({ ok: false, reason: 'invalid' });
+    }
+    expect(reads).toBe(0);
+  });
+
   it('a name no user has (a password typed into the username field) reaches the events only as presented, never as the user', async () => {
     const users = { findByUsername: async (name: string) => (name === user.username ? user : undefined) };
     const events: [string, Record<string, unknown>][] = [];

@@ -25,6 +25,8 @@ export interface PasswordPolicy {
 
 /** Usernames are at most this long (the users table's limit): a longer one cannot exist. */
 export const MAX_USERNAME_LENGTH = 255;
+/** Text no username can hold: a NUL, a lone surrogate. */
+const UNSTORABLE = /\u0000|\p{Cs}/u;
 
 /**
  * Checks a username and password under the brute-force rules (README "Security"):
@@ -81,8 +83,9 @@ export class PasswordChecker {
   }
 
   private async verify(username: string, password: string, now: number, from: SignInOrigin): Promise<PasswordCheck> {
-    // No such user can exist: refused like a wrong password, with nothing counted or looked up.
-    if (username.length > MAX_USERNAME_LENGTH) return this.refuse(password, 'invalid');
+    // No such user can exist (too long, or text no database column holds: PostgreSQL refuses a
+    // NUL or a lone surrogate with an error): refused like a wrong password, nothing counted or looked up.
+    if (username.length > MAX_USERNAME_LENGTH || UNSTORABLE.test(username)) return this.refuse(password, 'invalid');
     const state = this.state(username);
     state.users++;
     try {

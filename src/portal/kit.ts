@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { GatehouseError } from '../errors.js';
+import { GatehouseError, InvalidInput } from '../errors.js';
 import type { FormBody } from '../http/form.js';
 import type { Actor, Management, PageRequest } from '../manage/index.js';
 import { everyPage, MAX_LIMIT } from '../manage/page.js';
@@ -162,6 +162,8 @@ export async function attempt<T>(run: () => Promise<T>): Promise<{ ok: true; val
 /** A single string field of a form (undefined when absent, empty, repeated or not text). */
 export function text(form: FormBody, name: string): string | undefined {
   const v = form[name];
+  // a field sent twice is no answer to read (the API refuses an array where it wants text)
+  if (Array.isArray(v)) throw new InvalidInput(name, `the form sent ${name} ${v.length} times: send it once`);
   return typeof v === 'string' && v !== '' ? v : undefined;
 }
 
@@ -177,4 +179,5 @@ export function lines(form: FormBody, name: string): string[] {
 /** A list page's request: the most rows a page may have (200) from the `cursor` of the query (a link from the page before), or from the start. */
 export const pageOf = (query: Record<string, string | undefined>): PageRequest => ({ limit: MAX_LIMIT, ...(query.cursor ? { cursor: query.cursor } : {}) });
 
-export const isChecked = (form: FormBody, name: string): boolean => form[name] === '1' || form[name] === 'on';
+/** A checkbox is checked when its field is sent, whatever its value (a browser sends the input's value, "on" by default). */
+export const isChecked = (form: FormBody, name: string): boolean => form[name] !== undefined;

@@ -118,7 +118,12 @@ describe('portal forms: multipart/form-data', () => {
     const at = `/admin/idps/${idp.id}`;
     const accepted = async () => (await s.server.management.identityProviders.get(admin, idp.id)).audiences;
     const csrf = hidden((await root.get(at)).text, 'csrf');
-    const save = (fields: Record<string, string>) => root.post(at, { csrf, alias: '', audiences: '', certificatesPem: '', ...fields });
+    const cookie = [...root.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+    // as the page's form sends it: multipart/form-data
+    const save = async (fields: Record<string, string>) => {
+      const r = await post(at, 'multipart/form-data; boundary=gh-a', multipartBody('gh-a', { csrf, alias: '', audiences: '', certificatesPem: '', ...fields }), { cookie });
+      return { status: r.status, text: r.text };
+    };
     expect((await save({})).status).toBe(303); // no alias: the defaults
     const defaults = await accepted();
     expect(defaults).toEqual([s.server.config.oauth.issuer, `${s.server.config.oauth.issuer}/token`]);
@@ -138,5 +143,13 @@ describe('portal forms: multipart/form-data', () => {
     expect(reset.status, reset.text).toBe(303);
     expect(await accepted()).toEqual(defaults);
     expect((await root.get(at)).text).toContain(`<dt>Audiences accepted</dt><dd>${defaults.join(', ')}</dd>`);
+    // a form without the alias field leaves the alias; a repeated one is refused, nothing changed
+    expect((await save({ alias: 'https://alias.forms.example' })).status).toBe(303);
+    expect((await root.post(at, { csrf, audiences: '', certificatesPem: '' })).status).toBe(303);
+    expect((await s.server.management.identityProviders.get(admin, idp.id)).alias).toBe('https://alias.forms.example');
+    const twice = await root.post(at, { csrf, alias: ['https://a.example', 'https://b.example'], audiences: '', certificatesPem: '' });
+    expect(twice.status).toBe(400);
+    expect(twice.text).toContain('the form sent alias 2 times: send it once');
+    expect((await s.server.management.identityProviders.get(admin, idp.id)).alias).toBe('https://alias.forms.example');
   });
 });

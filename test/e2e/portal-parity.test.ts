@@ -133,6 +133,13 @@ describe('the portal answers as the CLI and the API do', () => {
     expect(rows[0]).toEqual(['Gold', '5000 requests per minute']);
     expect((await root.get('/admin')).text).toContain('<a href="/admin/tiers">Tiers</a>');
     expect((await sam.get('/admin/tiers')).status).toBe(403);
+    // a tier sent twice is no choice: refused, nothing subscribed (the API refuses an array too)
+    const app = (await s.server.store.applications.find('sam', 'tier-app'))!;
+    const csrf = await csrfOf(sam, `/store/apis/${api.id}`);
+    const twice = await sam.post(`/store/apis/${api.id}/subscribe`, { csrf, applicationId: app.id, tier: ['Gold', 'Unlimited'] });
+    expect(twice.status).toBe(400);
+    expect(twice.text).toContain('the form sent tier 2 times: send it once');
+    expect((await s.server.management.subscriptions.list(admin, { applicationId: app.id })).items).toEqual([]);
   });
 
   it('a signed-in subscriber refused an Admin page is led back to the Store, not to another refusal', async () => {

@@ -33,13 +33,14 @@ export class FormAgent {
     return this.keep(await call(this.url(pathOrUrl), { method: 'GET', headers: this.headers(), ...(this.dispatcher ? { dispatcher: this.dispatcher } : {}) }));
   }
 
-  async post(pathOrUrl: string, form: Record<string, string>, headers: Record<string, string> = {}): Promise<Reply> {
+  /** A form POST; a field given a list is sent once per value, as repeated inputs are. */
+  async post(pathOrUrl: string, form: Record<string, string | string[]>, headers: Record<string, string> = {}): Promise<Reply> {
     return this.keep(
       await call(this.url(pathOrUrl), {
         ...(this.dispatcher ? { dispatcher: this.dispatcher } : {}),
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded', ...this.headers(), ...headers },
-        body: new URLSearchParams(form).toString(),
+        body: new URLSearchParams(Object.entries(form).flatMap(([k, v]) => (Array.isArray(v) ? v.map((x) => [k, x]) : [[k, v]]))).toString(),
       }),
     );
   }

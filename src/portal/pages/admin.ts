@@ -110,8 +110,7 @@ ${formError(errors, [])}<form method="post" action="/admin/signing-keys/rotate">
 
   kit.post('/admin/signing-keys/rotate', async ({ view, form }) => {
     const actor = admin(view);
-    // any value of the checkbox's field forces: the form has no other
-    const r = await attempt(() => m.signingKeys.rotate(actor, { force: form.force !== undefined }));
+    const r = await attempt(() => m.signingKeys.rotate(actor, { force: isChecked(form, 'force') }));
     if (!r.ok) return { status: r.status, page: await keysPage(view, r.errors) };
     return { redirect: '/admin/signing-keys', flash: { notice: `Rotated: ${r.value.signing.kid} signs now; ${r.value.next.kid} is the next key.` } };
   });
@@ -239,7 +238,8 @@ ${actionButton(view, `/admin/idps/${idp.id}/delete`, `Remove ${idp.issuer}`, { d
           ...(certificates.length > 0 ? { certificates } : {}),
           ...(audiences.length > 0 ? { audiences } : {}),
           ...(defaults ? { removeAudiences: true } : {}),
-          alias: values.alias ?? null,
+          // the form's field left empty removes the alias; a form without it leaves it
+          ...(form.alias !== undefined ? { alias: values.alias ?? null } : {}),
         }),
       );
       if (!r.ok) return { status: r.status, page: await idpPage(view, params.identityProviderId!, values, r.errors) };
