@@ -98,7 +98,7 @@ function unknownKeys(schema: Node, value: unknown, parent: string, out: Unknown[
     const re = new RegExp(pattern);
     for (const [key, child] of Object.entries(value)) {
       if (!re.test(key)) {
-        out.push({ parent, key, message: `${join(parent, key)}: "${key}" is not a valid name (a letter, then letters, digits, _ or -)` });
+        out.push({ parent, key, message: `${join(parent, key)}: "${key.length > 80 ? `${key.slice(0, 80)}…` : key}" is not a valid name (a letter, then letters, digits, _ or -; at most 64)` });
         continue;
       }
       unknownKeys(sub, child, join(parent, key), out);

@@ -163,7 +163,7 @@ export const ConfigSchema = Type.Object(
     throttling: Type.Object(
       {
         /** Added to (or overriding) DEFAULT_TIERS; the loaded configuration holds both. */
-        tiers: Type.Record(Type.String({ pattern: '^[A-Za-z][A-Za-z0-9_-]*$' }), Type.Union([TierLimit, Type.Literal('unlimited')]), { default: {} }),
+        tiers: Type.Record(Type.String({ pattern: '^[A-Za-z][A-Za-z0-9_-]{0,63}$' }), Type.Union([TierLimit, Type.Literal('unlimited')]), { default: {} }),
       },
       { additionalProperties: false, default: {} },
     ),

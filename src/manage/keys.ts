@@ -66,6 +66,8 @@ export class Keys {
   async setValidity(actor: Actor, applicationId: string, type: string, validitySeconds: number | string | null): Promise<KeyView & { previousValiditySeconds: number | null }> {
     const key = await this.find(actor, applicationId, type);
     const validity = validitySeconds === null ? null : rules.validitySeconds(validitySeconds);
+    // the same lifetime again: nothing to record or tell the nodes
+    if (validity === key.validitySeconds) return { ...keyView(key), previousValiditySeconds: key.validitySeconds };
     await this.c.recorder.change(
       actor,
       { operation: 'updateKeys', targetType: 'application', targetId: key.applicationId, detail: { keyType: key.keyType, validitySeconds: validity, previousValiditySeconds: key.validitySeconds } },

@@ -235,7 +235,8 @@ export function knownTier(raw: string, tiers: Record<string, unknown>, field = '
 }
 
 export function apiTiers(list: readonly string[], tiers: Record<string, unknown>): string[] {
-  const unique = [...new Set(list.map((t) => t.trim()).filter((t) => t !== ''))];
+  // as given, as an application's or a subscription's tier (knownTier): " Gold" is no tier
+  const unique = [...new Set(list)];
   if (unique.length === 0) throw new InvalidInput('tiers', `give at least one tier: configured tiers are ${Object.keys(tiers).join(', ')}`);
   const unknown = unique.filter((t) => !Object.hasOwn(tiers, t));
   if (unknown.length > 0) throw new InvalidInput('tiers', `unknown tier ${unknown.map((t) => `"${printable(t)}"`).join(', ')}: configured tiers are ${Object.keys(tiers).join(', ')}`);

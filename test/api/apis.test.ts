@@ -34,6 +34,8 @@ describe('createApi (publisher)', () => {
     expectProblem(await a.rest('POST', '/apis', { as: PUB, body: apiBody({ context: '/token' }) }), 400, /^context "\/token" is reserved/, 'context');
     expectProblem(await a.rest('POST', '/apis', { as: PUB, body: apiBody({ productionUrl: 'ftp://x' }) }), 400, 'invalid productionUrl "ftp://x": only http and https backends', 'productionUrl');
     expectProblem(await a.rest('POST', '/apis', { as: PUB, body: apiBody({ tiers: ['Platinum'] }) }), 400, 'unknown tier "Platinum": configured tiers are Gold, Silver, Bronze, Unlimited', 'tiers');
+    // as an application's tier: spaces around a name, or an empty one, are no tier
+    expectProblem(await a.rest('POST', '/apis', { as: PUB, body: apiBody({ tiers: [' Gold', ''] }) }), 400, 'unknown tier " Gold", "": configured tiers are Gold, Silver, Bronze, Unlimited', 'tiers');
     expectProblem(await a.rest('POST', '/apis', { as: PUB, body: apiBody({ timeoutMs: 0 }) }), 400, 'invalid timeout "0": 1 to 600000 ms', 'timeoutMs');
     expectProblem(await a.rest('POST', '/apis', { as: PUB, body: apiBody({ name: 'a:b' }) }), 400, /^invalid API name "a:b"/, 'name');
     const api = await createApi();

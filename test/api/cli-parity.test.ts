@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_APPLICATION_TIER } from '../../src/manage/index.js';
+import { keyStore } from '../saml/keys.js';
 import { gatehouse } from '../support/cli.js';
+import { admin } from '../support/server.js';
 import { ALICE, PUB, ROOT, expectProblem, ok, startApiServer, type ApiServer } from './support.js';
 
 /**
@@ -177,6 +179,35 @@ describe('the same rule, the same answer', () => {
     expect(ok(await a.rest('GET', `/applications/${digits.id}`, { as: ALICE })).keys).toEqual([]);
   });
 
+  it('app keys --validity on a key that has one: the text goes to the service, the same lifetime again records nothing', async () => {
+    const app = ok(await a.rest('POST', '/applications', { as: ALICE, body: { name: 'relived' } }), 201);
+    ok(await a.rest('POST', `/applications/${app.id}/keys/PRODUCTION`, { as: ALICE, body: { validitySeconds: 900 } }), 201);
+    const audits = async () => ok(await a.rest('GET', '/audit-events?limit=200', { as: ROOT })).items.filter((e: { operation: string; targetId: string }) => e.operation === 'updateKeys' && e.targetId === app.id).length;
+    for (const raw of ['null', ' 900', '9e2']) expect(cliRefusal(await cli('app', 'keys', 'relived', '--owner', 'alice', '--validity', raw))).toBe(`invalid validity "${raw}": a whole number of seconds from 1 to 315360000`);
+    const same = await cli('app', 'keys', 'relived', '--owner', 'alice', '--validity', '0900');
+    expect(same.code, same.stderr).toBe(0);
+    expect(same.stdout).toContain('validity:        900 s\n');
+    expect(same.stdout).not.toContain('changed');
+    expect(await audits()).toBe(0);
+    const changed = await cli('app', 'keys', 'relived', '--owner', 'alice', '--validity', '600');
+    expect(changed.stdout).toContain('validity:        changed from 900 s to 600 s for tokens issued from now on\n');
+    expect(await audits()).toBe(1);
+  });
+
+  it('idp update with audiences and --no-audiences at once is refused in the words the portal shows; nothing changes', async () => {
+    const keys = keyStore();
+    try {
+      const issuer = 'https://idp.parity.example/saml';
+      await a.s.server.management.identityProviders.create(admin, { issuer, certificates: [keys.make('parity-idp', 'ec').certPem], audiences: ['https://sp.example/kept'] });
+      for (const order of [['--audience', 'https://sp.example/new', '--no-audiences'], ['--no-audiences', '--audience', 'https://sp.example/new']]) {
+        expect(cliRefusal(await cli('idp', 'update', '--issuer', issuer, ...order))).toBe('List audiences or remove them, not both.');
+      }
+      expect((await a.s.server.management.identityProviders.byIssuer(admin, issuer)).audiences).toEqual(['https://sp.example/kept']);
+    } finally {
+      keys.cleanup();
+    }
+  });
+
   it('the tiers, with their limits: the same list through the CLI and the API, for any signed-in user', async () => {
     const rest = ok(await a.rest('GET', '/tiers', { as: ALICE }));
     expect(rest.items).toEqual([
@@ -204,7 +235,7 @@ describe('the same rule, the same answer', () => {
 
   it('neither interface created anything it refused', async () => {
     const names = ok(await a.rest('GET', '/applications', { as: ALICE })).items.map((x: { name: string }) => x.name);
-    expect(names).toEqual(['digits', 'secretless', 'spa', 'taken', 'timed', 'typed', 'untiered', 'untiered-rest']);
+    expect(names).toEqual(['digits', 'relived', 'secretless', 'spa', 'taken', 'timed', 'typed', 'untiered', 'untiered-rest']);
     const apis = ok(await a.rest('GET', '/apis', { as: PUB })).items.map((x: { name: string }) => x.name);
     expect(apis).toEqual(['Weather']);
   });

@@ -28,6 +28,8 @@ describe.each(kinds)('forged cursors on %s', (kind) => {
     ['/subscriptions', { createdAt: 1.5, id: 'x' }],
     ['/subscriptions', { createdAt: 1, id: '\u0000' }],
     ['/identity-providers', 'x'.repeat(2000)],
+    ['/tiers', 'NoSuchTier'],
+    ['/tiers', { a: 1 }],
   ])('GET %s with a cursor of %j is 400 problem+json', async (path, value) => {
     const as = path === '/subscriptions' || path === '/applications' ? ALICE : ROOT;
     expectProblem(await a.rest('GET', `${path}?cursor=${cursor(value)}`, { as }), 400, REFUSED, 'cursor');

@@ -151,7 +151,9 @@ export function appCommand(): Command {
           `key type:        ${shown.keyType}`,
           ...(shown.previousValiditySeconds !== undefined
             ? [`validity:        changed from ${shown.previousValiditySeconds === null ? 'the default (oauth.accessTokenValidity)' : `${shown.previousValiditySeconds} s`} to ${shown.validitySeconds} s for tokens issued from now on`]
-            : []),
+            : shown.validitySeconds !== null
+              ? [`validity:        ${shown.validitySeconds} s`]
+              : []),
         ].join('\n');
         emit(opts, result, human);
       }),
