@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { GatehouseError, InvalidInput } from '../errors.js';
-import type { FormBody } from '../http/form.js';
+import { FORM, type FormBody } from '../http/form.js';
 import type { Actor, Management, PageRequest } from '../manage/index.js';
 import { everyPage, MAX_LIMIT } from '../manage/page.js';
 
@@ -83,6 +83,11 @@ export class Kit {
 
   post(path: string, handler: (c: PostContext) => Promise<Outcome>): void {
     this.app.post(path, async (request, reply) => {
+      // a page's form comes urlencoded (multipart where it uploads files), never as JSON or another type the app can parse
+      const type = request.headers['content-type'];
+      if (type !== undefined && !type.toLowerCase().startsWith(FORM) && !(request.isMultipart?.() ?? false)) {
+        throw new GatehouseError('invalid', `Send the form as ${FORM}.`, { detail: 'a page form of another content type', status: 415 });
+      }
       const form = (request.body ?? {}) as FormBody;
       checkForm(request, form, request.portal!);
       const c = await this.context(request, reply);

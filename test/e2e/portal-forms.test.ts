@@ -62,6 +62,17 @@ describe('portal forms: multipart/form-data', () => {
     expect(errorLines()).toEqual([]);
   });
 
+  it('a page form sent as JSON (or any other type the app parses) is 415 too, even with its CSRF token', async () => {
+    const root = await signIn('root', 'root-password');
+    const csrf = hidden((await root.get('/admin')).text, 'csrf');
+    const cookie = [...root.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+    const r = await post('/admin/users', 'application/json', JSON.stringify({ csrf, username: 'json-made', password: 'json-password-1', role: 'subscriber' }), { cookie });
+    expect(r.status).toBe(415);
+    expect(r.text).toContain('Send the form as application/x-www-form-urlencoded.');
+    expect(await s.server.store.users.findByUsername('json-made')).toBeUndefined();
+    expect(errorLines()).toEqual([]);
+  });
+
   it('the identity provider forms: a body without a boundary, or cut short, is 400 HTML; over a limit 413; no error logged', async () => {
     for (const path of ['/admin/idps', '/admin/idps/some-id']) {
       const noBoundary = await post(path, 'multipart/form-data', 'garbage');
