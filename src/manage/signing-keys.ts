@@ -5,7 +5,7 @@ import { isUniqueViolation } from '../store/errors.js';
 import type { StoredSigningKey } from '../store/signing-keys.js';
 import { requireRole, type Actor } from './actor.js';
 import type { ManageContext } from './context.js';
-import { isNumber, limitOf, positionOf, type Page, type PageRequest } from './page.js';
+import { cursorOf, isNumber, limitOf, positionOf, type Page, type PageRequest } from './page.js';
 
 /** A signing key as `keys list` shows it: never the private half. */
 export interface SigningKeyView {
@@ -49,7 +49,7 @@ export class SigningKeys {
     const newestFirst = keys.map((k) => view(k, roles, now)).reverse().filter((k) => after === undefined || k.generation < after);
     const items = newestFirst.slice(0, limit);
     const more = newestFirst.length > limit;
-    return { items, next: more ? Buffer.from(JSON.stringify(items[items.length - 1]!.generation)).toString('base64url') : null };
+    return { items, next: more ? cursorOf(items[items.length - 1]!.generation) : null };
   }
 
   async rotate(actor: Actor, opts: { force?: boolean } = {}): Promise<{ signing: SigningKeyView; next: SigningKeyView; retiring: SigningKeyView }> {

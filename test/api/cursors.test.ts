@@ -35,6 +35,12 @@ describe.each(kinds)('forged cursors on %s', (kind) => {
     expectProblem(await a.rest('GET', `${path}?cursor=${cursor(value)}`, { as }), 400, REFUSED, 'cursor');
   });
 
+  it('a cursor a list returned, with characters base64url has not added (the decoder would skip them), is refused', async () => {
+    const first = (await a.rest('GET', '/tiers?limit=1', { as: ALICE })).json;
+    expect((await a.rest('GET', `/tiers?limit=1&cursor=${first.next}`, { as: ALICE })).status).toBe(200);
+    for (const junk of ['..', '==', '%20']) expectProblem(await a.rest('GET', `/tiers?limit=1&cursor=${first.next}${junk}`, { as: ALICE }), 400, REFUSED, 'cursor');
+  });
+
   it("an application's tokens: a fractional issuedAt is refused too", async () => {
     const app = (await a.rest('POST', '/applications', { as: ALICE, body: { name: 'cursor-app' } })).json;
     expectProblem(await a.rest('GET', `/applications/${app.id}/tokens?cursor=${cursor({ issuedAt: 1.5, key: 'k' })}`, { as: ALICE }), 400, REFUSED, 'cursor');
