@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import { STATUS_CODES, type ServerResponse } from 'node:http';
 import type { Server, Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { frameworkProblem, problemOf, sendProblem } from '../api/problem.js';
@@ -136,7 +136,7 @@ export function textAnswers(app: FastifyInstance, served: string): void {
   app.setErrorHandler((err: FastifyError, _request, reply) => {
     const status = err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
     if (status === 500) reply.log.error({ err }, 'metrics listener error');
-    send(reply, status, status === 500 ? 'Internal Server Error' : 'Bad Request', status === 500 ? 'the metrics could not be read' : `this listener serves ${served} only`);
+    send(reply, status, STATUS_CODES[status] ?? 'Bad Request', status === 500 ? 'the metrics could not be read' : `this listener serves ${served} only`);
   });
 }
 
@@ -152,6 +152,8 @@ export const NO_CONNECT = 'CONNECT is not served: Gatehouse opens no tunnels (it
  */
 export function answerConnect(server: Server, format: 'gateway' | 'portal' | 'text', isApiTarget: ApiTarget = () => false): void {
   server.on('connect', (req: { url?: string }, socket: Socket) => {
+    // Node takes its own error listener off a socket it hands over: a reset would be uncaught
+    socket.on('error', () => socket.destroy());
     if (!socket.writable) {
       socket.destroy();
       return;

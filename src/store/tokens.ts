@@ -326,10 +326,11 @@ export class TokenStore {
         .onConflict((oc) => oc.column('id').doUpdateSet({ revoked_at: sql<number>`coalesce(grants.revoked_at, excluded.revoked_at)`, updated_at: now }))
         .execute();
       // A grant has one consumer key, so "its key among these and its id among these" is exactly its tokens.
-      const refresh = await trx.updateTable('refresh_tokens').set({ revoked_at: now }).where('consumer_key', 'in', keys).where('grant_id', 'in', ids).where('revoked_at', 'is', null).returning(['grant_id', 'expires_at']).execute();
-      const access = await trx.updateTable('access_tokens').set({ revoked_at: now }).where('consumer_key', 'in', keys).where('grant_id', 'in', ids).where('revoked_at', 'is', null).returning(['grant_id', 'expires_at']).execute();
-      // What was actually revoked: grants that still had a live token (not revoked, not expired).
-      return new Set([...refresh, ...access].filter((t) => Number(t.expires_at) > now).map((t) => t.grant_id)).size;
+      const refresh = await trx.updateTable('refresh_tokens').set({ revoked_at: now }).where('consumer_key', 'in', keys).where('grant_id', 'in', ids).where('revoked_at', 'is', null).where('expires_at', '>', now).returning(['grant_id', 'expires_at']).execute();
+      const access = await trx.updateTable('access_tokens').set({ revoked_at: now }).where('consumer_key', 'in', keys).where('grant_id', 'in', ids).where('revoked_at', 'is', null).where('expires_at', '>', now).returning(['grant_id', 'expires_at']).execute();
+      // Only live tokens (an expired one is dead already, and the cleanup may be deleting it: an
+      // update would move it from under the cleanup's ctid). What was revoked: grants that had one.
+      return new Set([...refresh, ...access].map((t) => t.grant_id)).size;
     });
   }
 
@@ -385,13 +386,14 @@ export class TokenStore {
   async deleteExpiredBatch(table: 'access_tokens' | 'refresh_tokens', now: number, batchSize: number): Promise<number> {
     // By the row's physical address (SQLite's rowid, PostgreSQL's ctid), which the expiry index
     // hands over, not by token_hash: no primary-key lookup per row (a batch cost 30 % less CPU per
-    // row on SQLite, a third of the time on PostgreSQL). A row updated meanwhile (revoked) has
-    // moved on PostgreSQL and is left for the next pass; the expiry is checked again either way.
+    // row on SQLite, a third of the time on PostgreSQL). Nothing updates an expired row (revocation
+    // takes live ones only); one updated meanwhile would have moved on PostgreSQL and be left for
+    // the next pass (a TID scan rechecks the address of the row's new version).
     const t = sql.table(table);
     const res =
       this.dialect === 'postgres'
-        ? await sql`DELETE FROM ${t} WHERE ctid = ANY(ARRAY(SELECT ctid FROM ${t} WHERE expires_at <= ${now} LIMIT ${batchSize})) AND expires_at <= ${now}`.execute(this.db)
-        : await sql`DELETE FROM ${t} WHERE rowid IN (SELECT rowid FROM ${t} WHERE expires_at <= ${now} LIMIT ${batchSize}) AND expires_at <= ${now}`.execute(this.db);
+        ? await sql`DELETE FROM ${t} WHERE ctid = ANY(ARRAY(SELECT ctid FROM ${t} WHERE expires_at <= ${now} LIMIT ${batchSize}))`.execute(this.db)
+        : await sql`DELETE FROM ${t} WHERE rowid IN (SELECT rowid FROM ${t} WHERE expires_at <= ${now} LIMIT ${batchSize})`.execute(this.db);
     return Number(res.numAffectedRows ?? 0n);
   }
 }

@@ -217,6 +217,22 @@ describe('refusals before any route, in the format of the listener and path', ()
     expectProblem(problem!, 405, NO_CONNECT);
     const [page] = await raw(s.server.ports.portal, [connect('/store')]);
     expectPage(page!, 405, NO_CONNECT);
+    // a client that resets the connection at once is no crash (Node leaves a CONNECT socket without an error listener)
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        new Promise<void>((resolve) => {
+          const sock = net.connect({ port: i % 2 ? s.server.ports.http! : s.server.ports.portal, host: '127.0.0.1' });
+          sock.on('error', () => resolve());
+          sock.on('close', () => resolve());
+          sock.on('connect', () => {
+            sock.write(`${connect('a:443')}${'x'.repeat(4096)}`);
+            setTimeout(() => sock.resetAndDestroy(), 1);
+          });
+        }),
+      ),
+    );
+    await new Promise((r) => setTimeout(r, 200));
+    expect((await call(`${s.http}/health/live`)).status).toBe(200);
   });
 
   it('none of these is logged as an error', () => {

@@ -181,8 +181,8 @@ export function publisherPages(kit: Kit): void {
   for (const verb of ['block', 'unblock'] as const) {
     kit.post(`/publisher/subscriptions/:subscriptionId/${verb}`, async ({ view, params, form }) => {
       const actor = publisher(view);
+      const back = text(form, 'back'); // read (and refused if sent twice) before anything changes
       const sub = verb === 'block' ? await m.subscriptions.block(actor, params.subscriptionId!) : await m.subscriptions.unblock(actor, params.subscriptionId!);
-      const back = text(form, 'back');
       return {
         redirect: back && /^[A-Za-z0-9-]{1,64}$/.test(back) ? `/publisher/apis/${back}` : '/publisher',
         flash: { notice: `${sub.applicationName} is ${sub.status === 'BLOCKED' ? 'blocked: its calls get 403 now' : 'unblocked'}.` },
