@@ -33,9 +33,10 @@ export type TryItValues = Partial<Record<'applicationId' | 'keyType' | 'method' 
 
 export function tryItValues(form: FormBody): TryItValues {
   const out: TryItValues = {};
+  // what to show again in the form: a field sent twice (refused by runTryIt, the field marked) shows empty
   for (const k of ['applicationId', 'keyType', 'method', 'path', 'body'] as const) {
-    const v = text(form, k);
-    if (v !== undefined) out[k] = v;
+    const v = form[k];
+    if (typeof v === 'string' && v !== '') out[k] = v;
   }
   return out;
 }

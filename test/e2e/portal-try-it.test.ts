@@ -93,6 +93,17 @@ describe('Try it against a slow backend', () => {
     }
   };
 
+  it('a method sent twice is refused on the form with the field marked, nothing sent to the backend', async () => {
+    const form = await agent.get(`/store/apis/${apiId}`);
+    const before = backend.closed.length;
+    const r = await agent.post(`/store/apis/${apiId}/try`, { csrf: hidden(form.text, 'csrf'), applicationId: c.applicationId, keyType: 'PRODUCTION', method: ['GET', 'POST'], path: '/twice' });
+    expect(r.status).toBe(400);
+    expect(r.text).toMatch(/id="try-method"[^>]*aria-invalid="true"/);
+    expect(r.text).toContain('the form sent method 2 times: send it once');
+    expect(r.text).toMatch(/value="\/twice"/);
+    expect(backend.closed.length).toBe(before);
+  });
+
   it('a backend that never answers: the page shows 504 "did not answer within 2 s" after the deadline; the backend call is dropped', async () => {
     const t0 = Date.now();
     const r = await tryIt('/never');
