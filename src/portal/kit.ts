@@ -114,10 +114,14 @@ export class Kit {
     return reply.code(outcome.status).type(HTML).send(outcome.page);
   }
 
-  /** The configured tiers, each with its limit in the service's words (`Gold: 5000 requests per minute`), for a form's choices. */
+  /** Each configured tier's name with its limit in the service's words (`Gold: 5000 requests per minute`), by name. */
+  async tierLabels(actor: Actor): Promise<Map<string, string>> {
+    return new Map((await everyPage((page) => this.m.tiers.list(actor, page))).map((t) => [t.name, `${t.name}: ${t.description}`]));
+  }
+
+  /** The configured tiers as a signed-in user's form offers them: [name, label]. */
   async tierChoices(view: View): Promise<Array<[name: string, label: string]>> {
-    const actor = signedIn(view);
-    return (await everyPage((page) => this.m.tiers.list(actor, page))).map((t) => [t.name, `${t.name}: ${t.description}`]);
+    return [...(await this.tierLabels(signedIn(view)))];
   }
 
   page(view: View, title: string, body: Parameters<typeof portalPage>[2]): string {

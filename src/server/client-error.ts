@@ -122,21 +122,23 @@ export function textClientErrorHandler(err: ParserError, socket: Socket): void {
   answer(socket, r.status, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' }, textBody(r.status, REASONS[r.status], r.message));
 }
 
+/** The metrics listener's reply in its plain text. */
+function sendText(reply: FastifyReply, status: number, message: string) {
+  return reply.code(status).headers({ 'cache-control': 'no-store' }).type('text/plain; charset=utf-8').send(textBody(status, STATUS_CODES[status] ?? 'Error', message));
+}
+
 /** The metrics listener's pre-route refusals (a path that does not percent-decode), in its plain text, never the path. */
 export function textFrameworkErrors(err: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
-  const status = err.statusCode ?? 400;
-  void reply.code(status).headers({ 'cache-control': 'no-store' }).type('text/plain; charset=utf-8').send(textBody(status, 'Bad Request', 'The request URL cannot be served.'));
+  void sendText(reply, err.statusCode ?? 400, 'The request URL cannot be served.');
 }
 
 /** The metrics listener's 404 for anything but its one route, and its other errors (a body it will not read), in its plain text. */
 export function textAnswers(app: FastifyInstance, served: string): void {
-  const send = (reply: FastifyReply, status: number, reason: string, message: string) =>
-    void reply.code(status).headers({ 'cache-control': 'no-store' }).type('text/plain; charset=utf-8').send(textBody(status, reason, message));
-  app.setNotFoundHandler((_request, reply) => send(reply, 404, 'Not Found', `this listener serves ${served} only`));
+  app.setNotFoundHandler((_request, reply) => sendText(reply, 404, `this listener serves ${served} only`));
   app.setErrorHandler((err: FastifyError, _request, reply) => {
     const status = err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
     if (status === 500) reply.log.error({ err }, 'metrics listener error');
-    send(reply, status, STATUS_CODES[status] ?? 'Bad Request', status === 500 ? 'the metrics could not be read' : `this listener serves ${served} only`);
+    return sendText(reply, status, status === 500 ? 'the metrics could not be read' : `this listener serves ${served} only`);
   });
 }
 
@@ -162,15 +164,7 @@ export function answerConnect(server: Server, format: 'gateway' | 'portal' | 'te
     const path = url.split('?', 1)[0]!;
     const allow = { Allow: [...PROXIED_METHODS].join(', ') };
     if (format === 'text') return answer(socket, 405, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store', ...allow }, textBody(405, REASONS[405], NO_CONNECT));
-    if (format === 'portal') {
-      if (isPortalApiTarget(url)) {
-        const problem = problemOf(new GatehouseError('invalid', NO_CONNECT, { status: 405 }));
-        return answer(socket, 405, { 'Content-Type': 'application/problem+json; charset=utf-8', 'Cache-Control': 'no-store' }, JSON.stringify(problem));
-      }
-      const headers: Record<string, string> = { 'Content-Type': 'text/html; charset=utf-8' };
-      for (const [k, v] of Object.entries(PAGE_HEADERS)) headers[k] = v;
-      return answer(socket, 405, headers, errorPage(ANONYMOUS, 405, NO_CONNECT));
-    }
+    if (format === 'portal') return answerPortal(socket, { status: 405, message: NO_CONNECT }, url);
     if (path.startsWith('/') && isApiTarget('CONNECT', path)) {
       return answer(socket, 405, { 'Content-Type': 'application/json; charset=utf-8', ...allow }, METHOD_NOT_ALLOWED.body.toString('utf8'));
     }
@@ -224,8 +218,11 @@ export function portalClientErrorHandler(err: ParserError, socket: Socket): void
     socket.destroy();
     return;
   }
-  const r = parserRefusal(err);
-  const target = (socket as TrackedSocket)[kTarget];
+  answerPortal(socket, parserRefusal(err), (socket as TrackedSocket)[kTarget]);
+}
+
+/** A portal listener's answer on a bare socket: problem+json for a target under /api, else the HTML error page. */
+function answerPortal(socket: Socket, r: ParserRefusal, target: string | undefined): void {
   if (target !== undefined && isPortalApiTarget(target)) {
     const problem = problemOf(new GatehouseError('invalid', r.message, { status: r.status }));
     answer(socket, r.status, { 'Content-Type': 'application/problem+json; charset=utf-8', 'Cache-Control': 'no-store' }, JSON.stringify(problem));
@@ -275,7 +272,7 @@ export function rejectWithoutHost(app: FastifyInstance, format: 'portal' | 'text
   app.addHook('onRequest', async (request, reply) => {
     if (!lacksHost(request.raw)) return;
     reply.header('connection', 'close');
-    if (format === 'text') return reply.code(400).headers({ 'cache-control': 'no-store' }).type('text/plain; charset=utf-8').send(textBody(400, 'Bad Request', NO_HOST));
+    if (format === 'text') return sendText(reply, 400, NO_HOST);
     if (isPortalApiTarget(request.url)) return sendProblem(reply, new GatehouseError('invalid', NO_HOST, { status: 400 }));
     return reply.code(400).headers(PAGE_HEADERS).type('text/html; charset=utf-8').send(errorPage(ANONYMOUS, 400, NO_HOST));
   });

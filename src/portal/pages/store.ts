@@ -169,9 +169,9 @@ function subscriptionTable(view: View, subs: SubscriptionView[]) {
 async function apiPage(kit: Kit, view: View, api: ApiView, data: Record<string, unknown> | undefined, errors: { subscribe?: Errors; tryIt?: Errors } = {}): Promise<string> {
   const m = kit.m;
   const gateway = `${kit.settings.httpsBase}${api.context}/${api.version}`;
-  // each tier with its limit, in the service's words ("Gold: 5000 requests per minute")
-  const limits = new Map((await everyPage((page) => m.tiers.list(view.actor ?? VISITOR, page))).map((t) => [t.name, t.description]));
-  const withLimit = (tier: string) => (limits.has(tier) ? `${tier}: ${limits.get(tier)}` : tier);
+  // each tier with its limit, also for a visitor ("Gold: 5000 requests per minute")
+  const labels = await kit.tierLabels(view.actor ?? VISITOR);
+  const withLimit = (tier: string) => labels.get(tier) ?? tier;
   let mine = html`<p><a href="/store/signin?next=${encodeURIComponent(`/store/apis/${api.id}`)}">Sign in</a> to subscribe to this API.</p>`;
   let tryIt = html``;
   if (view.actor) {
